@@ -1,0 +1,145 @@
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type { AutoScalingGroup, LaunchTemplateRef } from "../../services/AutoScaling.js"
+import type { StackEvent } from "../../services/CloudFormation.js"
+import type { InstanceHealth } from "../../services/LoadBalancing.js"
+
+/** How the simulated world behaves. Every delay is measured on `Clock`, so `TestClock` drives it. */
+export interface FakeWorldOptions {
+  /** Pending → InService in the group. Default 60 s. */
+  readonly launchDelay?: Duration.DurationInput
+  /** InService → healthy in the group's load balancers. Default 30 s. */
+  readonly healthDelay?: Duration.DurationInput
+  /** Terminating (deregistration / draining) → Terminated. Default 10 s. */
+  readonly drainDelay?: Duration.DurationInput
+  /** Time between two events of a stack action. Default 5 s. */
+  readonly stackEventInterval?: Duration.DurationInput
+  /** Region used in ARNs and S3 URLs. Default eu-west-1. */
+  readonly region?: string
+}
+
+export interface GroupSpec {
+  readonly name: string
+  readonly minSize: number
+  readonly maxSize: number
+  readonly desiredCapacity: number
+  readonly launchTemplate?: LaunchTemplateRef
+  readonly launchConfigurationName?: string
+  readonly loadBalancerNames?: ReadonlyArray<string>
+  readonly targetGroupArns?: ReadonlyArray<string>
+  readonly suspendedProcesses?: ReadonlyArray<string>
+  readonly tags?: Readonly<Record<string, string>>
+  readonly healthCheckType?: "EC2" | "ELB"
+  /** Which instances the group picks when desired drops. Default "NewestInstance". */
+  readonly terminationPolicy?: "NewestInstance" | "OldestInstance"
+  /** Capacity units each instance counts for (mixed-instances weights). Default 1. */
+  readonly instanceWeight?: number
+}
+
+/** Marks a release (or one instance) as one that never passes a health check. */
+export type NeverHealthyTarget =
+  | { readonly launchTemplateId: string; readonly version: string }
+  | { readonly launchConfigurationName: string }
+  | { readonly instanceId: string }
+
+export interface FakeInstance {
+  readonly instanceId: string
+  readonly group: string
+  readonly lifecycleState: string
+  readonly healthStatus: string
+  readonly launchTemplate?: LaunchTemplateRef
+  readonly launchConfigurationName?: string
+  /** Epoch ms. */
+  readonly launchedAt: number
+}
+
+export interface FakeStack {
+  readonly stackId: string
+  readonly stackName: string
+  readonly status: string
+  /** Parameter values as stored (NoEcho ones unmasked here; DescribeStacks masks them). */
+  readonly parameters: Readonly<Record<string, string>>
+  readonly templateBody: string
+  /** Logical id → physical id. */
+  readonly resources: Readonly<Record<string, { readonly physicalId: string; readonly resourceType: string }>>
+  readonly events: ReadonlyArray<StackEvent>
+}
+
+export interface WorldSnapshot {
+  /** Epoch ms at which the snapshot was taken. */
+  readonly now: number
+  readonly groups: ReadonlyArray<AutoScalingGroup>
+  /** Every instance ever launched, terminated ones included. */
+  readonly instances: ReadonlyArray<FakeInstance>
+  readonly classicLoadBalancers: Readonly<Record<string, ReadonlyArray<InstanceHealth>>>
+  readonly targetGroups: Readonly<Record<string, ReadonlyArray<InstanceHealth>>>
+  readonly stacks: ReadonlyArray<FakeStack>
+}
+
+export interface CallRecord {
+  /** The AWS operation name, e.g. "DescribeAutoScalingGroups", "TerminateInstanceInAutoScalingGroup". */
+  readonly operation: string
+  /** Epoch ms. */
+  readonly at: number
+  readonly mutating: boolean
+  /** Whether the world answered it with an injected fault. */
+  readonly failed: boolean
+}
+
+export interface StackSpec {
+  readonly name: string
+  readonly templateBody: string
+  readonly parameters?: Readonly<Record<string, string>>
+  /**
+   * Logical id → name of a group already added with `addGroup`. Resources not listed here are created from the
+   * template as a CreateStack would create them.
+   */
+  readonly existingGroups?: Readonly<Record<string, string>>
+}
+
+/** The control and observation side of the simulated AWS world, for tests and the demo. */
+export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
+  FakeWorld,
+  {
+    /** Adds a group whose `desiredCapacity` instances are InService and healthy in its load balancers at once. */
+    readonly addGroup: (spec: GroupSpec) => Effect.Effect<void>
+    readonly addClassicLoadBalancer: (name: string) => Effect.Effect<void>
+    readonly addTargetGroup: (arn: string) => Effect.Effect<void>
+    /** A stack in CREATE_COMPLETE, as if created long ago. */
+    readonly addStack: (spec: StackSpec) => Effect.Effect<void>
+    /** A new release: the group now launches from this version; its running instances become outdated. */
+    readonly setLaunchTemplateVersion: (group: string, version: string) => Effect.Effect<void>
+    readonly setLaunchConfiguration: (group: string, name: string) => Effect.Effect<void>
+    readonly markNeverHealthy: (target: NeverHealthyTarget) => Effect.Effect<void>
+    /** The instance fails its health checks from `after` on (default: now). */
+    readonly makeUnhealthy: (instanceId: string, after?: Duration.DurationInput) => Effect.Effect<void>
+    /** The instance is terminated from outside (EC2, spot), from `after` on (default: now). */
+    readonly terminateInstance: (instanceId: string, after?: Duration.DurationInput) => Effect.Effect<void>
+    /** The next `count` calls of `operation` fail with Throttling or a transient 5xx-like error. */
+    readonly failNext: (operation: string, count: number, kind: "throttle" | "transient") => Effect.Effect<void>
+    /** The next update of the stack fails at `logicalId`, then rolls back to UPDATE_ROLLBACK_COMPLETE. */
+    readonly failNextStackUpdate: (stackName: string, logicalId: string, reason: string) => Effect.Effect<void>
+    /** The whole world as of Clock's now. */
+    readonly snapshot: Effect.Effect<WorldSnapshot>
+    readonly calls: Effect.Effect<ReadonlyArray<CallRecord>>
+    /** Instances of the group InService in it and healthy in every one of its CLBs and target groups. */
+    readonly healthyCount: (group: string) => Effect.Effect<number>
+  }
+>() {}
+
+export const MUTATING_OPERATIONS: ReadonlySet<string> = new Set([
+  "SuspendProcesses",
+  "ResumeProcesses",
+  "UpdateAutoScalingGroup",
+  "TerminateInstanceInAutoScalingGroup",
+  "SetDesiredCapacity",
+  "CreateOrUpdateTags",
+  "DeleteTags",
+  "CreateStack",
+  "UpdateStack",
+  "DeleteStack",
+  "CreateChangeSet",
+  "ExecuteChangeSet",
+  "DeleteChangeSet"
+])

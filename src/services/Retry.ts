@@ -1,0 +1,38 @@
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import { type AwsError, isRetryable } from "./Errors.js"
+
+/**
+ * Retries are owned here, not by the SDK: live clients are built with maxAttempts 1, and every service method
+ * (live and fake alike) is wrapped once by `retrying`, so attempts never multiply.
+ */
+export class RetryPolicy extends Context.Reference<RetryPolicy>()("aws-ha-updater/RetryPolicy", {
+  defaultValue: () => ({ schedule: defaultRetrySchedule })
+}) {}
+
+/** Exponential from 250 ms with jitter, each delay capped at 20 s, at most 8 retries (about a minute in all). */
+export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("250 millis", 2).pipe(
+  Schedule.jittered,
+  Schedule.modifyDelay((d) => Duration.min(d, Duration.seconds(20))),
+  Schedule.intersect(Schedule.recurs(8))
+)
+
+type AnyMethod = (...args: ReadonlyArray<any>) => Effect.Effect<any, any, never>
+
+/** Wraps every method of a service so that throttling and transient errors are retried by `schedule`. */
+export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
+  service: S,
+  schedule: Schedule.Schedule<unknown, unknown>
+): S => {
+  const wrapped: Record<string, AnyMethod> = {}
+  for (const [name, method] of Object.entries(service) as Array<[string, AnyMethod]>) {
+    wrapped[name] = (...args) =>
+      Effect.retry(method(...args), {
+        schedule,
+        while: (e: AwsError | { readonly _tag: string }) => isRetryable(e)
+      })
+  }
+  return wrapped as unknown as S
+}
