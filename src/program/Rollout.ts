@@ -1,0 +1,274 @@
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type { AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
+import { AutoScaling } from "../services/AutoScaling.js"
+import type { AwsError } from "../services/Errors.js"
+import { LaunchTemplates } from "../services/LaunchTemplates.js"
+import { LoadBalancing } from "../services/LoadBalancing.js"
+import { assess, type Assessment, capacityOf, isOutdated, isRunning, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
+import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
+import { emit, type GroupResult, step } from "./Events.js"
+import { GroupNotFound, HealthTimeout, NewInstanceFailed, type WaitFailure } from "./RolloutErrors.js"
+
+export interface RolloutOptions {
+  /** How long the new instances have to become healthy everywhere. */
+  readonly healthyTimeout: Duration.DurationInput
+  /** Time between two poll rounds while waiting. */
+  readonly pollInterval: Duration.DurationInput
+  /** Replace every running instance even when none is outdated. */
+  readonly replaceAll: boolean
+}
+
+export const defaultOptions: RolloutOptions = {
+  healthyTimeout: Duration.seconds(600),
+  pollInterval: Duration.seconds(5),
+  replaceAll: false
+}
+
+/** Everything but Launch, Terminate, HealthCheck and AddToLoadBalancer: the ASG must not act on its own meanwhile. */
+export const PROCESSES_TO_SUSPEND: ReadonlyArray<string> = [
+  "AlarmNotification",
+  "AZRebalance",
+  "InstanceRefresh",
+  "ReplaceUnhealthy",
+  "ScheduledActions"
+]
+
+const LEAVING = /^(Terminating|Terminated|Detach)/
+
+/** "$Latest" / "$Default" resolved to a number, as the group's instances report their version. */
+const launchSpecOf = Effect.fn("Rollout.launchSpec")(function*(group: AutoScalingGroup) {
+  const lt = group.launchTemplate
+  if (lt === undefined) {
+    return group.launchConfigurationName === undefined ? {} : { launchConfigurationName: group.launchConfigurationName }
+  }
+  if (lt.version !== "$Latest" && lt.version !== "$Default") return { launchTemplate: lt } satisfies LaunchSpec
+  const versions = yield* (yield* LaunchTemplates).versions(lt.id)
+  return { launchTemplate: { ...lt, version: lt.version === "$Latest" ? versions.latest : versions.default } }
+})
+
+const describeOne = (name: string, stackName: string) =>
+  Effect.flatMap(AutoScaling, (asg) => asg.describeGroups([name])).pipe(
+    Effect.flatMap((groups) =>
+      Option.match(Option.fromNullable(groups.find((g) => g.name === name)), {
+        onNone: () => Effect.fail(new GroupNotFound({ group: name, stackName })),
+        onSome: Effect.succeed
+      })
+    )
+  )
+
+/** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group of the group. */
+export const readHealth = Effect.fn("Rollout.readHealth")(function*(group: AutoScalingGroup) {
+  const lb = yield* LoadBalancing
+  const [classic, targetGroups] = yield* Effect.all([
+    Effect.forEach(group.loadBalancerNames, (n) => Effect.map(lb.classicHealth(n), (h) => [n, h] as const), {
+      concurrency: "unbounded"
+    }),
+    Effect.forEach(group.targetGroupArns, (a) => Effect.map(lb.targetHealth(a), (h) => [a, h] as const), {
+      concurrency: "unbounded"
+    })
+  ])
+  return { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) } as LoadBalancerHealth
+})
+
+const message = (e: { readonly _tag: string; readonly message?: string }): string =>
+  e.message !== undefined && e.message.length > 0 ? `${e._tag}: ${e.message}` : e._tag
+
+/**
+ * Rolls one group: suspend, scale out, wait for the new instances, then commit (terminate the old ones) or roll
+ * back (terminate the new ones). Roll-back also runs, uninterruptibly, when the fiber is interrupted.
+ */
+export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
+  initial: AutoScalingGroup,
+  stackName: string,
+  options: RolloutOptions
+) {
+  const asg = yield* AutoScaling
+  const name = initial.name
+  const spec = yield* launchSpecOf(initial)
+  const running = initial.instances.filter(isRunning)
+  const outdated = running.filter((i) => isOutdated(i, spec))
+  const upToDate = (reason: string) => {
+    const result: GroupResult = { name, status: "up-to-date", launched: [], terminated: [], leftSuspended: [] }
+    return Effect.as(Effect.zipRight(step(name, "skip", reason), emit({ type: "group-result", ...result })), result)
+  }
+  if (running.length === 0) return yield* upToDate("no running instance to replace")
+  if (outdated.length === 0 && !options.replaceAll) return yield* upToDate("all instances run the group's launch spec")
+
+  const original: GroupSizes = {
+    minSize: initial.minSize,
+    maxSize: initial.maxSize,
+    desiredCapacity: initial.desiredCapacity
+  }
+  const n = capacityOf(running)
+  const oldIds = new Set(initial.instances.map((i) => i.instanceId))
+  const degraded = readDegraded(initial)
+  const toSuspend = PROCESSES_TO_SUSPEND.filter((p) => !initial.suspendedProcesses.includes(p))
+  // Processes an earlier failed run of ours left suspended are ours to resume once this run succeeds.
+  const ours = [...new Set([...toSuspend, ...(degraded?.leftSuspended ?? []).filter((p) => initial.suspendedProcesses.includes(p))])]
+  const launched = yield* Ref.make<ReadonlySet<string>>(new Set())
+  const last = yield* Ref.make<Assessment | undefined>(undefined)
+
+  yield* step(name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${n} (capacity units)`)
+
+  const suspend = Effect.gen(function*() {
+    if (toSuspend.length === 0) return
+    yield* step(name, "suspend", `suspending ${toSuspend.join(", ")}`)
+    yield* asg.suspendProcesses(name, toSuspend)
+  })
+
+  const scaleOut = Effect.gen(function*() {
+    yield* step(name, "scale-out", `min ${original.minSize}→${original.minSize + n}, max ${original.maxSize}→${original.maxSize + n}, desired ${original.desiredCapacity}→${original.desiredCapacity + n}`)
+    yield* asg.updateSizes(name, {
+      minSize: original.minSize + n,
+      maxSize: original.maxSize + n,
+      desiredCapacity: original.desiredCapacity + n
+    })
+  })
+
+  const waitHealthy = Effect.gen(function*() {
+    const timeout = Duration.decode(options.healthyTimeout)
+    const started = yield* Clock.currentTimeMillis
+    const everHealthy = new Set<string>()
+    yield* step(name, "wait", `waiting up to ${Duration.format(timeout)} for ${n} new healthy in the group and its ${initial.loadBalancerNames.length + initial.targetGroupArns.length} load balancer(s)`)
+    const round = Effect.gen(function*() {
+      const group = yield* describeOne(name, stackName)
+      const health = yield* readHealth(group)
+      const seen = yield* Ref.get(launched)
+      const a = assess(group, health, oldIds, seen, everHealthy)
+      for (const i of a.healthyNew) everHealthy.add(i.instanceId)
+      yield* Ref.set(launched, new Set([...seen, ...a.newInstances.map((i) => i.instanceId)]))
+      yield* Ref.set(last, a)
+      const now = yield* Clock.currentTimeMillis
+      yield* emit({
+        type: "progress",
+        group: name,
+        oldCount: group.instances.filter((i) => oldIds.has(i.instanceId)).length,
+        newCount: a.newInstances.length,
+        healthy: a.healthyCapacity,
+        needed: n,
+        timeLeft: Math.max(0, Duration.toMillis(timeout) - (now - started))
+      })
+      if (a.failed !== undefined) {
+        return yield* Effect.fail(new NewInstanceFailed({ group: name, ...a.failed }))
+      }
+      return a.healthyCapacity >= n ? Option.some(a) : Option.none()
+    })
+    return yield* round.pipe(
+      Effect.repeat({ schedule: Schedule.spaced(options.pollInterval), until: Option.isSome }),
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new HealthTimeout({ group: name, healthy: 0, needed: n, seconds: Duration.toSeconds(timeout) })
+      }),
+      Effect.catchTag("HealthTimeout", (e) =>
+        Effect.flatMap(Ref.get(last), (a) => Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0 }))))
+    )
+  })
+
+  /** Terminates exactly `ids` with decrement, after lowering min so the decrement is allowed, then restores sizes. */
+  const terminateExactly = (ids: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      yield* asg.updateSizes(name, { minSize: original.minSize })
+      yield* Effect.forEach(ids, (id) => asg.terminateInstance(id, true), { discard: true })
+      yield* step(name, "restore", `min ${original.minSize}, max ${original.maxSize}, desired ${original.desiredCapacity}`)
+      yield* asg.updateSizes(name, original)
+    })
+
+  const stillThere = (ids: (g: AutoScalingGroup) => ReadonlyArray<string>) =>
+    Effect.map(describeOne(name, stackName), (g) => ids(g))
+
+  const commit = Effect.gen(function*() {
+    const olds = yield* stillThere((g) =>
+      g.instances.filter((i) => oldIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
+    )
+    yield* step(name, "terminate-old", `terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
+    yield* terminateExactly(olds)
+    if (ours.length > 0) {
+      yield* step(name, "resume", `resuming ${ours.join(", ")}`)
+      yield* asg.resumeProcesses(name, ours)
+    }
+    if (degraded !== undefined) yield* asg.deleteTags(name, DEGRADED_TAGS)
+    const result: GroupResult = {
+      name,
+      status: "succeeded",
+      launched: [...(yield* Ref.get(launched))],
+      terminated: olds,
+      leftSuspended: []
+    }
+    return result
+  })
+
+  const rollBack = (reason: string, status: "rolled-back" | "failed" | "interrupted") =>
+    Effect.gen(function*() {
+      yield* step(name, "roll-back", `rolling back: ${reason}`)
+      const fresh = yield* stillThere((g) =>
+        g.instances.filter((i) => !oldIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
+      )
+      yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminating new instance(s): ${fresh.join(", ")}`)
+      yield* terminateExactly(fresh)
+      const at = yield* Clock.currentTimeMillis
+      yield* asg.setTags(name, degradedTags(reason, at, ours))
+      yield* step(name, "degraded", `left suspended on purpose: ${ours.join(", ") || "none"}; the group is tagged degraded`)
+      const seen = yield* Ref.get(launched)
+      return { name, status, launched: [...new Set([...seen, ...fresh])], terminated: fresh, reason, leftSuspended: ours } as GroupResult
+    }).pipe(
+      Effect.catchAll((e: AwsError | GroupNotFound) =>
+        Effect.gen(function*() {
+          const seen = yield* Ref.get(launched)
+          const why = `${reason}; the roll-back itself failed (${message(e)}): check the group's sizes and instances`
+          yield* emit({ type: "warning", group: name, message: why })
+          return { name, status: "failed", launched: [...seen], terminated: [], reason: why, leftSuspended: ours } as GroupResult
+        })
+      ),
+      Effect.tap((result) => emit({ type: "group-result", ...result })),
+      Effect.uninterruptible
+    )
+
+  const outcome = yield* Effect.gen(function*() {
+    yield* suspend
+    yield* scaleOut
+    return yield* waitHealthy
+  }).pipe(
+    Effect.onInterrupt(() => rollBack("interrupted", "interrupted")),
+    Effect.either
+  )
+  if (Either.isLeft(outcome)) {
+    const e = outcome.left
+    return yield* rollBack(reasonOf(e), isWaitFailure(e) ? "rolled-back" : "failed")
+  }
+  return yield* commit.pipe(
+    Effect.tap((result) => emit({ type: "group-result", ...result })),
+    Effect.catchAll((e) =>
+      Effect.gen(function*() {
+        const why = `committing failed (${message(e)}): new instances are healthy; sizes stay raised and processes suspended; check the group`
+        const at = yield* Clock.currentTimeMillis
+        yield* asg.setTags(name, degradedTags(why, at, ours)).pipe(Effect.ignore)
+        const result: GroupResult = { name, status: "failed", launched: [...(yield* Ref.get(launched))], terminated: [], reason: why, leftSuspended: ours }
+        yield* emit({ type: "group-result", ...result })
+        return result
+      })
+    ),
+    Effect.uninterruptible
+  )
+})
+
+const isWaitFailure = (e: { readonly _tag: string }): e is WaitFailure =>
+  e._tag === "HealthTimeout" || e._tag === "NewInstanceFailed"
+
+const reasonOf = (e: WaitFailure | AwsError | GroupNotFound): string => {
+  switch (e._tag) {
+    case "HealthTimeout":
+      return `timed out after ${e.seconds} s with ${e.healthy} of ${e.needed} new healthy`
+    case "NewInstanceFailed":
+      return `new instance ${e.instanceId} failed: ${e.reason}`
+    case "GroupNotFound":
+      return `the group ${e.group} disappeared`
+    default:
+      return message(e)
+  }
+}

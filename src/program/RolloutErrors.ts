@@ -1,0 +1,42 @@
+import * as Data from "effect/Data"
+
+/** The group's resource in the template has an UpdatePolicy: CloudFormation would fight our rollout. */
+export class UpdatePolicyPresent extends Data.TaggedError("UpdatePolicyPresent")<{
+  readonly logicalId: string
+  readonly group: string
+  readonly policies: ReadonlyArray<string>
+}> {}
+
+/** A group we were asked to roll (--asg, or a stack resource) does not exist. */
+export class GroupNotFound extends Data.TaggedError("GroupNotFound")<{
+  readonly group: string
+  readonly stackName: string
+}> {}
+
+/** The group or its stack is busy with something that would compete with the rollout. */
+export class GroupBusy extends Data.TaggedError("GroupBusy")<{
+  readonly group: string
+  readonly reason: string
+}> {}
+
+export class StackBusy extends Data.TaggedError("StackBusy")<{
+  readonly stackName: string
+  readonly status: string
+}> {}
+
+/** Not enough new instances became healthy within --healthy-timeout. */
+export class HealthTimeout extends Data.TaggedError("HealthTimeout")<{
+  readonly group: string
+  readonly healthy: number
+  readonly needed: number
+  readonly seconds: number
+}> {}
+
+/** A new instance turned unhealthy or left the group while we waited. */
+export class NewInstanceFailed extends Data.TaggedError("NewInstanceFailed")<{
+  readonly group: string
+  readonly instanceId: string
+  readonly reason: string
+}> {}
+
+export type WaitFailure = HealthTimeout | NewInstanceFailed

@@ -1,0 +1,110 @@
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { AutoScalingGroup } from "../services/AutoScaling.js"
+import { AutoScaling } from "../services/AutoScaling.js"
+import { CloudFormation, type StackResource } from "../services/CloudFormation.js"
+import { InvalidInput, StackNotFound } from "../services/Errors.js"
+import { readDegraded } from "./Degraded.js"
+import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
+import { rollGroup, type RolloutOptions } from "./Rollout.js"
+import { GroupBusy, GroupNotFound, StackBusy, UpdatePolicyPresent } from "./RolloutErrors.js"
+import { parseTemplate, templateResources } from "./Template.js"
+
+export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
+
+export interface StackRolloutOptions extends RolloutOptions {
+  /** Only these groups (logical ids or names); all of the stack's groups when empty. */
+  readonly groups: ReadonlyArray<string>
+}
+
+export interface StackRolloutResult {
+  readonly stack: string
+  readonly status: GroupStatus
+  readonly groups: ReadonlyArray<GroupResult>
+  /** Groups left alone because an earlier group did not succeed. */
+  readonly notAttempted: ReadonlyArray<string>
+}
+
+const SEVERITY: ReadonlyArray<GroupStatus> = ["up-to-date", "succeeded", "rolled-back", "failed", "interrupted"]
+
+/** The worst status wins; an empty run is up to date. */
+export const overallStatus = (statuses: ReadonlyArray<GroupStatus>): GroupStatus =>
+  statuses.reduce<GroupStatus>((w, s) => (SEVERITY.indexOf(s) > SEVERITY.indexOf(w) ? s : w), "up-to-date")
+
+/** The stack's groups, the user's selection applied: unknown names are refused before anything changes. */
+const selectGroups = (stackName: string, resources: ReadonlyArray<StackResource>, wanted: ReadonlyArray<string>) => {
+  const asgs = resources.filter((r) => r.resourceType === ASG_TYPE && r.physicalId.length > 0)
+  if (wanted.length === 0) return Effect.succeed(asgs)
+  const unknown = wanted.filter((w) => !asgs.some((r) => r.logicalId === w || r.physicalId === w))
+  if (unknown.length > 0) {
+    const known = asgs.map((r) => `${r.physicalId} (${r.logicalId})`).join(", ") || "none"
+    return Effect.fail(new InvalidInput({ message: `stack ${stackName} has no Auto Scaling group ${unknown.join(", ")}; its groups: ${known}` }))
+  }
+  return Effect.succeed(asgs.filter((r) => wanted.includes(r.logicalId) || wanted.includes(r.physicalId)))
+}
+
+/** Every refusal happens here, before the first mutating call on any group. */
+const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wanted: ReadonlyArray<string>) {
+  const cfn = yield* CloudFormation
+  const asg = yield* AutoScaling
+  const stack = yield* Effect.flatMap(cfn.describeStack(stackName), Option.match({
+    onNone: () => Effect.fail(new StackNotFound({ stackName })),
+    onSome: Effect.succeed
+  }))
+  if (stack.status.endsWith("_IN_PROGRESS")) {
+    return yield* Effect.fail(new StackBusy({ stackName, status: stack.status }))
+  }
+  const selected = yield* selectGroups(stackName, yield* cfn.listResources(stackName), wanted)
+  if (selected.length === 0) return []
+  const resources = templateResources(yield* parseTemplate(yield* cfn.getTemplate(stackName)))
+  for (const r of selected) {
+    const policy = resources[r.logicalId]?.UpdatePolicy
+    if (policy !== undefined && policy !== null && typeof policy === "object" && Object.keys(policy).length > 0) {
+      return yield* Effect.fail(new UpdatePolicyPresent({ logicalId: r.logicalId, group: r.physicalId, policies: Object.keys(policy) }))
+    }
+  }
+  const groups = yield* asg.describeGroups(selected.map((r) => r.physicalId))
+  const ordered: Array<AutoScalingGroup> = []
+  for (const r of selected) {
+    const g = groups.find((x) => x.name === r.physicalId)
+    if (g === undefined) return yield* Effect.fail(new GroupNotFound({ group: r.physicalId, stackName }))
+    if (g.status !== undefined && g.status.length > 0) {
+      return yield* Effect.fail(new GroupBusy({ group: g.name, reason: `its status is "${g.status}"` }))
+    }
+    if (yield* asg.instanceRefreshInProgress(g.name)) {
+      return yield* Effect.fail(new GroupBusy({ group: g.name, reason: "an Instance Refresh is in progress" }))
+    }
+    ordered.push(g)
+  }
+  return ordered
+})
+
+/** update-asgs: roll the stack's groups one by one, stopping at the first that does not succeed. */
+export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: string, options: StackRolloutOptions) {
+  const groups = yield* preflight(stackName, options.groups)
+  const results: Array<GroupResult> = []
+  for (const [index, initial] of groups.entries()) {
+    const marker = readDegraded(initial)
+    if (marker !== undefined) {
+      yield* emit({
+        type: "warning",
+        group: initial.name,
+        message: `an earlier run left this group degraded (${marker.reason}, since ${marker.since}); a successful run clears it and resumes ${marker.leftSuspended.join(", ") || "nothing"}`
+      })
+    }
+    const result = yield* rollGroup(initial, stackName, options)
+    results.push(result)
+    if (result.status !== "succeeded" && result.status !== "up-to-date") {
+      const rest = groups.slice(index + 1).map((g) => g.name)
+      for (const g of rest) yield* step(g, "skip", `not attempted: ${initial.name} ended ${result.status}`)
+      return { stack: stackName, status: overallStatus(results.map((r) => r.status)), groups: results, notAttempted: rest }
+    }
+  }
+  const done: StackRolloutResult = {
+    stack: stackName,
+    status: overallStatus(results.map((r) => r.status)),
+    groups: results,
+    notAttempted: []
+  }
+  return done
+})
