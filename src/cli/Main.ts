@@ -1,0 +1,58 @@
+import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Ref from "effect/Ref"
+import { ExitCode } from "./ExitCodes.js"
+import { describeFailure } from "./Failures.js"
+import { ExitStatus } from "./Run.js"
+
+export const VERSION = "0.1.0"
+
+/**
+ * Runs a command as a process: exit codes as documented, and signals handled here rather than by runMain, because
+ * a second Ctrl-C must not abandon a roll-back that the first one started.
+ */
+export const runCli = <Name extends string, R, E>(
+  command: Command.Command<Name, R, E, any>,
+  name: string,
+  argv: ReadonlyArray<string>
+): void => {
+  const exitStatus = Ref.unsafeMake(0)
+  const program = Command.run(command, { name, version: VERSION })(argv).pipe(
+    Effect.provideService(ExitStatus, exitStatus),
+    Effect.provide(NodeContext.layer)
+  ) as Effect.Effect<void, E | ValidationError.ValidationError, never>
+  const fiber = Effect.runFork(program)
+  let signals = 0
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1
+    if (signals === 1) {
+      process.stderr.write(`\n${signal}: stopping; anything started is being rolled back — a second ${signal} will not abandon it\n`)
+      fiber.unsafeInterruptAsFork(fiber.id())
+    } else {
+      process.stderr.write(`${signal} again: still rolling back, please wait (kill -9 would leave the group half-done)\n`)
+    }
+  }
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  fiber.addObserver((exit) => {
+    let code: number
+    if (Exit.isSuccess(exit)) code = Ref.get(exitStatus).pipe(Effect.runSync)
+    else if (Cause.isInterruptedOnly(exit.cause)) code = ExitCode.interrupted
+    else {
+      const failure = Cause.failureOption(exit.cause)
+      if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) {
+        // @effect/cli has already printed what was wrong with the invocation.
+        code = ExitCode.invalid
+      } else {
+        const described = describeFailure(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause))
+        process.stderr.write(`error: ${described.line}\n`)
+        code = described.code
+      }
+    }
+    process.exit(code)
+  })
+}

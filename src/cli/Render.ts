@@ -1,0 +1,98 @@
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import type { GroupResult, GroupStatus, RolloutEvent } from "../program/Events.js"
+
+export type OutputMode = "text" | "json"
+
+const time = (at: number): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z")
+
+/** The exact command that resumes what a failed rollout left suspended. */
+export const resumeCommand = (group: string, processes: ReadonlyArray<string>, region: string): string =>
+  `aws autoscaling resume-processes --region ${region} --auto-scaling-group-name ${group} --scaling-processes ${processes.join(" ")}`
+
+/** A text line per step, and a progress line only when the counts change. */
+export const textLine = (event: RolloutEvent, lastProgress: Map<string, string>): string | undefined => {
+  switch (event.type) {
+    case "step":
+      return `${time(event.at)} ${event.group} ${event.step}: ${event.message}`
+    case "progress": {
+      const key = `${event.newCount}/${event.oldCount}/${event.healthy}`
+      if (lastProgress.get(event.group) === key) return undefined
+      lastProgress.set(event.group, key)
+      return `${time(event.at)} ${event.group} wait: ${event.healthy} of ${event.needed} new healthy (${event.newCount} new, ${event.oldCount} old), ${Math.ceil(event.timeLeft / 1000)} s left`
+    }
+    case "group-result":
+      return `${time(event.at)} ${event.name} ${event.status}${event.reason === undefined ? "" : `: ${event.reason}`}`
+    case "warning":
+      return `${time(event.at)} ${event.group ?? "-"} warning: ${event.message}`
+  }
+}
+
+/** Renders events as they come and remembers each group's result for the summary (also after an interruption). */
+export const makeRenderer = Effect.fn("Cli.makeRenderer")(function*(mode: OutputMode) {
+  const results = yield* Ref.make<ReadonlyArray<GroupResult>>([])
+  const lastProgress = new Map<string, string>()
+  const emit = (event: RolloutEvent): Effect.Effect<void> =>
+    Effect.gen(function*() {
+      if (event.type === "group-result") {
+        const { at: _at, type: _type, ...result } = event
+        yield* Ref.update(results, (rs) => [...rs.filter((r) => r.name !== result.name), result])
+      }
+      const line = mode === "json" ? JSON.stringify(event) : textLine(event, lastProgress)
+      if (line !== undefined) yield* Console.log(line)
+    })
+  return { emit, results: Ref.get(results) }
+})
+
+export interface Summary {
+  readonly status: GroupStatus
+  readonly stack: string
+  readonly groups: ReadonlyArray<GroupResult>
+  readonly notAttempted?: ReadonlyArray<string>
+  readonly exitCode: number
+  readonly region: string
+  readonly error?: string
+  readonly extra?: Readonly<Record<string, unknown>>
+}
+
+export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void> => {
+  const withResume = s.groups.map((g) => ({
+    ...g,
+    ...(g.leftSuspended.length > 0 && g.status !== "succeeded"
+      ? { resumeCommand: resumeCommand(g.name, g.leftSuspended, s.region) }
+      : {})
+  }))
+  if (mode === "json") {
+    return Console.log(JSON.stringify({
+      type: "summary",
+      status: s.status,
+      stack: s.stack,
+      ...s.extra,
+      groups: withResume.map((g) => ({
+        name: g.name,
+        status: g.status,
+        launched: g.launched,
+        terminated: g.terminated,
+        ...(g.reason === undefined ? {} : { reason: g.reason }),
+        ...(g.leftSuspended.length > 0 ? { leftSuspended: g.leftSuspended } : {}),
+        ...("resumeCommand" in g ? { resumeCommand: g.resumeCommand } : {})
+      })),
+      ...(s.notAttempted !== undefined && s.notAttempted.length > 0 ? { notAttempted: s.notAttempted } : {}),
+      ...(s.error === undefined ? {} : { error: s.error }),
+      exitCode: s.exitCode
+    }))
+  }
+  const lines = [`Summary: stack ${s.stack}: ${s.status} (exit ${s.exitCode})`]
+  if (s.error !== undefined) lines.push(`  ${s.error}`)
+  if (s.groups.length === 0 && s.error === undefined) lines.push("  no Auto Scaling group to roll")
+  for (const g of withResume) {
+    lines.push(`  ${g.name}: ${g.status}; launched ${g.launched.length}, terminated ${g.terminated.length}${g.reason === undefined ? "" : `; ${g.reason}`}`)
+    if ("resumeCommand" in g) {
+      lines.push(`    processes left suspended on purpose (${g.leftSuspended.join(", ")}); once the release is fixed, resume them with:`)
+      lines.push(`    ${g.resumeCommand}`)
+    }
+  }
+  for (const name of s.notAttempted ?? []) lines.push(`  ${name}: not attempted`)
+  return Console.log(lines.join("\n"))
+}

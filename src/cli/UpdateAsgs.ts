@@ -1,0 +1,70 @@
+import * as Command from "@effect/cli/Command"
+import * as Args from "@effect/cli/Args"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { AwsClientConfig, type AwsClientSettings } from "../layers/live/AwsClientConfig.js"
+import type { AutoScaling } from "../services/AutoScaling.js"
+import type { CloudFormation } from "../services/CloudFormation.js"
+import type { LaunchTemplates } from "../services/LaunchTemplates.js"
+import type { LoadBalancing } from "../services/LoadBalancing.js"
+import { InvalidInput } from "../services/Errors.js"
+import { rollStack } from "../program/StackRollout.js"
+import { awsSettings } from "./AwsSettings.js"
+import * as Opt from "./CommonOptions.js"
+import { runReported } from "./Run.js"
+
+export const stackName = Args.text({ name: "STACK_NAME" }).pipe(Args.withDescription("the CloudFormation stack"))
+
+/** Seconds from a flag, refused unless positive: a zero timeout or interval is never what was meant. */
+export const positiveSeconds = (flag: string, value: number) =>
+  value > 0 ? Effect.succeed(Duration.seconds(value)) : Effect.fail(new InvalidInput({ message: `--${flag} must be a positive number of seconds, got ${value}` }))
+
+const liveLayer = Layer.unwrapEffect(
+  Effect.map(Effect.promise(() => import("../layers/live/LiveAws.js")), (m) => m.layer)
+)
+
+const options = {
+  stackName,
+  region: Opt.region,
+  profile: Opt.profile,
+  endpointUrl: Opt.endpointUrl,
+  asg: Opt.asgs,
+  healthyTimeout: Opt.healthyTimeout,
+  pollInterval: Opt.pollInterval,
+  replaceAll: Opt.replaceAll,
+  output: Opt.output
+}
+
+/** Where the AWS services come from: the live SDK layers, or the fake world in tests. */
+export type AwsProvider = <A, E, R>(
+  program: Effect.Effect<A, E, R>,
+  settings: AwsClientSettings
+) => Effect.Effect<A, E, Exclude<R, AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates>>
+
+export const liveAws: AwsProvider = (program, settings) =>
+  program.pipe(Effect.provide(liveLayer), Effect.provideService(AwsClientConfig, settings))
+
+export const makeUpdateAsgs = (provideAws: AwsProvider) => Command.make("update-asgs", options, (args) =>
+  Effect.gen(function*() {
+    const settings = yield* awsSettings(args)
+    const program = Effect.gen(function*() {
+      const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
+      const pollInterval = yield* positiveSeconds("poll-interval", args.pollInterval)
+      return yield* rollStack(args.stackName, {
+        groups: args.asg,
+        healthyTimeout,
+        pollInterval,
+        replaceAll: args.replaceAll
+      })
+    })
+    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, provideAws(program, settings))
+  })
+).pipe(
+  Command.withDescription(
+    "Replace the instances of the stack's Auto Scaling groups without dropping below the capacity serving traffic. " +
+      "Exit codes: 0 done or nothing to do, 2 invalid input (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
+  )
+)
+
+export const updateAsgs = makeUpdateAsgs(liveAws)

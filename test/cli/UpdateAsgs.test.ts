@@ -1,0 +1,78 @@
+import * as Command from "@effect/cli/Command"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import { ExitStatus } from "../../src/cli/Run.js"
+import { type AwsProvider, makeUpdateAsgs } from "../../src/cli/UpdateAsgs.js"
+import { captureConsole } from "../support/CaptureConsole.js"
+import { drive, LT, mutatingCalls, webGroup } from "../support/World.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+// The fake world is already in the test's context: the command uses it as its AWS.
+const fromContext = ((program: Effect.Effect<unknown, unknown, unknown>) => program) as unknown as AwsProvider
+const command = makeUpdateAsgs(fromContext)
+
+/** Runs `update-asgs ARGS` as the binary would, returning its exit code and what it printed. */
+const cli = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const capture = captureConsole()
+    const code = yield* Ref.make(-1)
+    const run = Command.run(command, { name: "update-asgs", version: "test" })(["node", "update-asgs", ...args]).pipe(
+      Effect.provideService(ExitStatus, code),
+      Effect.withConsole(capture.console),
+      Effect.provide(NodeContext.layer)
+    ) as unknown as Effect.Effect<void, unknown, FakeWorld>
+    const exit = yield* drive(run, { step: "5 seconds" })
+    return { exit, code: yield* Ref.get(code), out: capture.out, err: capture.err }
+  })
+
+describe("update-asgs CLI", () => {
+  it.effect("--output json prints NDJSON events ending with the summary, exit 0", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const r = yield* cli(["shop", "--output", "json", "--region", "eu-west-1"])
+      expect(r.code).toBe(0)
+      const lines = r.out.map((l) => JSON.parse(l) as { type: string })
+      expect(lines.every((l) => typeof l.type === "string")).toBe(true)
+      const summary = lines.at(-1) as any
+      expect(summary).toMatchObject({ type: "summary", status: "succeeded", stack: "shop" })
+      expect(summary.groups).toHaveLength(1)
+      expect(summary.groups[0]).toMatchObject({ name: "web", status: "succeeded" })
+      expect(summary.groups[0].launched).toHaveLength(2)
+      expect(summary.groups[0].terminated).toHaveLength(2)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a timeout exits 3, prints the resume command, and says the processes stay suspended", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      const r = yield* cli(["shop", "--healthy-timeout", "120", "--region", "eu-west-1"])
+      expect(r.code).toBe(3)
+      const text = r.out.join("\n")
+      expect(text).toContain("Summary: stack shop: rolled-back (exit 3)")
+      expect(text).toContain("aws autoscaling resume-processes --region eu-west-1 --auto-scaling-group-name web --scaling-processes")
+      expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ web suspend: /m)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("an UpdatePolicy exits 2 with one line naming the group, and changes nothing", () =>
+    Effect.gen(function*() {
+      yield* webGroup({}, { updatePolicy: { AutoScalingReplacingUpdate: { WillReplace: true } } })
+      const r = yield* cli(["shop", "--region", "eu-west-1"])
+      expect(r.code).toBe(2)
+      expect(r.err).toHaveLength(1)
+      expect(r.err[0]).toContain("group web (Web) has an UpdatePolicy (AutoScalingReplacingUpdate)")
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a non-positive --healthy-timeout exits 2 before any call", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const r = yield* cli(["shop", "--healthy-timeout", "0", "--region", "eu-west-1"])
+      expect(r.code).toBe(2)
+      expect(r.err[0]).toContain("--healthy-timeout must be a positive number of seconds")
+      expect((yield* (yield* FakeWorld).calls)).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
