@@ -112,6 +112,10 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly setLaunchTemplateVersion: (group: string, version: string) => Effect.Effect<void>
     readonly setLaunchConfiguration: (group: string, name: string) => Effect.Effect<void>
     readonly markNeverHealthy: (target: NeverHealthyTarget) => Effect.Effect<void>
+    /** Sets ProtectedFromScaleIn: the group then skips the instance when it picks whom to terminate on scale-in. */
+    readonly protectFromScaleIn: (instanceId: string, protect?: boolean) => Effect.Effect<void>
+    /** What "$Default" of the launch template resolves to (default "1"). */
+    readonly setDefaultLaunchTemplateVersion: (launchTemplateId: string, version: string) => Effect.Effect<void>
     /** The instance fails its health checks from `after` on (default: now). */
     readonly makeUnhealthy: (instanceId: string, after?: Duration.DurationInput) => Effect.Effect<void>
     /** The instance is terminated from outside (EC2, spot), from `after` on (default: now). */

@@ -1,0 +1,149 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import type { AutoScaling, AutoScalingGroup, GroupSizes } from "../../services/AutoScaling.js"
+import type { AwsValidationError } from "../../services/Errors.js"
+import { invalid, type Runner } from "./FakeCalls.js"
+import { beginTermination } from "./FakeScaling.js"
+import { type GroupState, updateGroup, type World } from "./FakeState.js"
+import { groupView } from "./FakeViews.js"
+
+export const PROCESSES: ReadonlyArray<string> = [
+  "Launch",
+  "Terminate",
+  "AddToLoadBalancer",
+  "AlarmNotification",
+  "AZRebalance",
+  "HealthCheck",
+  "InstanceRefresh",
+  "ReplaceUnhealthy",
+  "ScheduledActions"
+]
+
+/** DescribeAutoScalingGroups' page size without MaxRecords. */
+const DESCRIBE_BATCH = 50
+
+const findGroup = (w: World, operation: string, name: string): Either.Either<GroupState, AwsValidationError> => {
+  const g = w.groups.get(name)
+  return g !== undefined ? Either.right(g) : invalid(operation, `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`)
+}
+
+const processList = (operation: string, processes: ReadonlyArray<string>) => {
+  const unknown = processes.filter((p) => !PROCESSES.includes(p))
+  if (unknown.length > 0) {
+    return invalid(operation, `Process name(s) ${unknown.join(", ")} are not valid; valid processes are ${PROCESSES.join(", ")}`)
+  }
+  // An empty list means every process to AWS.
+  return Either.right(processes.length === 0 ? PROCESSES : processes)
+}
+
+const sizes = (g: GroupState, given: Partial<GroupSizes>) => {
+  const op = "UpdateAutoScalingGroup"
+  const min = given.minSize ?? g.minSize
+  const max = given.maxSize ?? g.maxSize
+  if (min < 0 || max < 0 || (given.desiredCapacity ?? 0) < 0) return invalid(op, "Sizes must be greater than or equal to 0")
+  if (min > max) return invalid(op, `Max bound, ${max}, must be greater than or equal to min bound, ${min}`)
+  if (given.desiredCapacity === undefined) {
+    // AWS moves desired into the new bounds when it is not given.
+    return Either.right({ minSize: min, maxSize: max, desiredCapacity: Math.min(max, Math.max(min, g.desiredCapacity)) })
+  }
+  const desired = given.desiredCapacity
+  if (desired < min || desired > max) {
+    return invalid(op, `Desired capacity:${desired} must be between the specified min size:${min} and max size:${max}`)
+  }
+  return Either.right({ minSize: min, maxSize: max, desiredCapacity: desired })
+}
+
+const tagLimits = (g: GroupState, tags: Readonly<Record<string, string>>) => {
+  const op = "CreateOrUpdateTags"
+  const entries = Object.entries(tags)
+  for (const [n, [key, value]] of entries.entries()) {
+    const at = `tags.${n + 1}.member`
+    if (key.length === 0 || key.length > 128) {
+      return invalid(op, `1 validation error detected: Value '${key}' at '${at}.key' failed to satisfy constraint: Member must have length between 1 and 128`)
+    }
+    if (value.length > 256) {
+      return invalid(op, `1 validation error detected: Value '${value}' at '${at}.value' failed to satisfy constraint: Member must have length less than or equal to 256`)
+    }
+    if (key.toLowerCase().startsWith("aws:")) return invalid(op, `Tag keys starting with 'aws:' are reserved: ${key}`)
+  }
+  const merged = { ...g.tags, ...tags }
+  if (Object.keys(merged).length > 50) {
+    return invalid(op, `The number of tags on AutoScalingGroup ${g.name} would exceed the limit of 50`)
+  }
+  return Either.right(merged)
+}
+
+export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
+  const { call, settings } = runner
+  const describeBatch = (names: ReadonlyArray<string>) =>
+    call("DescribeAutoScalingGroups", (w) =>
+      Either.right(names.flatMap((n) => {
+        const g = w.groups.get(n)
+        return g === undefined ? [] : [groupView(w, g)]
+      })))
+  return {
+    describeGroups: (names) => {
+      const unique = [...new Set(names)]
+      const batches = Array.from({ length: Math.ceil(unique.length / DESCRIBE_BATCH) }, (_, i) =>
+        unique.slice(i * DESCRIBE_BATCH, (i + 1) * DESCRIBE_BATCH))
+      return Effect.map(Effect.forEach(batches, describeBatch), (pages): ReadonlyArray<AutoScalingGroup> => pages.flat())
+    },
+    suspendProcesses: (group, processes) =>
+      call("SuspendProcesses", (w) =>
+        Either.gen(function*() {
+          const g = yield* findGroup(w, "SuspendProcesses", group)
+          const list = yield* processList("SuspendProcesses", processes)
+          updateGroup(w, group, { suspendedProcesses: [...g.suspendedProcesses, ...list.filter((p) => !g.suspendedProcesses.includes(p))] })
+        })),
+    resumeProcesses: (group, processes) =>
+      call("ResumeProcesses", (w) =>
+        Either.gen(function*() {
+          const g = yield* findGroup(w, "ResumeProcesses", group)
+          const list = yield* processList("ResumeProcesses", processes)
+          updateGroup(w, group, { suspendedProcesses: g.suspendedProcesses.filter((p) => !list.includes(p)) })
+        })),
+    updateSizes: (group, given) =>
+      call("UpdateAutoScalingGroup", (w) =>
+        Either.gen(function*() {
+          const g = yield* findGroup(w, "UpdateAutoScalingGroup", group)
+          updateGroup(w, group, yield* sizes(g, given))
+        })),
+    terminateInstance: (instanceId, decrementDesired) =>
+      call("TerminateInstanceInAutoScalingGroup", (w) => {
+        const op = "TerminateInstanceInAutoScalingGroup"
+        const i = w.instances.get(instanceId)
+        const g = i === undefined ? undefined : w.groups.get(i.group)
+        if (i === undefined || g === undefined || i.lifecycleState === "Terminated") {
+          return invalid(op, `Instance Id not found - No managed instance found for instance ID: ${instanceId}`)
+        }
+        // Already on its way out: AWS accepts the request again without changing anything.
+        if (i.lifecycleState === "Terminating") return Either.void
+        if (decrementDesired) {
+          if (g.desiredCapacity - i.weight < g.minSize) {
+            return invalid(
+              op,
+              `Currently, desiredSize equals minSize (${g.minSize}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`
+            )
+          }
+          updateGroup(w, g.name, { desiredCapacity: g.desiredCapacity - i.weight })
+        }
+        beginTermination(w, i, settings)
+        return Either.void
+      }),
+    setTags: (group, tags) =>
+      call("CreateOrUpdateTags", (w) =>
+        Either.gen(function*() {
+          const g = yield* findGroup(w, "CreateOrUpdateTags", group)
+          updateGroup(w, group, { tags: yield* tagLimits(g, tags) })
+        })),
+    deleteTags: (group, keys) =>
+      call("DeleteTags", (w) =>
+        Either.gen(function*() {
+          const g = yield* findGroup(w, "DeleteTags", group)
+          updateGroup(w, group, { tags: Object.fromEntries(Object.entries(g.tags).filter(([k]) => !keys.includes(k))) })
+        })),
+    instanceRefreshInProgress: (group) =>
+      call("DescribeInstanceRefreshes", (w) =>
+        Either.map(findGroup(w, "DescribeInstanceRefreshes", group), (g) => g.instanceRefreshInProgress))
+  }
+}

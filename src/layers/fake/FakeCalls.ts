@@ -1,0 +1,98 @@
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Ref from "effect/Ref"
+import { type AwsError, AwsValidationError, Throttled, TransientAwsError } from "../../services/Errors.js"
+import { advance, settle } from "./FakeSchedule.js"
+import { copyWorld, type Settings, type World } from "./FakeState.js"
+import { MUTATING_OPERATIONS } from "./FakeWorld.js"
+
+/** Every AWS operation the fake world answers, or will once CloudFormation actions are modelled. */
+export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
+  "DescribeAutoScalingGroups",
+  "SuspendProcesses",
+  "ResumeProcesses",
+  "UpdateAutoScalingGroup",
+  "TerminateInstanceInAutoScalingGroup",
+  "CreateOrUpdateTags",
+  "DeleteTags",
+  "DescribeInstanceRefreshes",
+  "DescribeInstanceHealth",
+  "DescribeTargetHealth",
+  "DescribeLaunchTemplates",
+  "DescribeStacks",
+  "ListStackResources",
+  "GetTemplate",
+  "ValidateTemplate",
+  "CreateStack",
+  "UpdateStack",
+  "DescribeStackEvents",
+  "CreateChangeSet",
+  "DescribeChangeSet",
+  "DeleteChangeSet",
+  "ExecuteChangeSet"
+])
+
+const injected = (operation: string, kind: "throttle" | "transient"): AwsError =>
+  kind === "throttle"
+    ? new Throttled({ operation, message: "Rate exceeded" })
+    : new TransientAwsError({ operation, message: "We encountered an internal error. Please try again." })
+
+export const invalid = (operation: string, message: string): Either.Either<never, AwsValidationError> =>
+  Either.left(new AwsValidationError({ operation, message }))
+
+/** How every fake service reaches the one shared world. */
+export interface Runner {
+  /**
+   * One AWS call: the world catches up with Clock's now, the call is recorded, an injected fault may answer it,
+   * otherwise `run` does (changing the world only when it succeeds).
+   */
+  readonly call: <A, E>(
+    operation: string,
+    run: (w: World) => Either.Either<A, E>
+  ) => Effect.Effect<A, E | AwsError>
+  /** A change made by the test or the demo: not a call, never faulted. */
+  readonly control: <A>(f: (w: World) => A) => Effect.Effect<A>
+  /** Reads the world as of Clock's now (storing the caught-up world changes nothing observable). */
+  readonly read: <A>(f: (w: World) => A) => Effect.Effect<A>
+  readonly settings: Settings
+}
+
+export const makeRunner = (ref: Ref.Ref<World>, settings: Settings): Runner => {
+  const caughtUp = (current: World, now: number): World => {
+    const w = copyWorld(current)
+    advance(w, now, settings)
+    return w
+  }
+  const call = <A, E>(operation: string, run: (w: World) => Either.Either<A, E>) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.modify(ref, (current): [Either.Either<A, E | AwsError>, World] => {
+        const w = caughtUp(current, now)
+        const [fault, ...rest] = w.faults.get(operation) ?? []
+        w.faults.set(operation, rest)
+        const record = { operation, at: w.now, mutating: MUTATING_OPERATIONS.has(operation), failed: fault !== undefined }
+        w.calls = Chunk.append(w.calls, record)
+        if (fault !== undefined) return [Either.left(injected(operation, fault)), w]
+        const draft = copyWorld(w)
+        const result = run(draft)
+        if (Either.isLeft(result)) return [result, w]
+        settle(draft, settings)
+        return [result, draft]
+      })).pipe(Effect.flatten)
+  const control = <A>(f: (w: World) => A) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.modify(ref, (current): [A, World] => {
+        const w = caughtUp(current, now)
+        const result = f(w)
+        settle(w, settings)
+        return [result, w]
+      }))
+  const read = <A>(f: (w: World) => A) =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Ref.modify(ref, (current): [A, World] => {
+        const w = caughtUp(current, now)
+        return [f(w), w]
+      }))
+  return { call, control, read, settings }
+}

@@ -1,0 +1,91 @@
+import * as Chunk from "effect/Chunk"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { decodeTemplate } from "../../program/Template.js"
+import { FAKE_OPERATIONS, type Runner } from "./FakeCalls.js"
+import {
+  createGroup,
+  existingGroup,
+  pinTarget,
+  setLaunchConfiguration,
+  setLaunchTemplateVersion,
+  setupError
+} from "./FakeGroups.js"
+import { isServing } from "./FakeHealth.js"
+import { addStackToWorld } from "./FakeStacks.js"
+import { type InstanceState, scheduleAt, updateInstance, type World } from "./FakeState.js"
+import { snapshotOf } from "./FakeViews.js"
+import type { FakeWorld } from "./FakeWorld.js"
+
+const delayOf = (after: Duration.DurationInput | undefined): number =>
+  after === undefined ? 0 : Duration.toMillis(Duration.decode(after))
+
+const existingInstance = (w: World, id: string): InstanceState =>
+  w.instances.get(id) ?? setupError(`no instance ${id}`)
+
+/** The test's and the demo's side of the world. Set-up mistakes die with a message naming them. */
+export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
+  const { control, read, settings } = runner
+  return {
+    addGroup: (spec) => control((w) => createGroup(w, spec, settings)),
+    addClassicLoadBalancer: (name) =>
+      control((w) => void w.classicLoadBalancers.set(name, w.classicLoadBalancers.get(name) ?? [])),
+    addTargetGroup: (arn) => control((w) => void w.targetGroups.set(arn, w.targetGroups.get(arn) ?? [])),
+    addStack: (spec) =>
+      Effect.flatMap(
+        Either.match(decodeTemplate(spec.templateBody), {
+          onLeft: (e) => Effect.die(new Error(`fake world: stack ${spec.name}: ${e.message}`)),
+          onRight: Effect.succeed
+        }),
+        (doc) => control((w) => addStackToWorld(w, settings, spec, doc))
+      ),
+    setLaunchTemplateVersion: (group, version) => control((w) => setLaunchTemplateVersion(w, group, version)),
+    setLaunchConfiguration: (group, name) => control((w) => setLaunchConfiguration(w, group, name)),
+    markNeverHealthy: (target) => control((w) => void w.neverHealthy.push(pinTarget(w, target))),
+    protectFromScaleIn: (instanceId, protect = true) =>
+      control((w) => {
+        existingInstance(w, instanceId)
+        updateInstance(w, instanceId, { protectedFromScaleIn: protect })
+      }),
+    setDefaultLaunchTemplateVersion: (launchTemplateId, version) =>
+      control((w) => {
+        const known = w.launchTemplates.get(launchTemplateId) ?? { latest: 1, default: 1 }
+        const n = Number(version)
+        if (!Number.isInteger(n) || n < 1) setupError(`launch template version ${version} is not a number`)
+        w.launchTemplates.set(launchTemplateId, { latest: Math.max(known.latest, n), default: n })
+      }),
+    makeUnhealthy: (instanceId, after) =>
+      control((w) => {
+        const i = existingInstance(w, instanceId)
+        const from = w.now + delayOf(after)
+        updateInstance(w, instanceId, { failingFrom: Math.min(from, i.failingFrom ?? from) })
+        scheduleAt(w, from, "HealthCheck", instanceId)
+      }),
+    terminateInstance: (instanceId, after) =>
+      control((w) => {
+        existingInstance(w, instanceId)
+        scheduleAt(w, w.now + delayOf(after), "ExternalTermination", instanceId)
+      }),
+    failNext: (operation, count, kind) =>
+      control((w) => {
+        if (!FAKE_OPERATIONS.has(operation)) setupError(`failNext: ${operation} is not an operation the fake answers`)
+        w.faults.set(operation, [...(w.faults.get(operation) ?? []), ...Array.from({ length: count }, () => kind)])
+      }),
+    failNextStackUpdate: (stackName, logicalId, reason) =>
+      control((w) => {
+        const st = w.stacks.get(stackName) ?? setupError(`no stack ${stackName}`)
+        w.stacks.set(stackName, { ...st, nextUpdateFailure: { logicalId, reason } })
+      }),
+    snapshot: read((w) => snapshotOf(w, settings)),
+    calls: read((w) => Chunk.toReadonlyArray(w.calls)),
+    healthyCount: (group) =>
+      read((w) => {
+        const g = existingGroup(w, group)
+        return g.instanceIds.filter((id) => {
+          const i = w.instances.get(id)
+          return i !== undefined && isServing(w, i, settings)
+        }).length
+      })
+  }
+}

@@ -1,0 +1,64 @@
+import { checkGroupHealth } from "./FakeHealth.js"
+import { beginTermination, finishTermination, isSuspended, reconcileGroup } from "./FakeScaling.js"
+import { scheduleAt, type ScheduledEvent, type Settings, updateInstance, type World } from "./FakeState.js"
+
+/** More transitions than this at one call means delays of zero feeding each other forever. */
+const RUNAWAY = 100_000
+
+const goInService = (w: World, instanceId: string, s: Settings): void => {
+  const i = w.instances.get(instanceId)
+  const g = i === undefined ? undefined : w.groups.get(i.group)
+  if (i === undefined || g === undefined || i.lifecycleState !== "Pending") return
+  // AddToLoadBalancer suspended: AWS never registers the instances launched meanwhile, even after a resume.
+  if (isSuspended(g, "AddToLoadBalancer")) {
+    updateInstance(w, instanceId, { lifecycleState: "InService" })
+    return
+  }
+  updateInstance(w, instanceId, { lifecycleState: "InService", registeredAt: w.now })
+  for (const name of g.loadBalancerNames) w.classicLoadBalancers.set(name, [...(w.classicLoadBalancers.get(name) ?? []), instanceId])
+  for (const arn of g.targetGroupArns) w.targetGroups.set(arn, [...(w.targetGroups.get(arn) ?? []), instanceId])
+  scheduleAt(w, w.now + s.healthDelay, "HealthCheck", instanceId)
+}
+
+const apply = (w: World, event: ScheduledEvent, s: Settings): void => {
+  const i = w.instances.get(event.instanceId)
+  if (i === undefined) return
+  switch (event.kind) {
+    case "InService":
+      return goInService(w, event.instanceId, s)
+    case "ExternalTermination":
+      return beginTermination(w, i, s)
+    case "Terminated":
+      return i.lifecycleState === "Terminating" ? finishTermination(w, i) : undefined
+    case "HealthCheck":
+      // Nothing changes by itself: the group's health check right after the event looks at the instance.
+      return
+  }
+}
+
+/** The group's own processes after anything happened to it. */
+export const settleGroup = (w: World, name: string, s: Settings): void => {
+  checkGroupHealth(w, name, s)
+  reconcileGroup(w, name, s)
+}
+
+/** Processes every transition due up to `to`, in time order, each followed by its group's reaction. */
+export const advance = (w: World, to: number, s: Settings): void => {
+  for (let n = 0; ; n++) {
+    const next = w.schedule[0]
+    if (next === undefined || next.at > to) break
+    if (n > RUNAWAY) throw new Error("fake world: runaway transitions (zero delays with a never-healthy release?)")
+    w.schedule.shift()
+    w.now = Math.max(w.now, next.at)
+    apply(w, next, s)
+    const group = w.instances.get(next.instanceId)?.group
+    if (group !== undefined) settleGroup(w, group, s)
+  }
+  w.now = Math.max(w.now, to)
+}
+
+/** After a call or a control changed the world: every group reacts, then transitions due now happen. */
+export const settle = (w: World, s: Settings): void => {
+  for (const name of w.groups.keys()) settleGroup(w, name, s)
+  advance(w, w.now, s)
+}

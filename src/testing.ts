@@ -1,0 +1,20 @@
+/** What a user's tests need to run the rollout against the simulated AWS world. */
+export * as FakeAws from "./layers/fake/FakeAws.js"
+export {
+  type CallRecord,
+  type FakeInstance,
+  type FakeStack,
+  FakeWorld,
+  type FakeWorldOptions,
+  type GroupSpec,
+  MUTATING_OPERATIONS,
+  type NeverHealthyTarget,
+  type StackSpec,
+  type WorldSnapshot
+} from "./layers/fake/FakeWorld.js"
+export { AutoScaling, type AsgInstance, type AutoScalingGroup, type LaunchTemplateRef } from "./services/AutoScaling.js"
+export { CloudFormation } from "./services/CloudFormation.js"
+export { LaunchTemplates } from "./services/LaunchTemplates.js"
+export { type InstanceHealth, LoadBalancing } from "./services/LoadBalancing.js"
+export { defaultRetrySchedule, RetryPolicy } from "./services/Retry.js"
+export { AwsValidationError, Throttled, TransientAwsError } from "./services/Errors.js"
