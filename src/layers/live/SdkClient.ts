@@ -1,0 +1,73 @@
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Scope from "effect/Scope"
+import type { AwsError } from "../../services/Errors.js"
+import { AwsClientConfig, type AwsClientSettings } from "./AwsClientConfig.js"
+import { toAwsError } from "./SdkErrors.js"
+
+/** The options every SDK client is built with. */
+export interface ClientOptions {
+  readonly region: string
+  /** Retries belong to our RetryPolicy schedule (see services/Retry.ts); SDK retries would multiply them. */
+  readonly maxAttempts: 1
+  readonly profile?: string
+  readonly endpoint?: string
+}
+
+export const clientOptions = (settings: AwsClientSettings): ClientOptions => ({
+  region: settings.region,
+  maxAttempts: 1,
+  ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
+  ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {})
+})
+
+interface Loaded<M, C> {
+  readonly sdk: M
+  readonly client: C
+}
+
+/** Runs one SDK call with the module and its client: `send(operation, (sdk, client, signal) => client.send(...))`. */
+export type Send<M, C> = <A>(
+  operation: string,
+  run: (sdk: M, client: C, signal: AbortSignal) => Promise<A>
+) => Effect.Effect<A, AwsError>
+
+/**
+ * Imports an SDK module and builds its client on first use, once; the client is destroyed when the layer's scope
+ * closes. Commands that never touch a service (`--help`, a group without a classic ELB) never load its SDK.
+ */
+export const lazyClient = <M, C extends { destroy(): void }>(
+  load: () => Promise<M>,
+  make: (sdk: M, options: ClientOptions) => C
+): Effect.Effect<Send<M, C>, never, AwsClientConfig | Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings = yield* AwsClientConfig
+    const scope = yield* Effect.scope
+    const cache = yield* Ref.make(Option.none<Loaded<M, C>>())
+    const guard = yield* Effect.makeSemaphore(1)
+    const build = Effect.gen(function*() {
+      const sdk = yield* Effect.promise(load)
+      const client = yield* Scope.extend(
+        Effect.acquireRelease(
+          Effect.sync(() => make(sdk, clientOptions(settings))),
+          (client) => Effect.sync(() => client.destroy())
+        ),
+        scope
+      )
+      const loaded: Loaded<M, C> = { sdk, client }
+      yield* Ref.set(cache, Option.some(loaded))
+      return loaded
+    })
+    // Uninterruptible so that a caller interrupted mid-import can neither leave a half-built client nor poison the cache.
+    const loaded = guard.withPermits(1)(
+      Effect.flatMap(Ref.get(cache), Option.match({ onNone: () => Effect.uninterruptible(build), onSome: Effect.succeed }))
+    )
+    const send: Send<M, C> = (operation, run) =>
+      Effect.flatMap(loaded, ({ client, sdk }) => call(operation, (signal) => run(sdk, client, signal)))
+    return send
+  })
+
+/** One SDK call; interrupting the fiber aborts the HTTP request through the signal. */
+export const call = <A>(operation: string, run: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, AwsError> =>
+  Effect.tryPromise({ try: run, catch: (error) => toAwsError(operation, error) })
