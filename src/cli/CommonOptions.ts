@@ -2,28 +2,33 @@ import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
 
 export const region = Options.text("region").pipe(
-  Options.withDescription("AWS region; else AWS_REGION / AWS_DEFAULT_REGION, the profile's region, eu-west-1"),
+  Options.withPseudoName("REGION"),
+  Options.withDescription("AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region, else eu-west-1)"),
   Options.optional
 )
 
 export const profile = Options.text("profile").pipe(
+  Options.withPseudoName("PROFILE"),
   Options.withFallbackConfig(Config.string("AWS_PROFILE")),
   Options.withDescription("profile of the shared AWS config files (default: AWS_PROFILE, else the default chain)"),
   Options.optional
 )
 
 export const endpointUrl = Options.text("endpoint-url").pipe(
+  Options.withPseudoName("URL"),
   Options.withDescription("send every AWS call to this endpoint, e.g. a local emulator (AWS_ENDPOINT_URL also works)"),
   Options.optional
 )
 
 export const healthyTimeout = Options.integer("healthy-timeout").pipe(
-  Options.withDescription("seconds the new instances have to become healthy everywhere"),
+  Options.withPseudoName("SECONDS"),
+  Options.withDescription("seconds the new instances have to become healthy everywhere (default: 600)"),
   Options.withDefault(600)
 )
 
 export const pollInterval = Options.integer("poll-interval").pipe(
-  Options.withDescription("seconds between two health polls while waiting"),
+  Options.withPseudoName("SECONDS"),
+  Options.withDescription("seconds between two health polls while waiting (default: 5)"),
   Options.withDefault(5)
 )
 
@@ -32,11 +37,12 @@ export const replaceAll = Options.boolean("replace-all").pipe(
 )
 
 export const output = Options.choice("output", ["text", "json"]).pipe(
-  Options.withDescription("text lines, or NDJSON events ending with a summary object"),
+  Options.withDescription("text lines, or NDJSON events ending with a summary object (default: text)"),
   Options.withDefault("text" as const)
 )
 
 export const asgs = Options.text("asg").pipe(
+  Options.withPseudoName("NAME"),
   Options.withDescription("roll only this group (logical id or name); repeatable (default: all the stack's groups)"),
   Options.repeated
 )

@@ -24,6 +24,43 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
       return { line: `Auto Scaling group ${tagged.group} of stack ${tagged.stackName} does not exist`, code: ExitCode.invalid }
     case "GroupBusy":
       return { line: `group ${tagged.group} is busy: ${tagged.reason}; run again when it is done`, code: ExitCode.invalid }
+    case "TemplateTooLarge":
+      return {
+        line: `the template body is ${tagged.bytes.toLocaleString("en-US")} bytes, over CloudFormation's limit of ${tagged.limit.toLocaleString("en-US")} bytes for a body: upload it to S3 and pass --template s3://bucket/key (or its https URL)`,
+        code: ExitCode.invalid
+      }
+    case "StackNotUpdatable":
+      return { line: `stack ${tagged.stackName} is ${tagged.status} and cannot be updated: ${tagged.advice}`, code: ExitCode.invalid }
+    case "StackActionFailed": {
+      const reasons: ReadonlyArray<string> = tagged.reasons
+      const created = tagged.status === "ROLLBACK_COMPLETE" || tagged.status === "ROLLBACK_FAILED"
+      return {
+        line: `stack ${tagged.stackName} ended ${tagged.status}${reasons.length > 0 ? `: ${reasons.join("; ")}` : ""}${created ? "; a stack whose creation failed must be deleted before it can be created again" : ""}`,
+        code: ExitCode.stackFailed
+      }
+    }
+    case "StackActionTimedOut": {
+      const status = tagged.status === "" ? "" : ` (now ${tagged.status})`
+      const what = tagged.phase === "start"
+        ? `no event of our action within the ${tagged.seconds} s warm-up`
+        : tagged.phase === "idle"
+        ? `no new event for ${tagged.seconds} s (--action-timeout)`
+        : `the change set was not ready within ${tagged.seconds} s`
+      return {
+        line: `stack ${tagged.stackName}: ${what}${status}; we stopped waiting, CloudFormation goes on by itself: follow it with aws cloudformation describe-stack-events --stack-name ${tagged.stackName}`,
+        code: ExitCode.stackFailed
+      }
+    }
+    case "RecordDoesNotFit":
+      return {
+        line: `group ${tagged.group} has ${tagged.tags} tags; the rollout record needs ${tagged.needed} more and AWS allows 50 per group: remove some tags first`,
+        code: ExitCode.invalid
+      }
+    case "RolloutInProgress":
+      return {
+        line: `group ${tagged.group} carries the record of a rollout that did not finish (phase ${tagged.phase}, started ${tagged.since}): run "aws-ha-updater recover ${tagged.stackName}" first`,
+        code: ExitCode.invalid
+      }
     case "CredentialsError":
       return {
         line: `AWS credentials are missing, invalid or expired (${tagged.operation}: ${tagged.message}): set AWS_PROFILE or --profile, run "aws sso login", or export fresh keys`,

@@ -20,6 +20,8 @@ export const runCli = <Name extends string, R, E>(
   name: string,
   argv: ReadonlyArray<string>
 ): void => {
+  // The SDK warns on Node 20 at the first client it builds; our users get one clear output, not that notice.
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true"
   const exitStatus = Ref.unsafeMake(0)
   const program = Command.run(command, { name, version: VERSION })(argv).pipe(
     Effect.provideService(ExitStatus, exitStatus),

@@ -13,7 +13,8 @@ import { LoadBalancing } from "../services/LoadBalancing.js"
 import { assess, type Assessment, capacityOf, isOutdated, isRunning, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
 import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
-import { GroupNotFound, HealthTimeout, NewInstanceFailed, type WaitFailure } from "./RolloutErrors.js"
+import { GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure } from "./RolloutErrors.js"
+import { encodeRecord, type Phase, phaseTags, recordKeys, TAGS_PER_GROUP } from "./RolloutRecord.js"
 
 export interface RolloutOptions {
   /** How long the new instances have to become healthy everywhere. */
@@ -114,15 +115,34 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const launched = yield* Ref.make<ReadonlySet<string>>(new Set())
   const last = yield* Ref.make<Assessment | undefined>(undefined)
 
+  const record = encodeRecord({
+    id: yield* Effect.sync(() => crypto.randomUUID()),
+    stack: stackName,
+    phase: "suspending",
+    startedAt: yield* Clock.currentTimeMillis,
+    sizes: original,
+    needed: n,
+    ours,
+    oldIds: [...oldIds]
+  })
+  const tagsAfter = new Set([...Object.keys(initial.tags), ...Object.keys(record), ...DEGRADED_TAGS])
+  if (tagsAfter.size > TAGS_PER_GROUP) {
+    return yield* Effect.fail(new RecordDoesNotFit({ group: name, tags: Object.keys(initial.tags).length, needed: Object.keys(record).length + DEGRADED_TAGS.length }))
+  }
+  const advance = (phase: Phase) => asg.setTags(name, phaseTags(phase))
+
   yield* step(name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${n} (capacity units)`)
 
   const suspend = Effect.gen(function*() {
+    // The record goes on the group before anything else changes: a run that dies from here on can be recovered.
+    yield* asg.setTags(name, record)
     if (toSuspend.length === 0) return
     yield* step(name, "suspend", `suspending ${toSuspend.join(", ")}`)
     yield* asg.suspendProcesses(name, toSuspend)
   })
 
   const scaleOut = Effect.gen(function*() {
+    yield* advance("scaling-out")
     yield* step(name, "scale-out", `min ${original.minSize}→${original.minSize + n}, max ${original.maxSize}→${original.maxSize + n}, desired ${original.desiredCapacity}→${original.desiredCapacity + n}`)
     yield* asg.updateSizes(name, {
       minSize: original.minSize + n,
@@ -135,6 +155,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const timeout = Duration.decode(options.healthyTimeout)
     const started = yield* Clock.currentTimeMillis
     const everHealthy = new Set<string>()
+    yield* advance("waiting")
     yield* step(name, "wait", `waiting up to ${Duration.format(timeout)} for ${n} new healthy in the group and its ${initial.loadBalancerNames.length + initial.targetGroupArns.length} load balancer(s)`)
     const round = Effect.gen(function*() {
       const group = yield* describeOne(name, stackName)
@@ -175,6 +196,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     Effect.gen(function*() {
       yield* asg.updateSizes(name, { minSize: original.minSize })
       yield* Effect.forEach(ids, (id) => asg.terminateInstance(id, true), { discard: true })
+      yield* advance("restoring")
       yield* step(name, "restore", `min ${original.minSize}, max ${original.maxSize}, desired ${original.desiredCapacity}`)
       yield* asg.updateSizes(name, original)
     })
@@ -186,13 +208,14 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const olds = yield* stillThere((g) =>
       g.instances.filter((i) => oldIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
     )
+    yield* advance("terminating-old")
     yield* step(name, "terminate-old", `terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
     yield* terminateExactly(olds)
     if (ours.length > 0) {
       yield* step(name, "resume", `resuming ${ours.join(", ")}`)
       yield* asg.resumeProcesses(name, ours)
     }
-    if (degraded !== undefined) yield* asg.deleteTags(name, DEGRADED_TAGS)
+    yield* asg.deleteTags(name, [...Object.keys(record), ...(degraded === undefined ? [] : DEGRADED_TAGS)])
     const result: GroupResult = {
       name,
       status: "succeeded",
@@ -213,6 +236,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       yield* terminateExactly(fresh)
       const at = yield* Clock.currentTimeMillis
       yield* asg.setTags(name, degradedTags(reason, at, ours))
+      yield* asg.deleteTags(name, recordKeys(record))
       yield* step(name, "degraded", `left suspended on purpose: ${ours.join(", ") || "none"}; the group is tagged degraded`)
       const seen = yield* Ref.get(launched)
       return { name, status, launched: [...new Set([...seen, ...fresh])], terminated: fresh, reason, leftSuspended: ours } as GroupResult

@@ -40,3 +40,18 @@ export class NewInstanceFailed extends Data.TaggedError("NewInstanceFailed")<{
 }> {}
 
 export type WaitFailure = HealthTimeout | NewInstanceFailed
+
+/** The rollout record would not fit beside the group's own tags (AWS allows 50 per group). */
+export class RecordDoesNotFit extends Data.TaggedError("RecordDoesNotFit")<{
+  readonly group: string
+  readonly tags: number
+  readonly needed: number
+}> {}
+
+/** A rollout record from an earlier run is still on the group: it must be recovered first. */
+export class RolloutInProgress extends Data.TaggedError("RolloutInProgress")<{
+  readonly group: string
+  readonly stackName: string
+  readonly phase: string
+  readonly since: string
+}> {}

@@ -7,7 +7,8 @@ import { InvalidInput, StackNotFound } from "../services/Errors.js"
 import { readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
 import { rollGroup, type RolloutOptions } from "./Rollout.js"
-import { GroupBusy, GroupNotFound, StackBusy, UpdatePolicyPresent } from "./RolloutErrors.js"
+import { GroupBusy, GroupNotFound, RolloutInProgress, StackBusy, UpdatePolicyPresent } from "./RolloutErrors.js"
+import { decodeRecord } from "./RolloutRecord.js"
 import { parseTemplate, templateResources } from "./Template.js"
 
 export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
@@ -43,6 +44,9 @@ const selectGroups = (stackName: string, resources: ReadonlyArray<StackResource>
   return Effect.succeed(asgs.filter((r) => wanted.includes(r.logicalId) || wanted.includes(r.physicalId)))
 }
 
+const couldNotCheck = (group: string, e: { readonly operation: string; readonly message: string }) =>
+  emit({ type: "warning", group, message: `could not check for an Instance Refresh (${e.operation}: ${e.message}); going on` })
+
 /** Every refusal happens here, before the first mutating call on any group. */
 const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wanted: ReadonlyArray<string>) {
   const cfn = yield* CloudFormation
@@ -68,10 +72,26 @@ const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wa
   for (const r of selected) {
     const g = groups.find((x) => x.name === r.physicalId)
     if (g === undefined) return yield* Effect.fail(new GroupNotFound({ group: r.physicalId, stackName }))
+    const leftover = decodeRecord(g.tags)
+    if (leftover._tag !== "None") {
+      return yield* Effect.fail(new RolloutInProgress({
+        group: g.name,
+        stackName,
+        phase: leftover._tag === "Record" ? leftover.record.phase : "unknown",
+        since: leftover._tag === "Record" ? new Date(leftover.record.startedAt).toISOString() : "unknown"
+      }))
+    }
     if (g.status !== undefined && g.status.length > 0) {
       return yield* Effect.fail(new GroupBusy({ group: g.name, reason: `its status is "${g.status}"` }))
     }
-    if (yield* asg.instanceRefreshInProgress(g.name)) {
+    const refreshing = yield* asg.instanceRefreshInProgress(g.name).pipe(
+      Effect.catchTags({
+        Throttled: (e) => Effect.as(couldNotCheck(g.name, e), false),
+        TransientAwsError: (e) => Effect.as(couldNotCheck(g.name, e), false),
+        AwsCallFailed: (e) => Effect.as(couldNotCheck(g.name, e), false)
+      })
+    )
+    if (refreshing) {
       return yield* Effect.fail(new GroupBusy({ group: g.name, reason: "an Instance Refresh is in progress" }))
     }
     ordered.push(g)

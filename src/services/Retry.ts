@@ -19,6 +19,13 @@ export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedul
   Schedule.intersect(Schedule.recurs(8))
 )
 
+/** Look-before-you-start checks: a couple of quick retries, then the caller goes on without the answer. */
+export const advisoryRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("200 millis", 2).pipe(
+  Schedule.jittered,
+  Schedule.intersect(Schedule.recurs(2))
+)
+const ADVISORY_METHODS: ReadonlySet<string> = new Set(["instanceRefreshInProgress"])
+
 type AnyMethod = (...args: ReadonlyArray<any>) => Effect.Effect<any, any, never>
 
 /** Wraps every method of a service so that throttling and transient errors are retried by `schedule`. */
@@ -30,7 +37,7 @@ export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
   for (const [name, method] of Object.entries(service) as Array<[string, AnyMethod]>) {
     wrapped[name] = (...args) =>
       Effect.retry(method(...args), {
-        schedule,
+        schedule: ADVISORY_METHODS.has(name) ? advisoryRetrySchedule : schedule,
         while: (e: AwsError | { readonly _tag: string }) => isRetryable(e)
       })
   }

@@ -1,0 +1,105 @@
+import type { GroupSizes } from "../services/AutoScaling.js"
+
+/**
+ * The rollout record, kept in the group's own tags so that a run that died (kill -9, a lost CI runner) can be
+ * recovered by the next one: what the group looked like before, and which instances are the old ones.
+ */
+export type Phase = "suspending" | "scaling-out" | "waiting" | "terminating-old" | "restoring"
+export const PHASES: ReadonlyArray<Phase> = ["suspending", "scaling-out", "waiting", "terminating-old", "restoring"]
+
+export interface RolloutRecord {
+  readonly id: string
+  readonly stack: string
+  readonly phase: Phase
+  /** Epoch ms. */
+  readonly startedAt: number
+  readonly sizes: GroupSizes
+  /** Capacity units the new instances must provide. */
+  readonly needed: number
+  /** Processes this rollout suspends and must resume (those suspended before it started are not among them). */
+  readonly ours: ReadonlyArray<string>
+  /** Every instance of the group when the rollout started: anything else is new. */
+  readonly oldIds: ReadonlyArray<string>
+}
+
+export const RECORD_PREFIX = "aws-ha-updater:rollout"
+const key = (name: string) => `${RECORD_PREFIX}:${name}`
+const OLD_PREFIX = key("old-")
+/** AWS caps a tag value at 256 characters and a group at 50 tags. */
+export const TAG_VALUE_LIMIT = 256
+export const TAGS_PER_GROUP = 50
+
+/** Packs ids into as few comma-joined values of at most 256 characters as possible. */
+const pack = (ids: ReadonlyArray<string>): Array<string> => {
+  const values: Array<string> = []
+  let current = ""
+  for (const id of ids) {
+    const next = current === "" ? id : `${current},${id}`
+    if (next.length > TAG_VALUE_LIMIT) {
+      values.push(current)
+      current = id
+    } else current = next
+  }
+  if (current !== "") values.push(current)
+  return values
+}
+
+export const encodeRecord = (r: RolloutRecord): Record<string, string> => {
+  const tags: Record<string, string> = {
+    [key("id")]: r.id,
+    [key("stack")]: r.stack,
+    [key("phase")]: r.phase,
+    [key("started")]: new Date(r.startedAt).toISOString(),
+    [key("sizes")]: `${r.sizes.minSize},${r.sizes.maxSize},${r.sizes.desiredCapacity}`,
+    [key("needed")]: String(r.needed),
+    [key("ours")]: r.ours.join(","),
+    [key("old-count")]: String(r.oldIds.length)
+  }
+  pack(r.oldIds).forEach((v, i) => (tags[`${OLD_PREFIX}${i}`] = v))
+  return tags
+}
+
+export const phaseTags = (phase: Phase): Record<string, string> => ({ [key("phase")]: phase })
+
+export const recordKeys = (tags: Readonly<Record<string, string>>): Array<string> =>
+  Object.keys(tags).filter((k) => k.startsWith(`${RECORD_PREFIX}:`))
+
+export const hasRecord = (tags: Readonly<Record<string, string>>): boolean => recordKeys(tags).length > 0
+
+const list = (s: string | undefined): Array<string> => (s ?? "").split(",").filter((x) => x.length > 0)
+
+/** The record, or a reason why the tags that are there do not make one (a run died while writing it). */
+export const decodeRecord = (
+  tags: Readonly<Record<string, string>>
+): { readonly _tag: "None" } | { readonly _tag: "Record"; readonly record: RolloutRecord } | { readonly _tag: "Damaged"; readonly reason: string } => {
+  if (!hasRecord(tags)) return { _tag: "None" }
+  const phase = tags[key("phase")] as Phase | undefined
+  const sizes = (tags[key("sizes")] ?? "").split(",").map(Number)
+  const started = Date.parse(tags[key("started")] ?? "")
+  const oldCount = Number(tags[key("old-count")])
+  const oldIds = Object.keys(tags)
+    .filter((k) => k.startsWith(OLD_PREFIX) && /^\d+$/.test(k.slice(OLD_PREFIX.length)))
+    .sort((a, b) => Number(a.slice(OLD_PREFIX.length)) - Number(b.slice(OLD_PREFIX.length)))
+    .flatMap((k) => list(tags[k]))
+  const [minSize, maxSize, desiredCapacity] = sizes
+  if (
+    tags[key("id")] === undefined || phase === undefined || !PHASES.includes(phase) || Number.isNaN(started) ||
+    sizes.length !== 3 || sizes.some(Number.isNaN) || minSize === undefined || maxSize === undefined ||
+    desiredCapacity === undefined || Number.isNaN(oldCount) || oldIds.length !== oldCount
+  ) {
+    return { _tag: "Damaged", reason: "the rollout record on the group is incomplete" }
+  }
+  return {
+    _tag: "Record",
+    record: {
+      id: tags[key("id")]!,
+      stack: tags[key("stack")] ?? "",
+      phase,
+      startedAt: started,
+      sizes: { minSize, maxSize, desiredCapacity },
+      needed: Number(tags[key("needed")] ?? "0"),
+      ours: list(tags[key("ours")]),
+      oldIds
+    }
+  }
+}
