@@ -46,3 +46,9 @@ export const asgs = Options.text("asg").pipe(
   Options.withDescription("roll only this group (logical id or name); repeatable (default: all the stack's groups)"),
   Options.repeated
 )
+
+export const parallel = Options.text("parallel").pipe(
+  Options.withPseudoName("N|all"),
+  Options.withDescription("how many groups roll at once, or all (default: 1, one by one)"),
+  Options.withDefault("1")
+)

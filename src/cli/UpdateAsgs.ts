@@ -33,7 +33,17 @@ const options = {
   healthyTimeout: Opt.healthyTimeout,
   pollInterval: Opt.pollInterval,
   replaceAll: Opt.replaceAll,
+  parallel: Opt.parallel,
   output: Opt.output
+}
+
+/** "all" or a positive whole number. */
+export const parseParallel = (value: string) => {
+  if (value === "all") return Effect.succeed("all" as const)
+  const n = Number(value)
+  return Number.isInteger(n) && n > 0
+    ? Effect.succeed(n)
+    : Effect.fail(new InvalidInput({ message: `--parallel must be a positive whole number or "all", got "${value}"` }))
 }
 
 /** Where the AWS services come from: the live SDK layers, or the fake world in tests. */
@@ -51,8 +61,10 @@ export const makeUpdateAsgs = (provideAws: AwsProvider) => Command.make("update-
     const program = Effect.gen(function*() {
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
       const pollInterval = yield* positiveSeconds("poll-interval", args.pollInterval)
+      const parallel = yield* parseParallel(args.parallel)
       return yield* rollStack(args.stackName, {
         groups: args.asg,
+        parallel,
         healthyTimeout,
         pollInterval,
         replaceAll: args.replaceAll

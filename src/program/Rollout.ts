@@ -4,7 +4,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
 import type { AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
@@ -13,6 +12,7 @@ import { LoadBalancing } from "../services/LoadBalancing.js"
 import { assess, type Assessment, capacityOf, isOutdated, isRunning, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
 import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
+import * as PollHub from "./PollHub.js"
 import { GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure } from "./RolloutErrors.js"
 import { encodeRecord, type Phase, phaseTags, recordKeys, TAGS_PER_GROUP } from "./RolloutRecord.js"
 
@@ -87,7 +87,9 @@ const message = (e: { readonly _tag: string; readonly message?: string }): strin
 export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   initial: AutoScalingGroup,
   stackName: string,
-  options: RolloutOptions
+  options: RolloutOptions,
+  /** The run's shared poll rounds; a private one when the group is rolled alone. */
+  sharedHub?: PollHub.PollHub
 ) {
   const asg = yield* AutoScaling
   const name = initial.name
@@ -151,17 +153,20 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     })
   })
 
-  const waitHealthy = Effect.gen(function*() {
+  const waitHealthy = (hub: PollHub.PollHub) => Effect.gen(function*() {
     const timeout = Duration.decode(options.healthyTimeout)
     const started = yield* Clock.currentTimeMillis
     const everHealthy = new Set<string>()
     yield* advance("waiting")
     yield* step(name, "wait", `waiting up to ${Duration.format(timeout)} for ${n} new healthy in the group and its ${initial.loadBalancerNames.length + initial.targetGroupArns.length} load balancer(s)`)
+    let seenRound = 0
     const round = Effect.gen(function*() {
-      const group = yield* describeOne(name, stackName)
-      const health = yield* readHealth(group)
+      const r = yield* hub.next(name, seenRound)
+      seenRound = r.n
+      const group = r.groups.get(name)
+      if (group === undefined) return yield* Effect.fail(new GroupNotFound({ group: name, stackName }))
       const seen = yield* Ref.get(launched)
-      const a = assess(group, health, oldIds, seen, everHealthy)
+      const a = assess(group, r.health, oldIds, seen, everHealthy)
       for (const i of a.healthyNew) everHealthy.add(i.instanceId)
       yield* Ref.set(launched, new Set([...seen, ...a.newInstances.map((i) => i.instanceId)]))
       yield* Ref.set(last, a)
@@ -181,13 +186,15 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       return a.healthyCapacity >= n ? Option.some(a) : Option.none()
     })
     return yield* round.pipe(
-      Effect.repeat({ schedule: Schedule.spaced(options.pollInterval), until: Option.isSome }),
+      // Pacing comes from the hub's Schedule: each repetition waits for the next shared poll round.
+      Effect.repeat({ until: Option.isSome }),
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () => new HealthTimeout({ group: name, healthy: 0, needed: n, seconds: Duration.toSeconds(timeout) })
       }),
       Effect.catchTag("HealthTimeout", (e) =>
-        Effect.flatMap(Ref.get(last), (a) => Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0 }))))
+        Effect.flatMap(Ref.get(last), (a) => Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0 })))),
+      Effect.ensuring(hub.leave(name))
     )
   })
 
@@ -256,7 +263,9 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const outcome = yield* Effect.gen(function*() {
     yield* suspend
     yield* scaleOut
-    return yield* waitHealthy
+    return yield* (sharedHub === undefined
+      ? Effect.scoped(Effect.flatMap(PollHub.make({ interval: options.pollInterval }), waitHealthy))
+      : waitHealthy(sharedHub))
   }).pipe(
     Effect.onInterrupt(() => rollBack("interrupted", "interrupted")),
     Effect.either

@@ -1,11 +1,13 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import { CloudFormation, type StackResource } from "../services/CloudFormation.js"
 import { InvalidInput, StackNotFound } from "../services/Errors.js"
 import { readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
+import * as PollHub from "./PollHub.js"
 import { rollGroup, type RolloutOptions } from "./Rollout.js"
 import { GroupBusy, GroupNotFound, RolloutInProgress, StackBusy, UpdatePolicyPresent } from "./RolloutErrors.js"
 import { decodeRecord } from "./RolloutRecord.js"
@@ -16,6 +18,8 @@ export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
 export interface StackRolloutOptions extends RolloutOptions {
   /** Only these groups (logical ids or names); all of the stack's groups when empty. */
   readonly groups: ReadonlyArray<string>
+  /** How many groups roll at once. Default 1, one by one as the seed did. */
+  readonly parallel?: number | "all"
 }
 
 export interface StackRolloutResult {
@@ -99,32 +103,43 @@ const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wa
   return ordered
 })
 
-/** update-asgs: roll the stack's groups one by one, stopping at the first that does not succeed. */
+/**
+ * update-asgs: roll the stack's groups, `parallel` at a time, all sharing one poll round. Each group commits or rolls
+ * back on its own; once one did not succeed, no further group is started (a broken release must not spread).
+ */
 export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: string, options: StackRolloutOptions) {
   const groups = yield* preflight(stackName, options.groups)
-  const results: Array<GroupResult> = []
-  for (const [index, initial] of groups.entries()) {
-    const marker = readDegraded(initial)
-    if (marker !== undefined) {
-      yield* emit({
-        type: "warning",
-        group: initial.name,
-        message: `an earlier run left this group degraded (${marker.reason}, since ${marker.since}); a successful run clears it and resumes ${marker.leftSuspended.join(", ") || "nothing"}`
-      })
-    }
-    const result = yield* rollGroup(initial, stackName, options)
-    results.push(result)
-    if (result.status !== "succeeded" && result.status !== "up-to-date") {
-      const rest = groups.slice(index + 1).map((g) => g.name)
-      for (const g of rest) yield* step(g, "skip", `not attempted: ${initial.name} ended ${result.status}`)
-      return { stack: stackName, status: overallStatus(results.map((r) => r.status)), groups: results, notAttempted: rest }
-    }
-  }
+  const stoppedBy = yield* Ref.make<string | undefined>(undefined)
+  const outcomes = yield* Effect.scoped(Effect.gen(function*() {
+    const hub = yield* PollHub.make({ interval: options.pollInterval })
+    return yield* Effect.forEach(groups, (initial) =>
+      Effect.gen(function*() {
+        const stopper = yield* Ref.get(stoppedBy)
+        if (stopper !== undefined) {
+          yield* step(initial.name, "skip", `not attempted: ${stopper} did not succeed`)
+          return initial.name
+        }
+        const marker = readDegraded(initial)
+        if (marker !== undefined) {
+          yield* emit({
+            type: "warning",
+            group: initial.name,
+            message: `an earlier run left this group degraded (${marker.reason}, since ${marker.since}); a successful run clears it and resumes ${marker.leftSuspended.join(", ") || "nothing"}`
+          })
+        }
+        const result = yield* rollGroup(initial, stackName, options, hub)
+        if (result.status !== "succeeded" && result.status !== "up-to-date") {
+          yield* Ref.update(stoppedBy, (s) => s ?? initial.name)
+        }
+        return result
+      }), { concurrency: options.parallel === "all" ? "unbounded" : options.parallel ?? 1 })
+  }))
+  const results = outcomes.filter((o): o is GroupResult => typeof o !== "string")
   const done: StackRolloutResult = {
     stack: stackName,
     status: overallStatus(results.map((r) => r.status)),
     groups: results,
-    notAttempted: []
+    notAttempted: outcomes.filter((o): o is string => typeof o === "string")
   }
   return done
 })
