@@ -1,8 +1,10 @@
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { type AwsError, isRetryable } from "./Errors.js"
+import { ThrottleGate } from "./ThrottleGate.js"
 
 /**
  * Retries are owned here, not by the SDK: live clients are built with maxAttempts 1, and every service method
@@ -36,9 +38,23 @@ export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
   const wrapped: Record<string, AnyMethod> = {}
   for (const [name, method] of Object.entries(service) as Array<[string, AnyMethod]>) {
     wrapped[name] = (...args) =>
-      Effect.retry(method(...args), {
-        schedule: ADVISORY_METHODS.has(name) ? advisoryRetrySchedule : schedule,
-        while: (e: AwsError | { readonly _tag: string }) => isRetryable(e)
+      Effect.flatMap(Effect.serviceOption(ThrottleGate), (gate) => {
+        // With a run-wide gate, every attempt first waits for it, and reports back what AWS said.
+        const attempt = Option.match(gate, {
+          onNone: () => method(...args),
+          onSome: (g) =>
+            g.pass.pipe(
+              Effect.zipRight(method(...args)),
+              Effect.tapBoth({
+                onFailure: (e: { readonly _tag: string }) => (e._tag === "Throttled" ? g.throttled : Effect.void),
+                onSuccess: () => g.succeeded
+              })
+            )
+        })
+        return Effect.retry(attempt, {
+          schedule: ADVISORY_METHODS.has(name) ? advisoryRetrySchedule : schedule,
+          while: (e: AwsError | { readonly _tag: string }) => isRetryable(e)
+        })
       })
   }
   return wrapped as unknown as S
