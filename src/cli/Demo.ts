@@ -2,53 +2,102 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as FakeAws from "../layers/fake/FakeAws.js"
 import { FakeWorld } from "../layers/fake/FakeWorld.js"
-import { rollStack } from "../program/StackRollout.js"
+import { DEFAULT_CAPABILITIES } from "../program/StackPlan.js"
+import { updateStack } from "../program/StackUpdate.js"
 import * as Opt from "./CommonOptions.js"
 import { runReported } from "./Run.js"
+import { stackFailureOutcome, updateOutcome } from "./UpdateStack.js"
 
 const STACK = "demo-shop"
+const TARGET_GROUP = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/demo-api/0123456789abcdef"
+const RELEASE = "ami-0b2c3d4e5f6a7b8c9"
 
-const template = JSON.stringify({
-  Resources: {
-    WebGroup: { Type: "AWS::AutoScaling::AutoScalingGroup", Properties: { MinSize: "2", MaxSize: "4" } },
-    ApiGroup: { Type: "AWS::AutoScaling::AutoScalingGroup", Properties: { MinSize: "3", MaxSize: "6" } }
-  }
-})
+/** AmiId feeds the web group's launch template and the api group's launch configuration: a new one is a release. */
+const template = `
+Parameters:
+  AmiId:
+    Type: String
+    AllowedPattern: "ami-[0-9a-f]+"
+  DbPassword:
+    Type: String
+    NoEcho: true
+Resources:
+  WebTemplate:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        ImageId: !Ref AmiId
+        InstanceType: t3.small
+  WebGroup:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      AutoScalingGroupName: demo-shop-web
+      MinSize: "2"
+      MaxSize: "4"
+      DesiredCapacity: "2"
+      HealthCheckType: ELB
+      LaunchTemplate:
+        LaunchTemplateId: !Ref WebTemplate
+        Version: !GetAtt WebTemplate.LatestVersionNumber
+      LoadBalancerNames: [demo-web-elb]
+  ApiConfig:
+    Type: AWS::AutoScaling::LaunchConfiguration
+    Properties:
+      ImageId: !Ref AmiId
+      InstanceType: t3.medium
+  ApiGroup:
+    Type: AWS::AutoScaling::AutoScalingGroup
+    Properties:
+      MinSize: "3"
+      MaxSize: "6"
+      DesiredCapacity: "3"
+      LaunchConfigurationName: !Ref ApiConfig
+      TargetGroupARNs: ["${TARGET_GROUP}"]
+`
 
-/** Two groups — one behind a classic ELB, one behind a target group — and a new release for both. */
+/**
+ * The demo stack on its first AMI: the web group (behind a classic ELB) as the stack made it, the api group (behind a
+ * target group) an older one the stack adopted, with ScheduledActions suspended by its owners.
+ */
 export const setUpDemoWorld = Effect.gen(function*() {
   const world = yield* FakeWorld
-  const tg = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/demo-api/0123456789abcdef"
   yield* world.addClassicLoadBalancer("demo-web-elb")
-  yield* world.addTargetGroup(tg)
-  yield* world.addGroup({
-    name: "demo-shop-web",
-    minSize: 2,
-    maxSize: 4,
-    desiredCapacity: 2,
-    launchTemplate: { id: "lt-0d3m0web00000001", name: "demo-web", version: "1" },
-    loadBalancerNames: ["demo-web-elb"],
-    healthCheckType: "ELB"
-  })
+  yield* world.addTargetGroup(TARGET_GROUP)
   yield* world.addGroup({
     name: "demo-shop-api",
     minSize: 3,
     maxSize: 6,
     desiredCapacity: 3,
     launchConfigurationName: "demo-api-v1",
-    targetGroupArns: [tg],
+    targetGroupArns: [TARGET_GROUP],
     suspendedProcesses: ["ScheduledActions"]
   })
   yield* world.addStack({
     name: STACK,
     templateBody: template,
-    existingGroups: { WebGroup: "demo-shop-web", ApiGroup: "demo-shop-api" }
+    parameters: { AmiId: "ami-0a1b2c3d4e5f6a7b8", DbPassword: "correct-horse" },
+    existingGroups: { ApiGroup: "demo-shop-api" }
   })
-  yield* world.setLaunchTemplateVersion("demo-shop-web", "2")
-  yield* world.setLaunchConfiguration("demo-shop-api", "demo-api-v2")
 })
+
+/** What `update-stack demo-shop AmiId=…` runs: the stack update, followed to its end, then the rollout. */
+const demoRun = (mode: "text" | "json") =>
+  updateStack(STACK, {
+    template: Option.none(),
+    parameters: new Map([["AmiId", RELEASE]]),
+    capabilities: DEFAULT_CAPABILITIES,
+    warmup: Duration.seconds(25),
+    actionTimeout: Duration.seconds(60),
+    lenientLookBack: Duration.seconds(5),
+    pollInterval: Duration.seconds(1),
+    rollout: Option.some({ groups: [], healthyTimeout: Duration.seconds(60), pollInterval: Duration.seconds(1), replaceAll: false })
+  }).pipe(
+    Effect.map(updateOutcome),
+    Effect.catchTags({ StackActionFailed: stackFailureOutcome(mode), StackActionTimedOut: stackFailureOutcome(mode) })
+  )
 
 export const callsByOperation = Effect.gen(function*() {
   const calls = yield* (yield* FakeWorld).calls
@@ -60,18 +109,18 @@ export const callsByOperation = Effect.gen(function*() {
 export const demo = Command.make("demo", { output: Opt.output }, (args) =>
   Effect.gen(function*() {
     if (args.output === "text") {
-      yield* Console.log(`Simulated AWS (no account needed): stack ${STACK} with two groups and a new release for each.\n`)
+      yield* Console.log(`Simulated AWS (no account needed): stack ${STACK} with two groups, and a new AMI for both.`)
+      yield* Console.log(`$ aws-ha-updater update-stack ${STACK} AmiId=${RELEASE}\n`)
     }
     yield* setUpDemoWorld
-    yield* runReported(
-      { mode: args.output, stack: STACK, region: "eu-west-1" },
-      rollStack(STACK, { groups: [], healthyTimeout: Duration.seconds(60), pollInterval: Duration.seconds(1), replaceAll: false })
-    )
+    yield* runReported({ mode: args.output, stack: STACK, region: "eu-west-1" }, demoRun(args.output))
     if (args.output === "text") {
       const calls = yield* callsByOperation
       yield* Console.log(`\nAWS calls made: ${calls.map(([op, n]) => `${op} ${n}`).join(", ")}`)
     }
   }).pipe(
-    Effect.provide(FakeAws.layer({ launchDelay: "3 seconds", healthDelay: "2 seconds", drainDelay: "1 second" }))
+    Effect.provide(
+      FakeAws.layer({ launchDelay: "3 seconds", healthDelay: "2 seconds", drainDelay: "1 second", stackEventInterval: "400 millis" })
+    )
   )
-).pipe(Command.withDescription("Roll a simulated stack end to end on a real clock, with no AWS account."))
+).pipe(Command.withDescription("Update a simulated stack and roll its groups end to end on a real clock, with no AWS account."))

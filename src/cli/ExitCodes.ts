@@ -1,4 +1,4 @@
-import type { GroupStatus } from "../program/Events.js"
+import type { RunStatus } from "../program/Events.js"
 
 /** The documented exit codes. */
 export const ExitCode = {
@@ -15,8 +15,11 @@ export const ExitCode = {
   interrupted: 130
 } as const
 
-export const exitCodeOf = (status: GroupStatus): number => {
+export const exitCodeOf = (status: RunStatus): number => {
   switch (status) {
+    case "stack-failed":
+    case "stack-timed-out":
+      return ExitCode.stackFailed
     case "succeeded":
     case "up-to-date":
       return ExitCode.ok

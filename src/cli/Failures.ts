@@ -61,6 +61,16 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
         line: `group ${tagged.group} carries the record of a rollout that did not finish (phase ${tagged.phase}, started ${tagged.since}): run "aws-ha-updater recover ${tagged.stackName}" first`,
         code: ExitCode.invalid
       }
+    case "RecordUnreadable":
+      return {
+        line: `group ${tagged.group} carries a damaged rollout record: ${tagged.what}; recover cannot tell old instances from new safely: ${tagged.check}`,
+        code: ExitCode.invalid
+      }
+    case "RollbackUnsafe":
+      return {
+        line: `group ${tagged.group}: only ${tagged.oldCapacity} of ${tagged.needed} old capacity is left and ${tagged.healthyNew} new capacity serves: rolling back would drop serving capacity; run "aws-ha-updater recover ${tagged.stackName} --mode complete" (or --mode auto)`,
+        code: ExitCode.invalid
+      }
     case "CredentialsError":
       return {
         line: `AWS credentials are missing, invalid or expired (${tagged.operation}: ${tagged.message}): set AWS_PROFILE or --profile, run "aws sso login", or export fresh keys`,

@@ -122,19 +122,6 @@ describe("fake CloudFormation", () => {
       expect((yield* (yield* FakeWorld).calls).map((c) => c.operation)).toEqual(["ValidateTemplate", "ValidateTemplate", "ValidateTemplate"])
     }).pipe(Effect.provide(world)))
 
-  it.effect("stack actions are not modelled yet and say so instead of pretending", () =>
-    Effect.gen(function*() {
-      const cfn = yield* CloudFormation
-      const exit = yield* Effect.exit(cfn.updateStack({
-        stackName: "shop",
-        parameters: [],
-        capabilities: [],
-        clientRequestToken: "t",
-        template: Option.none()
-      }))
-      expect(Exit.isFailure(exit) && String(exit.cause).includes("UpdateStack is not modelled yet")).toBe(true)
-    }).pipe(Effect.provide(world)))
-
   it.effect("a stack set-up that names a missing group or parameter dies with the reason", () =>
     Effect.gen(function*() {
       const w = yield* FakeWorld

@@ -4,11 +4,11 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Ref from "effect/Ref"
 import { type AwsError, AwsValidationError, Throttled, TransientAwsError } from "../../services/Errors.js"
-import { advance, settle } from "./FakeSchedule.js"
-import { copyWorld, type Settings, type World } from "./FakeState.js"
+import { advance, settle, settleAll } from "./FakeSchedule.js"
+import { atomically, checkpoint, rollback, type Settings, type World } from "./FakeState.js"
 import { MUTATING_OPERATIONS } from "./FakeWorld.js"
 
-/** Every AWS operation the fake world answers, or will once CloudFormation actions are modelled. */
+/** Every AWS operation the fake world answers. */
 export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
   "DescribeAutoScalingGroups",
   "SuspendProcesses",
@@ -60,39 +60,46 @@ export interface Runner {
 }
 
 export const makeRunner = (ref: Ref.Ref<World>, settings: Settings): Runner => {
-  const caughtUp = (current: World, now: number): World => {
-    const w = copyWorld(current)
-    advance(w, now, settings)
-    return w
-  }
+  // Each works on the one world in place, atomically: a throw leaves it as it was (see `Changes`).
   const call = <A, E>(operation: string, run: (w: World) => Either.Either<A, E>) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.modify(ref, (current): [Either.Either<A, E | AwsError>, World] => {
-        const w = caughtUp(current, now)
-        const [fault, ...rest] = w.faults.get(operation) ?? []
-        w.faults.set(operation, rest)
-        const record = { operation, at: w.now, mutating: MUTATING_OPERATIONS.has(operation), failed: fault !== undefined }
-        w.calls = Chunk.append(w.calls, record)
-        if (fault !== undefined) return [Either.left(injected(operation, fault)), w]
-        const draft = copyWorld(w)
-        const result = run(draft)
-        if (Either.isLeft(result)) return [result, w]
-        settle(draft, settings)
-        return [result, draft]
-      })).pipe(Effect.flatten)
+      Ref.modify(ref, (w): [Either.Either<A, E | AwsError>, World] =>
+        atomically(w, () => {
+          advance(w, now, settings)
+          const [fault, ...rest] = w.faults.get(operation) ?? []
+          w.faults.set(operation, rest)
+          const record = { operation, at: w.now, mutating: MUTATING_OPERATIONS.has(operation), failed: fault !== undefined }
+          w.calls = Chunk.append(w.calls, record)
+          if (fault !== undefined) return [Either.left(injected(operation, fault)), w]
+          // A refused call changes nothing: what `run` did before refusing is undone.
+          const beforeRun = checkpoint(w)
+          const result = run(w)
+          if (Either.isLeft(result)) {
+            rollback(w, beforeRun)
+            return [result, w]
+          }
+          settle(w, settings)
+          return [result, w]
+        }))).pipe(Effect.flatten)
   const control = <A>(f: (w: World) => A) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.modify(ref, (current): [A, World] => {
-        const w = caughtUp(current, now)
-        const result = f(w)
-        settle(w, settings)
-        return [result, w]
-      }))
+      Ref.modify(ref, (w): [A, World] =>
+        atomically(w, () => {
+          advance(w, now, settings)
+          const { neverHealthy } = w
+          const marked = neverHealthy.length
+          const result = f(w)
+          // A never-healthy mark changes health without changing a group or an instance: every group looks again.
+          if (w.neverHealthy !== neverHealthy || w.neverHealthy.length !== marked) settleAll(w, settings)
+          else settle(w, settings)
+          return [result, w]
+        })))
   const read = <A>(f: (w: World) => A) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.modify(ref, (current): [A, World] => {
-        const w = caughtUp(current, now)
-        return [f(w), w]
-      }))
+      Ref.modify(ref, (w): [A, World] =>
+        atomically(w, () => {
+          advance(w, now, settings)
+          return [f(w), w]
+        })))
   return { call, control, read, settings }
 }

@@ -2,17 +2,47 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { decodeTemplate, requiredCapabilities, templateParameters } from "../../program/Template.js"
-import type { CloudFormation, TemplateSource, ValidatedTemplate } from "../../services/CloudFormation.js"
-import { TemplateInvalid } from "../../services/Errors.js"
+import type {
+  ChangeSetDescription,
+  CloudFormation,
+  ResourceChange,
+  StackEvent,
+  TemplateSource,
+  UpdateStarted,
+  ValidatedTemplate
+} from "../../services/CloudFormation.js"
+import { type AwsError, AwsValidationError, TemplateInvalid } from "../../services/Errors.js"
 import { invalid, type Runner } from "./FakeCalls.js"
-import type { StackState, World } from "./FakeState.js"
-import { describedStack } from "./FakeStacks.js"
+import { checkCapabilities, checkUpdatable, decodeSource, maskedParameters, resolveParameters, startCreate, startUpdate } from "./FakeStackActions.js"
+import { diffStack, type PlannedChange } from "./FakeStackDiff.js"
+import type { ChangeSetState, StackState, World } from "./FakeState.js"
+import { describedStack, uuidOf } from "./FakeStacks.js"
 
 /** TemplateBody's limit in bytes; a larger template has to go through S3. */
 const BODY_LIMIT = 51_200
 
-/** A loud stop for the actions this fake does not simulate yet: a silent success would make tests lie. */
-const notModelled = (operation: string) => Effect.die(new Error(`fake CloudFormation: ${operation} is not modelled yet`))
+const CHANGE_SET_NOT_READY = "CREATE_IN_PROGRESS"
+const NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set."
+
+const sameValues = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort())
+
+const resourceChange = (c: PlannedChange): ResourceChange => {
+  const physicalId = c.before?.physicalId
+  return {
+    action: c.action,
+    logicalId: c.logicalId,
+    ...(physicalId !== undefined ? { physicalId } : {}),
+    resourceType: c.resourceType,
+    ...(c.action === "Modify" ? { replacement: c.replacement ? "True" : "False" } : {}),
+    scope: c.action === "Modify" ? ["Properties"] : []
+  }
+}
+
+const findChangeSet = (st: StackState, operation: string, name: string): Either.Either<ChangeSetState, AwsValidationError> => {
+  const cs = (st.changeSets ?? []).find((c) => c.name === name || c.changeSetId === name)
+  return cs === undefined ? invalid(operation, `ChangeSet [${name}] does not exist`) : Either.right(cs)
+}
 
 /** A stack that exists to DescribeStacks: deleted ones are only reachable by their id. */
 export const liveStack = (w: World, stackName: string): StackState | undefined => {
@@ -43,7 +73,7 @@ const validated = (body: string): Either.Either<ValidatedTemplate, TemplateInval
 }
 
 export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Service => {
-  const { call } = runner
+  const { call, settings } = runner
   return {
     describeStack: (stackName) =>
       call("DescribeStacks", (w) => {
@@ -65,11 +95,113 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
       template._tag === "Url"
         ? Effect.die(new Error("fake CloudFormation: TemplateURL is not modelled (the fake world has no S3)"))
         : call("ValidateTemplate", () => validated(template.body)),
-    createStack: () => notModelled("CreateStack"),
-    updateStack: () => notModelled("UpdateStack"),
-    stackEvents: () => notModelled("DescribeStackEvents"),
-    createChangeSet: () => notModelled("CreateChangeSet"),
-    describeChangeSet: () => notModelled("DescribeChangeSet"),
-    deleteChangeSet: () => notModelled("DeleteChangeSet")
+    createStack: (input) =>
+      call("CreateStack", (w) =>
+        Either.gen(function*() {
+          if (liveStack(w, input.stackName) !== undefined) {
+            return yield* invalid("CreateStack", `Stack [${input.stackName}] already exists`)
+          }
+          const { body, doc } = yield* decodeSource("CreateStack", input.template)
+          const parameters = yield* resolveParameters("CreateStack", doc, input.parameters, {})
+          yield* checkCapabilities("CreateStack", doc, input.capabilities)
+          const st = yield* startCreate(w, settings, {
+            stackName: input.stackName,
+            doc,
+            body,
+            parameters,
+            capabilities: input.capabilities,
+            token: input.clientRequestToken
+          })
+          w.stacks.set(input.stackName, st)
+          return st.stackId
+        })),
+    updateStack: (input) =>
+      call("UpdateStack", (w) =>
+        Either.gen(function*() {
+          const st = yield* checkUpdatable("UpdateStack", yield* stackOrMissing(w, "UpdateStack", input.stackName))
+          const { body, doc } = yield* Option.match(input.template, {
+            onNone: () => Either.right({ body: st.templateBody, doc: st.template }),
+            onSome: (t) => decodeSource("UpdateStack", t)
+          })
+          const parameters = yield* resolveParameters("UpdateStack", doc, input.parameters, st.parameters)
+          yield* checkCapabilities("UpdateStack", doc, input.capabilities)
+          if (body === st.templateBody && sameValues(parameters, st.parameters)) return { _tag: "NoUpdates" } as UpdateStarted
+          const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, true), (message) => new AwsValidationError({ operation: "UpdateStack", message }))
+          const next = { doc, body, parameters, capabilities: input.capabilities, token: input.clientRequestToken }
+          w.stacks.set(st.stackName, startUpdate(w, settings, st, next, diff))
+          return { _tag: "Started", stackId: st.stackId } as UpdateStarted
+        })),
+    stackEvents: (stackName, stop) => {
+      const size = settings.stackEventPageSize
+      // One call per page; the next page starts after the last event of this one, as NextToken does.
+      const page = (after: string | undefined) =>
+        call("DescribeStackEvents", (w) =>
+          Either.map(stackOrMissing(w, "DescribeStackEvents", stackName), (st) => {
+            const newestFirst = [...st.events].reverse()
+            const start = after === undefined ? 0 : newestFirst.findIndex((e) => e.eventId === after) + 1
+            return newestFirst.slice(start, start + size)
+          }))
+      const loop = (after: string | undefined, got: ReadonlyArray<StackEvent>): Effect.Effect<ReadonlyArray<StackEvent>, AwsError> =>
+        Effect.flatMap(page(after), (events) => {
+          const all = [...got, ...events]
+          const last = events.at(-1)
+          return events.length < size || events.some(stop) || last === undefined ? Effect.succeed(all) : loop(last.eventId, all)
+        })
+      return loop(undefined, [])
+    },
+    createChangeSet: (input) =>
+      call("CreateChangeSet", (w) =>
+        Either.gen(function*() {
+          if (input.changeSetType === "CREATE") {
+            throw new Error("fake CloudFormation: CREATE change sets (a REVIEW_IN_PROGRESS stack) are not modelled")
+          }
+          const st = yield* checkUpdatable("CreateChangeSet", yield* stackOrMissing(w, "CreateChangeSet", input.stackName))
+          if ((st.changeSets ?? []).some((c) => c.name === input.changeSetName)) {
+            return yield* invalid("CreateChangeSet", `ChangeSet [${input.changeSetName}] already exists`)
+          }
+          const { body, doc } = yield* Option.match(input.template, {
+            onNone: () => Either.right({ body: st.templateBody, doc: st.template }),
+            onSome: (t) => decodeSource("CreateChangeSet", t)
+          })
+          const parameters = yield* resolveParameters("CreateChangeSet", doc, input.parameters, st.parameters)
+          yield* checkCapabilities("CreateChangeSet", doc, input.capabilities)
+          const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, false), (message) => new AwsValidationError({ operation: "CreateChangeSet", message }))
+          const unchanged = body === st.templateBody && sameValues(parameters, st.parameters)
+          const changeSetId = `arn:aws:cloudformation:${settings.region}:${settings.accountId}:changeSet/${input.changeSetName}/${uuidOf(w)}`
+          const changeSet: ChangeSetState = {
+            name: input.changeSetName,
+            changeSetId,
+            createdAt: w.now,
+            status: unchanged ? "FAILED" : "CREATE_COMPLETE",
+            ...(unchanged ? { statusReason: NO_CHANGES } : {}),
+            changes: unchanged ? [] : diff.changes.map(resourceChange),
+            parameters: maskedParameters(doc, parameters)
+          }
+          w.stacks.set(st.stackName, { ...st, changeSets: [...(st.changeSets ?? []), changeSet] })
+          return changeSetId
+        })),
+    describeChangeSet: (stackName, changeSetName) =>
+      call("DescribeChangeSet", (w) =>
+        Either.gen(function*() {
+          const st = yield* stackOrMissing(w, "DescribeChangeSet", stackName)
+          const cs = yield* findChangeSet(st, "DescribeChangeSet", changeSetName)
+          // CloudFormation takes a while to compute a change set: one event interval here.
+          const ready = w.now >= cs.createdAt + settings.stackEventInterval
+          const described: ChangeSetDescription = {
+            changeSetId: cs.changeSetId,
+            status: ready ? cs.status : CHANGE_SET_NOT_READY,
+            ...(ready && cs.statusReason !== undefined ? { statusReason: cs.statusReason } : {}),
+            changes: ready ? cs.changes : [],
+            parameters: cs.parameters
+          }
+          return described
+        })),
+    deleteChangeSet: (stackName, changeSetName) =>
+      call("DeleteChangeSet", (w) =>
+        Either.gen(function*() {
+          const st = yield* stackOrMissing(w, "DeleteChangeSet", stackName)
+          const cs = yield* findChangeSet(st, "DeleteChangeSet", changeSetName)
+          w.stacks.set(st.stackName, { ...st, changeSets: (st.changeSets ?? []).filter((c) => c !== cs) })
+        }))
   }
 }

@@ -77,6 +77,11 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         const st = w.stacks.get(stackName) ?? setupError(`no stack ${stackName}`)
         w.stacks.set(stackName, { ...st, nextUpdateFailure: { logicalId, reason } })
       }),
+    delayNextStackAction: (stackName, after) =>
+      control((w) => {
+        const st = w.stacks.get(stackName) ?? setupError(`no stack ${stackName}`)
+        w.stacks.set(stackName, { ...st, nextActionDelay: delayOf(after) })
+      }),
     snapshot: read((w) => snapshotOf(w, settings)),
     calls: read((w) => Chunk.toReadonlyArray(w.calls)),
     healthyCount: (group) =>

@@ -14,11 +14,11 @@ export const isNeverHealthy = (w: World, i: InstanceState): boolean =>
 /** From when the load balancers see the instance fail; undefined while it passes (or is not registered). */
 export const failingSince = (w: World, i: InstanceState, s: Settings): number | undefined => {
   if (i.registeredAt === undefined) return undefined
-  const times = [
-    ...(isNeverHealthy(w, i) ? [i.registeredAt + s.healthDelay] : []),
-    ...(i.failingFrom !== undefined ? [Math.max(i.failingFrom, i.registeredAt)] : [])
-  ]
-  return times.length === 0 ? undefined : Math.min(...times)
+  // The earlier of the two causes; no arrays, as this runs for every instance after every change.
+  const neverHealthy = isNeverHealthy(w, i) ? i.registeredAt + s.healthDelay : undefined
+  const madeUnhealthy = i.failingFrom !== undefined ? Math.max(i.failingFrom, i.registeredAt) : undefined
+  if (neverHealthy === undefined) return madeUnhealthy
+  return madeUnhealthy === undefined ? neverHealthy : Math.min(neverHealthy, madeUnhealthy)
 }
 
 const failing = (w: World, i: InstanceState, s: Settings): boolean => {

@@ -55,7 +55,7 @@ const record = (u: unknown): Readonly<Record<string, unknown>> =>
 
 const strings = (u: unknown): ReadonlyArray<string> => (Array.isArray(u) ? u.map(String) : [])
 
-const launchTemplateOf = (spec: Readonly<Record<string, unknown>>): LaunchTemplateRef | undefined => {
+export const launchTemplateOf = (spec: Readonly<Record<string, unknown>>): LaunchTemplateRef | undefined => {
   const id = spec["LaunchTemplateId"] ?? spec["LaunchTemplateName"]
   if (id === undefined) return undefined
   const name = spec["LaunchTemplateName"]

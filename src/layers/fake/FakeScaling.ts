@@ -1,7 +1,7 @@
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import {
+  activeInstances,
   type GroupState,
-  groupInstances,
   instanceIdOf,
   type InstanceState,
   isActive,
@@ -47,7 +47,7 @@ const countByZone = (s: Settings, instances: ReadonlyArray<InstanceState>): Map<
 const zoneForLaunch = (w: World, g: GroupState, s: Settings): string => {
   let best = zonesOf(s)[0] ?? s.region
   let fewest = Number.POSITIVE_INFINITY
-  for (const [zone, n] of countByZone(s, groupInstances(w, g).filter(isActive))) {
+  for (const [zone, n] of countByZone(s, activeInstances(w, g))) {
     if (n < fewest) [best, fewest] = [zone, n]
   }
   return best
@@ -117,7 +117,7 @@ const chooseVictim = (active: ReadonlyArray<InstanceState>, g: GroupState, s: Se
 export const reconcileGroup = (w: World, name: string, s: Settings): void => {
   let g = w.groups.get(name)
   if (g === undefined) return
-  const active = groupInstances(w, g).filter(isActive)
+  const active = activeInstances(w, g)
   let capacity = active.reduce((n, i) => n + i.weight, 0)
   if (capacity < g.desiredCapacity && !isSuspended(g, "Launch")) {
     for (; capacity < g.desiredCapacity; capacity += g.instanceWeight) {
@@ -144,10 +144,13 @@ const rebalanceZones = (w: World, name: string, s: Settings): void => {
   for (;;) {
     const g = w.groups.get(name)
     if (g === undefined || ["AZRebalance", "Launch", "Terminate"].some((p) => isSuspended(g, p))) return
-    const active = groupInstances(w, g).filter(isActive)
+    const active = activeInstances(w, g)
     const counts = countByZone(s, active)
+    const fewest = Math.min(...counts.values())
+    // Balanced zones need no victim: ranking the instances is the costly part.
+    if (Math.max(...counts.values()) - fewest < 2) return
     const victim = chooseVictim(active, g, s)
-    if (victim === undefined || (counts.get(victim.availabilityZone) ?? 0) - Math.min(...counts.values()) < 2) return
+    if (victim === undefined || (counts.get(victim.availabilityZone) ?? 0) - fewest < 2) return
     launchInstance(w, g, s)
     beginTermination(w, victim, s)
   }

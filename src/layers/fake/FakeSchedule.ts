@@ -1,6 +1,7 @@
 import { checkGroupHealth } from "./FakeHealth.js"
+import { applyNextStackStep, nextStackStepAt } from "./FakeStackTimeline.js"
 import { beginTermination, finishTermination, isSuspended, reconcileGroup } from "./FakeScaling.js"
-import { scheduleAt, type ScheduledEvent, type Settings, updateInstance, type World } from "./FakeState.js"
+import { scheduleAt, type ScheduledEvent, type Settings, takeNext, updateInstance, type World } from "./FakeState.js"
 
 /** More transitions than this at one call means delays of zero feeding each other forever. */
 const RUNAWAY = 100_000
@@ -38,6 +39,8 @@ const apply = (w: World, event: ScheduledEvent, s: Settings): void => {
 
 /** The group's own processes after anything happened to it. */
 export const settleGroup = (w: World, name: string, s: Settings): void => {
+  // Whatever this changes marks the group again, so it reacts once more at the next settle, as before.
+  w.changes.dirty.delete(name)
   checkGroupHealth(w, name, s)
   reconcileGroup(w, name, s)
 }
@@ -46,9 +49,17 @@ export const settleGroup = (w: World, name: string, s: Settings): void => {
 export const advance = (w: World, to: number, s: Settings): void => {
   for (let n = 0; ; n++) {
     const next = w.schedule[0]
-    if (next === undefined || next.at > to) break
+    const stackAt = nextStackStepAt(w)
+    const stackDue = stackAt !== undefined && stackAt <= to
+    if ((next === undefined || next.at > to) && !stackDue) break
     if (n > RUNAWAY) throw new Error("fake world: runaway transitions (zero delays with a never-healthy release?)")
-    w.schedule.shift()
+    // A stack action's step first when it is due no later than the next instance transition.
+    if (stackDue && (next === undefined || stackAt <= next.at)) {
+      for (const group of applyNextStackStep(w, s)) settleGroup(w, group, s)
+      continue
+    }
+    if (next === undefined) break
+    takeNext(w)
     w.now = Math.max(w.now, next.at)
     apply(w, next, s)
     const group = w.instances.get(next.instanceId)?.group
@@ -57,8 +68,17 @@ export const advance = (w: World, to: number, s: Settings): void => {
   w.now = Math.max(w.now, to)
 }
 
-/** After a call or a control changed the world: every group reacts, then transitions due now happen. */
+/**
+ * After a call changed the world: every group reacts, then transitions due now happen. A group unchanged since it
+ * last reacted would do nothing (its health only changes at scheduled events), so it is skipped.
+ */
 export const settle = (w: World, s: Settings): void => {
-  for (const name of w.groups.keys()) settleGroup(w, name, s)
+  for (const name of w.groups.keys()) if (w.changes.dirty.has(name)) settleGroup(w, name, s)
   advance(w, w.now, s)
+}
+
+/** After a change that no journal sees (a never-healthy release): every group reacts. */
+export const settleAll = (w: World, s: Settings): void => {
+  for (const name of w.groups.keys()) w.changes.dirty.add(name)
+  settle(w, s)
 }

@@ -1,8 +1,8 @@
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
-import type { TemplateDocument } from "../../program/Template.js"
+import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../program/Template.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
-import type { StackEvent } from "../../services/CloudFormation.js"
+import type { ResourceChange, StackEvent, StackParameter } from "../../services/CloudFormation.js"
 import type { CallRecord, FakeWorldOptions, NeverHealthyTarget } from "./FakeWorld.js"
 
 /** The options with their defaults applied, delays in milliseconds. */
@@ -11,6 +11,10 @@ export interface Settings {
   readonly healthDelay: number
   readonly drainDelay: number
   readonly stackEventInterval: number
+  /** DescribeStackEvents' page size. */
+  readonly stackEventPageSize: number
+  /** Whether the events of a stack action carry its ClientRequestToken, as AWS's do. */
+  readonly stackEventTokens: boolean
   readonly region: string
   readonly accountId: string
 }
@@ -20,6 +24,8 @@ export const settingsOf = (options: FakeWorldOptions): Settings => ({
   healthDelay: Duration.toMillis(Duration.decode(options.healthDelay ?? "30 seconds")),
   drainDelay: Duration.toMillis(Duration.decode(options.drainDelay ?? "10 seconds")),
   stackEventInterval: Duration.toMillis(Duration.decode(options.stackEventInterval ?? "5 seconds")),
+  stackEventPageSize: options.stackEventPageSize ?? 100,
+  stackEventTokens: options.stackEventTokens ?? true,
   region: options.region ?? "eu-west-1",
   accountId: "123456789012"
 })
@@ -98,6 +104,58 @@ export interface StackState {
   readonly events: ReadonlyArray<StackEvent>
   /** Armed by `failNextStackUpdate`, consumed by the next UpdateStack. */
   readonly nextUpdateFailure?: { readonly logicalId: string; readonly reason: string }
+  /** Armed by `delayNextStackAction`: the next action's events start this many ms after its call. */
+  readonly nextActionDelay?: number
+  /** What the action in progress will do, first step first; applied as Clock reaches each. */
+  readonly pending?: ReadonlyArray<PendingStackStep>
+  readonly changeSets?: ReadonlyArray<ChangeSetState>
+}
+
+/** A change of a group that a stack action makes when its resource completes. */
+export interface GroupChange {
+  readonly launchTemplate?: LaunchTemplateRef
+  readonly launchConfigurationName?: string
+  readonly minSize?: number
+  readonly maxSize?: number
+  readonly desiredCapacity?: number
+}
+
+/** What a step of a stack action does to the rest of the world. */
+export type StackEffect =
+  | { readonly _tag: "CreateGroup"; readonly name: string; readonly resource: ResourceDeclaration; readonly ctx: ResolveContext }
+  | { readonly _tag: "UpdateGroup"; readonly name: string; readonly change: GroupChange }
+  | { readonly _tag: "DeleteGroup"; readonly name: string }
+  | { readonly _tag: "LaunchTemplateVersion"; readonly launchTemplateId: string; readonly version: number }
+
+/** One event of a stack action still to come, and what happens with it. */
+export interface PendingStackStep {
+  readonly at: number
+  readonly event: {
+    readonly logicalId: string
+    readonly physicalId?: string
+    readonly resourceType: string
+    readonly status: string
+    readonly reason?: string
+    readonly clientRequestToken?: string
+  }
+  /** Replaces these fields of the stack. */
+  readonly stack?: Partial<Pick<StackState, "status" | "statusReason" | "parameters" | "templateBody" | "template" | "capabilities" | "resources">>
+  /** Adds or replaces the stack's resource of this logical id. */
+  readonly resource?: StackResourceState
+  readonly removeResource?: string
+  readonly effects?: ReadonlyArray<StackEffect>
+}
+
+export interface ChangeSetState {
+  readonly name: string
+  readonly changeSetId: string
+  readonly createdAt: number
+  /** The status once CloudFormation has computed it; CREATE_IN_PROGRESS until then. */
+  readonly status: "CREATE_COMPLETE" | "FAILED"
+  readonly statusReason?: string
+  readonly changes: ReadonlyArray<ResourceChange>
+  /** As DescribeChangeSet shows them: NoEcho values masked. */
+  readonly parameters: ReadonlyArray<StackParameter>
 }
 
 export interface LaunchTemplateState {
@@ -106,8 +164,49 @@ export interface LaunchTemplateState {
 }
 
 /**
- * The whole simulated world. A call works on a copy: the containers below are copied, the records in them are
- * readonly and replaced, never changed in place, so the copy is cheap and the previous world stays intact.
+ * What changed in the world. While a call or a control runs, every change of a map below (and of the schedule) is
+ * journalled so that a failed one is undone — the world is changed in place, never copied, which keeps a call cheap
+ * however many instances there are. `dirty` names the groups changed since their processes last reacted
+ * (`settleGroup`): a group not in it has nothing to react to.
+ */
+export interface Changes {
+  undo: Array<() => void> | undefined
+  dirty: Set<string>
+}
+
+/** A Map whose changes are journalled in `Changes`; `groupOf` names the group an entry belongs to, marked dirty. */
+class JournaledMap<K, V> extends Map<K, V> {
+  constructor(private readonly changes: Changes, private readonly groupOf?: (key: K, value: V) => string) {
+    super()
+  }
+  override set(key: K, value: V): this {
+    this.journal(key)
+    if (this.groupOf !== undefined) this.changes.dirty.add(this.groupOf(key, value))
+    return super.set(key, value)
+  }
+  override delete(key: K): boolean {
+    if (!super.has(key)) return false
+    this.journal(key)
+    return super.delete(key)
+  }
+  override clear(): void {
+    for (const key of [...super.keys()]) this.delete(key)
+  }
+  private journal(key: K): void {
+    const undo = this.changes.undo
+    if (undo === undefined) return
+    if (super.has(key)) {
+      const previous = super.get(key) as V
+      undo.push(() => void super.set(key, previous))
+    } else {
+      undo.push(() => void super.delete(key))
+    }
+  }
+}
+
+/**
+ * The whole simulated world. The containers below change in place (journalled, see `Changes`); the records in them
+ * are readonly and replaced, never changed in place, so a record handed out stays as it was.
  */
 export interface World {
   now: number
@@ -129,36 +228,83 @@ export interface World {
   schedule: Array<ScheduledEvent>
   stacks: Map<string, StackState>
   calls: Chunk.Chunk<CallRecord>
+  readonly changes: Changes
 }
 
-export const emptyWorld = (now: number): World => ({
-  now,
-  serial: 0,
-  instanceSerial: 0,
-  groups: new Map(),
-  instances: new Map(),
-  classicLoadBalancers: new Map(),
-  targetGroups: new Map(),
-  launchTemplates: new Map(),
-  neverHealthy: [],
-  faults: new Map(),
-  schedule: [],
-  stacks: new Map(),
-  calls: Chunk.empty()
-})
+export const emptyWorld = (now: number): World => {
+  const changes: Changes = { undo: undefined, dirty: new Set() }
+  return {
+    now,
+    serial: 0,
+    instanceSerial: 0,
+    groups: new JournaledMap<string, GroupState>(changes, (name) => name),
+    instances: new JournaledMap<string, InstanceState>(changes, (_, i) => i.group),
+    classicLoadBalancers: new JournaledMap(changes),
+    targetGroups: new JournaledMap(changes),
+    launchTemplates: new JournaledMap(changes),
+    neverHealthy: [],
+    faults: new JournaledMap(changes),
+    schedule: [],
+    stacks: new JournaledMap(changes),
+    calls: Chunk.empty(),
+    changes
+  }
+}
 
-export const copyWorld = (w: World): World => ({
-  ...w,
-  groups: new Map(w.groups),
-  instances: new Map(w.instances),
-  classicLoadBalancers: new Map(w.classicLoadBalancers),
-  targetGroups: new Map(w.targetGroups),
-  launchTemplates: new Map(w.launchTemplates),
-  neverHealthy: [...w.neverHealthy],
-  faults: new Map(w.faults),
-  schedule: [...w.schedule],
-  stacks: new Map(w.stacks)
-})
+/** Where the world was; what a failed call or control is put back to. */
+export interface Checkpoint {
+  readonly journalLength: number
+  readonly outermost: boolean
+  readonly now: number
+  readonly serial: number
+  readonly instanceSerial: number
+  readonly calls: Chunk.Chunk<CallRecord>
+  readonly neverHealthy: ReadonlyArray<NeverHealthyTarget>
+  readonly dirty: ReadonlySet<string> | undefined
+}
+
+/** Starts journalling (the outermost checkpoint) or marks a point inside the journal. */
+export const checkpoint = (w: World): Checkpoint => {
+  const outermost = w.changes.undo === undefined
+  const undo = w.changes.undo ?? []
+  w.changes.undo = undo
+  return {
+    journalLength: undo.length,
+    outermost,
+    now: w.now,
+    serial: w.serial,
+    instanceSerial: w.instanceSerial,
+    calls: w.calls,
+    neverHealthy: [...w.neverHealthy],
+    dirty: outermost ? new Set(w.changes.dirty) : undefined
+  }
+}
+
+/** Undoes every change since `cp`, newest first. */
+export const rollback = (w: World, cp: Checkpoint): void => {
+  const undo = w.changes.undo ?? []
+  while (undo.length > cp.journalLength) undo.pop()?.()
+  w.now = cp.now
+  w.serial = cp.serial
+  w.instanceSerial = cp.instanceSerial
+  w.calls = cp.calls
+  w.neverHealthy = [...cp.neverHealthy]
+  // Extra marks are harmless (a group reacts to nothing); a lost one would not be.
+  if (cp.dirty !== undefined) for (const name of cp.dirty) w.changes.dirty.add(name)
+}
+
+/** Runs `f` on the world in place: when it throws, the world is put back as it was and the error goes on. */
+export const atomically = <A>(w: World, f: () => A): A => {
+  const cp = checkpoint(w)
+  try {
+    return f()
+  } catch (error) {
+    rollback(w, cp)
+    throw error
+  } finally {
+    if (cp.outermost) w.changes.undo = undefined
+  }
+}
 
 export const nextSerial = (w: World): number => ++w.serial
 
@@ -167,11 +313,20 @@ export const instanceIdOf = (serial: number): string => `i-0${serial.toString(16
 
 export const hex = (serial: number, width: number): string => serial.toString(16).padStart(width, "0")
 
+/** Change the schedule only here and in `takeNext`: both are journalled. */
 export const scheduleAt = (w: World, at: number, kind: ScheduledKind, instanceId: string): void => {
   const event: ScheduledEvent = { at, seq: nextSerial(w), kind, instanceId }
   let i = w.schedule.length
   while (i > 0 && (w.schedule[i - 1]?.at ?? 0) > at) i--
   w.schedule.splice(i, 0, event)
+  w.changes.undo?.push(() => void w.schedule.splice(w.schedule.indexOf(event), 1))
+}
+
+/** Removes the first scheduled event. */
+export const takeNext = (w: World): ScheduledEvent | undefined => {
+  const next = w.schedule.shift()
+  if (next !== undefined) w.changes.undo?.push(() => void w.schedule.unshift(next))
+  return next
 }
 
 export const updateGroup = (w: World, name: string, patch: Partial<GroupState>): GroupState => {
@@ -190,10 +345,24 @@ export const updateInstance = (w: World, id: string, patch: Partial<InstanceStat
   return next
 }
 
-export const groupInstances = (w: World, g: GroupState): ReadonlyArray<InstanceState> =>
-  g.instanceIds.flatMap((id) => {
+export const groupInstances = (w: World, g: GroupState): ReadonlyArray<InstanceState> => {
+  // A plain loop: this runs after every change of every group, over all its instances.
+  const out: Array<InstanceState> = []
+  for (const id of g.instanceIds) {
     const i = w.instances.get(id)
-    return i === undefined ? [] : [i]
-  })
+    if (i !== undefined) out.push(i)
+  }
+  return out
+}
 
 export const isActive = (i: InstanceState): boolean => i.lifecycleState === "Pending" || i.lifecycleState === "InService"
+
+/** `groupInstances(w, g).filter(isActive)` in one pass. */
+export const activeInstances = (w: World, g: GroupState): ReadonlyArray<InstanceState> => {
+  const out: Array<InstanceState> = []
+  for (const id of g.instanceIds) {
+    const i = w.instances.get(id)
+    if (i !== undefined && isActive(i)) out.push(i)
+  }
+  return out
+}

@@ -15,6 +15,10 @@ export interface FakeWorldOptions {
   readonly drainDelay?: Duration.DurationInput
   /** Time between two events of a stack action. Default 5 s. */
   readonly stackEventInterval?: Duration.DurationInput
+  /** DescribeStackEvents' page size. Default 100, as AWS's. */
+  readonly stackEventPageSize?: number
+  /** Whether a stack action's events carry its ClientRequestToken. Default true, as AWS's; false models a service that drops it. */
+  readonly stackEventTokens?: boolean
   /** Region used in ARNs and S3 URLs. Default eu-west-1. */
   readonly region?: string
 }
@@ -124,6 +128,8 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly failNext: (operation: string, count: number, kind: "throttle" | "transient") => Effect.Effect<void>
     /** The next update of the stack fails at `logicalId`, then rolls back to UPDATE_ROLLBACK_COMPLETE. */
     readonly failNextStackUpdate: (stackName: string, logicalId: string, reason: string) => Effect.Effect<void>
+    /** CloudFormation accepts the stack's next update at once but logs its first event only `after` it. */
+    readonly delayNextStackAction: (stackName: string, after: Duration.DurationInput) => Effect.Effect<void>
     /** The whole world as of Clock's now. */
     readonly snapshot: Effect.Effect<WorldSnapshot>
     readonly calls: Effect.Effect<ReadonlyArray<CallRecord>>

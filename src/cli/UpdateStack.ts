@@ -1,0 +1,171 @@
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { InvalidInput } from "../services/Errors.js"
+import { parseAssignments } from "../program/Parameters.js"
+import type { StackActionFailed, StackActionTimedOut } from "../program/StackErrors.js"
+import { DEFAULT_CAPABILITIES, parseCapabilities } from "../program/StackPlan.js"
+import { previewStack, type StackPreview } from "../program/StackPreview.js"
+import { updateStack as runStackUpdate, type StackUpdateResult } from "../program/StackUpdate.js"
+import { loadTemplate } from "../program/TemplateSource.js"
+import { awsSettings } from "./AwsSettings.js"
+import * as Opt from "./CommonOptions.js"
+import { ExitCode } from "./ExitCodes.js"
+import { describeFailure } from "./Failures.js"
+import type { OutputMode } from "./Render.js"
+import { type RunOutcome, runReported } from "./Run.js"
+import { type AwsProvider, liveAws, parseParallel, positiveSeconds, stackName } from "./UpdateAsgs.js"
+
+const seconds = (name: string, fallback: number, description: string) =>
+  Options.integer(name).pipe(
+    Options.withPseudoName("SECONDS"),
+    Options.withDescription(`${description} (default: ${fallback})`),
+    Options.withDefault(fallback)
+  )
+
+const options = {
+  stackName,
+  region: Opt.region,
+  profile: Opt.profile,
+  endpointUrl: Opt.endpointUrl,
+  template: Options.text("template").pipe(
+    Options.withPseudoName("FILE|URL"),
+    Options.withDescription("the template: a JSON or YAML file, an https URL, or s3://bucket/key (default: on update, the stack's current template; required to create)"),
+    Options.optional
+  ),
+  warmupSeconds: seconds("warmup-seconds", 25, "seconds the stack action's first event may take to appear"),
+  actionTimeout: seconds("action-timeout", 300, "seconds without a new stack event before we stop waiting; restarts with every event"),
+  lenientLookBack: seconds("lenient-look-back", 5, "where events carry no request token: seconds before the action's start whose events still count as its own").pipe(
+    // The seed's spelling.
+    Options.withAlias("lenient_look_back")
+  ),
+  healthyTimeout: Opt.healthyTimeout,
+  pollInterval: Options.integer("poll-interval").pipe(
+    Options.withPseudoName("SECONDS"),
+    Options.withDescription("seconds between two polls while following the stack's events and the instances' health (default: 5)"),
+    Options.withDefault(5)
+  ),
+  capabilities: Options.text("capabilities").pipe(
+    Options.withPseudoName("LIST"),
+    Options.withDescription(`capabilities to acknowledge, comma-separated; replaces the default list (default: ${DEFAULT_CAPABILITIES.join(",")})`),
+    Options.optional
+  ),
+  noAsgs: Options.boolean("no-asgs").pipe(
+    Options.withDescription("update the stack only; do not roll its Auto Scaling groups afterwards (default: off)")
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription("show what would change (a change set, deleted again) and change nothing (default: off)")
+  ),
+  asg: Opt.asgs,
+  replaceAll: Opt.replaceAll,
+  parallel: Opt.parallel,
+  output: Opt.output,
+  parameters: Args.text({ name: "KEY=VALUE" }).pipe(
+    Args.withDescription("template parameters to set; the others keep their previous value, or take their Default when new"),
+    Args.repeated
+  )
+}
+
+/** Seconds from a flag where zero is meaningful (no look-back), refused when negative. */
+const nonNegativeSeconds = (flag: string, value: number) =>
+  value >= 0 ? Effect.succeed(Duration.seconds(value)) : Effect.fail(new InvalidInput({ message: `--${flag} must be zero or a positive number of seconds, got ${value}` }))
+
+const stackFields = (r: { readonly action: string; readonly status: string }) => ({ stackStatus: r.status, stackAction: r.action })
+
+/** The summary of a stack action that succeeded (or had nothing to do), with the rollout that followed. */
+export const updateOutcome = (r: StackUpdateResult): RunOutcome => {
+  const note = `stack: ${r.stack.action === "no-updates" ? "no updates to perform" : r.stack.action} (${r.stack.status})`
+  return Option.match(r.rollout, {
+    onNone: () => ({
+      status: r.stack.action === "no-updates" ? "up-to-date" : "succeeded",
+      groups: [],
+      extra: stackFields(r.stack),
+      notes: [note, "Auto Scaling groups not rolled (--no-asgs)"]
+    }),
+    onSome: (rollout) => ({
+      status: rollout.status,
+      groups: rollout.groups,
+      notAttempted: rollout.notAttempted,
+      extra: stackFields(r.stack),
+      notes: rollout.groups.length === 0 ? [note, "no Auto Scaling group to roll"] : [note]
+    })
+  })
+}
+
+const previewed = (p: StackPreview): RunOutcome => ({
+  status: p.changes.length === 0 && p.parameters.length === 0 ? "up-to-date" : "succeeded",
+  groups: [],
+  extra: { dryRun: true, changes: p.changes, parameterChanges: p.parameters },
+  notes: [
+    `dry run (${p.kind}): ${p.changes.length} resource change(s), ${p.parameters.length} parameter change(s); nothing was changed`
+  ]
+})
+
+/** The stack action failed or ran out of time: exit 1, the summary says the stack's status and why. */
+export const stackFailureOutcome = (mode: OutputMode) => (e: StackActionFailed | StackActionTimedOut) =>
+  Effect.gen(function*() {
+    const line = describeFailure(e).line
+    if (mode === "text") yield* Console.error(`error: ${line}`)
+    const outcome: RunOutcome = {
+      status: e._tag === "StackActionFailed" ? "stack-failed" : "stack-timed-out",
+      groups: [],
+      exitCode: ExitCode.stackFailed,
+      extra: { stackStatus: e.status },
+      error: line,
+      notes: e._tag === "StackActionFailed"
+        ? [`stack status: ${e.status}; no Auto Scaling group was touched`, ...e.reasons.map((r) => `failed: ${r}`)]
+        : [`stack status: ${e.status || "unknown"}; CloudFormation goes on by itself; no Auto Scaling group was touched`]
+    }
+    return outcome
+  })
+
+export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update-stack", options, (args) =>
+  Effect.gen(function*() {
+    const settings = yield* awsSettings(args)
+    const program = Effect.gen(function*() {
+      const given = yield* parseAssignments(args.parameters)
+      const capabilities = yield* Option.match(args.capabilities, {
+        onNone: () => Effect.succeed(DEFAULT_CAPABILITIES),
+        onSome: parseCapabilities
+      })
+      const wait = {
+        warmup: yield* positiveSeconds("warmup-seconds", args.warmupSeconds),
+        actionTimeout: yield* positiveSeconds("action-timeout", args.actionTimeout),
+        lenientLookBack: yield* nonNegativeSeconds("lenient-look-back", args.lenientLookBack),
+        pollInterval: yield* positiveSeconds("poll-interval", args.pollInterval)
+      }
+      const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
+      const parallel = yield* parseParallel(args.parallel)
+      const template = yield* Option.match(args.template, {
+        onNone: () => Effect.succeed(Option.none()),
+        onSome: (spec) => Effect.map(loadTemplate(spec, settings.region), Option.some)
+      })
+      const plan = { template, parameters: given, capabilities, region: settings.region, ...wait }
+      if (args.dryRun) return previewed(yield* previewStack(args.stackName, plan))
+      const result = yield* runStackUpdate(args.stackName, {
+        ...plan,
+        rollout: args.noAsgs
+          ? Option.none()
+          : Option.some({ groups: args.asg, healthyTimeout, pollInterval: wait.pollInterval, replaceAll: args.replaceAll, parallel })
+      })
+      return updateOutcome(result)
+    }).pipe(
+      Effect.catchTags({ StackActionFailed: stackFailureOutcome(args.output), StackActionTimedOut: stackFailureOutcome(args.output) }),
+      Effect.provide(FetchHttpClient.layer)
+    )
+    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, provideAws(program, settings))
+  })
+).pipe(
+  Command.withDescription(
+    "Create or update the CloudFormation stack, follow it to its end, then replace the instances of its Auto Scaling groups " +
+      "without dropping below serving capacity. Exit codes: 0 done or nothing to do, 1 the stack action failed or timed out " +
+      "(no group touched), 2 invalid input (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
+  )
+)
+
+export const updateStack = makeUpdateStack(liveAws)

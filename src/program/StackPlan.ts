@@ -1,0 +1,173 @@
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import {
+  CloudFormation,
+  type ParameterInput,
+  type Stack,
+  type TemplateSource,
+  type ValidatedTemplate
+} from "../services/CloudFormation.js"
+import { InvalidInput } from "../services/Errors.js"
+import { stackStep } from "./Events.js"
+import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "./Parameters.js"
+import { StackNotUpdatable } from "./StackErrors.js"
+import { decodeTemplate, parseTemplate, type TemplateDocument } from "./Template.js"
+import type { LoadedTemplate } from "./TemplateSource.js"
+
+export const DEFAULT_CAPABILITIES: ReadonlyArray<string> = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
+const KNOWN_CAPABILITIES = new Set(["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
+
+/** `--capabilities` as a comma- or space-separated list; it replaces the default list, an empty one means none. */
+export const parseCapabilities = (list: string): Effect.Effect<ReadonlyArray<string>, InvalidInput> => {
+  const items = [...new Set(list.split(/[\s,]+/).filter((s) => s.length > 0))]
+  const unknown = items.filter((c) => !KNOWN_CAPABILITIES.has(c))
+  return unknown.length > 0
+    ? Effect.fail(new InvalidInput({ message: `--capabilities: unknown ${unknown.join(", ")} (known: ${[...KNOWN_CAPABILITIES].join(", ")})` }))
+    : Effect.succeed(items)
+}
+
+/** Statuses from which UpdateStack is accepted. */
+const UPDATABLE = new Set([
+  "CREATE_COMPLETE",
+  "UPDATE_COMPLETE",
+  "UPDATE_ROLLBACK_COMPLETE",
+  "UPDATE_FAILED",
+  "IMPORT_COMPLETE",
+  "IMPORT_ROLLBACK_COMPLETE"
+])
+
+/** Why a stack in `status` cannot be updated and what the user can do; None when it can. */
+export const notUpdatable = (stackName: string, status: string, region?: string): Option.Option<string> => {
+  if (UPDATABLE.has(status)) return Option.none()
+  const cli = (verb: string) => `aws cloudformation ${verb}${region === undefined ? "" : ` --region ${region}`} --stack-name ${stackName}`
+  if (status === "REVIEW_IN_PROGRESS") {
+    return Option.some(`it only holds a change set that was never executed: execute or delete that change set (or ${cli("delete-stack")}), then run again`)
+  }
+  if (status.endsWith("_IN_PROGRESS")) return Option.some("an operation is in progress: wait until CloudFormation finishes, then run again")
+  if (status === "ROLLBACK_COMPLETE" || status === "ROLLBACK_FAILED" || status === "CREATE_FAILED") {
+    return Option.some(`its creation failed, so it can only be deleted: ${cli("delete-stack")}, then run again to create it`)
+  }
+  if (status === "UPDATE_ROLLBACK_FAILED") {
+    return Option.some(`its roll-back failed: fix what blocked it (see its events), run ${cli("continue-update-rollback")}, then run again`)
+  }
+  if (status === "DELETE_FAILED") return Option.some(`its deletion failed: fix what blocked it and ${cli("delete-stack")} again`)
+  return Option.some("CloudFormation accepts no update in this state: see the stack's events")
+}
+
+export interface StackPlanOptions {
+  /** None: create is refused, update uses the previous template. */
+  readonly template: Option.Option<LoadedTemplate>
+  /** KEY=VALUE pairs as given. */
+  readonly parameters: ReadonlyMap<string, string>
+  readonly capabilities: ReadonlyArray<string>
+  /** Only for the commands in advice lines. */
+  readonly region?: string
+}
+
+/** A create needs a template; an update without one keeps the stack's (UsePreviousTemplate). */
+export type PlannedAction =
+  | { readonly _tag: "Create"; readonly template: TemplateSource }
+  | { readonly _tag: "Update"; readonly stack: Stack; readonly template: Option.Option<TemplateSource> }
+
+/** Everything a create, update or change set sends, checked. */
+export interface StackPlan {
+  readonly stackName: string
+  readonly action: PlannedAction
+  /** The template parsed, when we could read its text. */
+  readonly document: Option.Option<TemplateDocument>
+  readonly parameters: ReadonlyArray<ParameterInput>
+  readonly capabilities: ReadonlyArray<string>
+}
+
+const satisfied = (needed: ReadonlyArray<string>, given: ReadonlyArray<string>): ReadonlyArray<string> =>
+  // CAPABILITY_NAMED_IAM acknowledges every IAM resource, named or not.
+  needed.filter((c) => !given.includes(c) && !(c === "CAPABILITY_IAM" && given.includes("CAPABILITY_NAMED_IAM")))
+
+/** The deployed template's parameters, to check values given for an update that keeps its template. */
+const deployedSpecs = Effect.fn("StackUpdate.deployedSpecs")(function*(stack: Stack) {
+  const fallback: ReadonlyArray<ParameterSpec> = stack.parameters.map((p) => ({
+    key: p.key,
+    declaration: { Type: "String", NoEcho: false }
+  }))
+  const body = yield* (yield* CloudFormation).getTemplate(stack.stackName)
+  // The template is deployed, so CloudFormation parsed it: if ours cannot, only the names are checked here.
+  return Either.match(decodeTemplate(body), { onLeft: () => fallback, onRight: specsOfTemplate })
+})
+
+/**
+ * The read-only half of update-stack: the stack's state, the local checks of template and parameters, then
+ * ValidateTemplate. Any refusal happens here, before a mutating call.
+ */
+export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName: string, options: StackPlanOptions) {
+  const cfn = yield* CloudFormation
+  const existing = yield* cfn.describeStack(stackName)
+  const loaded = Option.getOrUndefined(options.template)
+  const template = Option.map(Option.fromNullable(loaded), (l) => l.source)
+  let action: PlannedAction
+  if (Option.isSome(existing)) {
+    const why = notUpdatable(stackName, existing.value.status, options.region)
+    if (Option.isSome(why)) {
+      return yield* Effect.fail(new StackNotUpdatable({ stackName, status: existing.value.status, advice: why.value }))
+    }
+    action = { _tag: "Update", stack: existing.value, template }
+  } else if (loaded !== undefined) {
+    action = { _tag: "Create", template: loaded.source }
+  } else {
+    return yield* Effect.fail(new InvalidInput({ message: `stack ${stackName} does not exist: creating it needs --template FILE|URL` }))
+  }
+  const previous: ReadonlySet<string> = new Set(Option.match(existing, { onNone: () => [], onSome: (s) => s.parameters.map((p) => p.key) }))
+  const body = loaded === undefined ? undefined : Option.getOrUndefined(loaded.body)
+  const document = body === undefined ? undefined : yield* parseTemplate(body)
+  if (loaded !== undefined) {
+    yield* stackStep(stackName, "template", body === undefined
+      ? `template ${loaded.origin}: in S3, read by CloudFormation`
+      : `template ${loaded.origin}: ${new TextEncoder().encode(body).length} bytes, parsed`)
+  }
+
+  let specs: ReadonlyArray<ParameterSpec> | undefined
+  if (document !== undefined) specs = specsOfTemplate(document)
+  else if (loaded === undefined && Option.isSome(existing)) {
+    specs = options.parameters.size === 0 ? undefined : yield* deployedSpecs(existing.value)
+  }
+  if (specs !== undefined) yield* checkParameters(specs, options.parameters, previous)
+
+  let validated: ValidatedTemplate | undefined
+  if (loaded !== undefined) {
+    validated = yield* cfn.validateTemplate(loaded.source)
+    if (specs === undefined) {
+      specs = specsOfValidated(validated)
+      yield* checkParameters(specs, options.parameters, previous)
+    }
+    const missing = satisfied(validated.capabilities, options.capabilities)
+    if (missing.length > 0) {
+      return yield* Effect.fail(new InvalidInput({
+        message: `the template needs ${missing.join(", ")}: add it to --capabilities (now: ${options.capabilities.join(", ") || "none"})`
+      }))
+    }
+    yield* stackStep(stackName, "validate", `ValidateTemplate: valid; ${validated.parameters.length} parameter(s)${validated.capabilities.length > 0 ? `, needs ${validated.capabilities.join(", ")}` : ""}`)
+  }
+
+  const keys = loaded !== undefined
+    ? (specs ?? []).map((s) => s.key)
+    : Option.match(existing, { onNone: () => [], onSome: (s) => s.parameters.map((p) => p.key) })
+  const plan: StackPlan = {
+    stackName,
+    action,
+    document: Option.fromNullable(document),
+    parameters: parameterInputs(keys, options.parameters, previous),
+    capabilities: options.capabilities
+  }
+  return plan
+})
+
+/** "given: A, B; previous value: C" for the step lines; values are never shown, NoEcho ones included. */
+export const describeParameters = (inputs: ReadonlyArray<ParameterInput>): string => {
+  const given = inputs.filter((p) => !("usePreviousValue" in p)).map((p) => p.key)
+  const kept = inputs.filter((p) => "usePreviousValue" in p).map((p) => p.key)
+  const parts = [
+    ...(given.length > 0 ? [`given: ${given.join(", ")}`] : []),
+    ...(kept.length > 0 ? [`previous value: ${kept.join(", ")}`] : [])
+  ]
+  return parts.length === 0 ? "no parameters" : `parameters ${parts.join("; ")}`
+}

@@ -1,0 +1,161 @@
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { type ChangeSetDescription, CloudFormation, type StackParameter } from "../services/CloudFormation.js"
+import { emit, stackStep } from "./Events.js"
+import { StackActionFailed, StackActionTimedOut } from "./StackErrors.js"
+import { type PlannedAction, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
+import { newRequestToken } from "./StackUpdate.js"
+import { polling, type StackWaitOptions } from "./StackWait.js"
+import { templateParameters, templateResources } from "./Template.js"
+
+export interface PlannedChange {
+  readonly action: string
+  readonly logicalId: string
+  readonly resourceType: string
+  readonly replacement?: string
+}
+
+export interface ParameterChange {
+  readonly key: string
+  /** Absent: the parameter is new. */
+  readonly from?: string
+  /** Absent: the parameter goes away. */
+  readonly to?: string
+}
+
+export interface StackPreview {
+  readonly kind: "create" | "update"
+  readonly changes: ReadonlyArray<PlannedChange>
+  readonly parameters: ReadonlyArray<ParameterChange>
+}
+
+const MASK = "****"
+const NOTHING_TO_CHANGE = /didn't contain changes|No updates are to be performed/i
+
+const report = (stackName: string, preview: StackPreview) =>
+  Effect.gen(function*() {
+    if (preview.changes.length === 0 && preview.parameters.length === 0) {
+      yield* stackStep(stackName, "change-set", "no change: the stack already matches")
+    }
+    for (const c of preview.changes) yield* emit({ type: "stack-change", stack: stackName, ...c })
+    for (const p of preview.parameters) yield* emit({ type: "parameter-change", stack: stackName, ...p })
+    return preview
+  })
+
+/** A stack that does not exist yet: a CREATE change set would leave a REVIEW_IN_PROGRESS stack behind, so we list locally. */
+const previewCreate = (plan: StackPlan) =>
+  Effect.gen(function*() {
+    const doc = Option.getOrUndefined(plan.document)
+    if (doc === undefined) {
+      yield* stackStep(plan.stackName, "change-set", "the stack does not exist; the template is in S3, so its resources are not listed here")
+    }
+    const declared = doc === undefined ? {} : templateParameters(doc)
+    const changes = Object.entries(doc === undefined ? {} : templateResources(doc)).map(([logicalId, r]) => ({
+      action: "Add",
+      logicalId,
+      resourceType: r.Type
+    }))
+    const parameters = plan.parameters.flatMap((p) =>
+      "value" in p ? [{ key: p.key, to: declared[p.key]?.NoEcho === true ? MASK : p.value }] : []
+    )
+    return yield* report(plan.stackName, { kind: "create", changes, parameters })
+  })
+
+/** Values as DescribeStacks / DescribeChangeSet show them; a NoEcho value we send is masked on both sides. */
+export const parameterChanges = (
+  before: ReadonlyArray<StackParameter>,
+  after: ReadonlyArray<StackParameter>,
+  given: ReadonlySet<string>
+): ReadonlyArray<ParameterChange> => {
+  const was = new Map(before.map((p) => [p.key, p.value]))
+  const will = new Map(after.map((p) => [p.key, p.value]))
+  const keys = [...new Set([...was.keys(), ...will.keys()])]
+  return keys.flatMap((key): Array<ParameterChange> => {
+    const from = was.get(key)
+    const to = will.get(key)
+    if (from === to && !(to === MASK && given.has(key))) return []
+    return [{ key, ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to: to === MASK && given.has(key) ? `${MASK} (new value given)` : to }) }]
+  })
+}
+
+const waitForChangeSet = (stackName: string, changeSetName: string, options: StackWaitOptions) =>
+  Effect.flatMap(CloudFormation, (cfn) =>
+    cfn.describeChangeSet(stackName, changeSetName).pipe(
+      Effect.repeat({
+        schedule: polling<ChangeSetDescription>(options.pollInterval),
+        until: (cs) => cs.status !== "CREATE_PENDING" && cs.status !== "CREATE_IN_PROGRESS"
+      }),
+      Effect.timeoutFail({
+        duration: options.actionTimeout,
+        onTimeout: () =>
+          new StackActionTimedOut({
+            stackName,
+            phase: "change-set",
+            seconds: Duration.toSeconds(Duration.decode(options.actionTimeout)),
+            status: "CREATE_IN_PROGRESS"
+          })
+      })
+    ))
+
+const previewUpdate = (
+  plan: StackPlan,
+  update: Extract<PlannedAction, { readonly _tag: "Update" }>,
+  given: ReadonlySet<string>,
+  options: StackWaitOptions
+) =>
+  Effect.gen(function*() {
+    const cfn = yield* CloudFormation
+    const stackName = plan.stackName
+    const token = yield* newRequestToken
+    const changeSetName = token.replace(/^aws-ha-updater-/, "aws-ha-updater-dry-run-")
+    const create = cfn.createChangeSet({
+      stackName,
+      changeSetName,
+      changeSetType: "UPDATE",
+      template: update.template,
+      parameters: plan.parameters,
+      capabilities: plan.capabilities,
+      clientRequestToken: token
+    }).pipe(Effect.tap(() => stackStep(stackName, "change-set", `created change set ${changeSetName}`)))
+    const remove = () =>
+      cfn.deleteChangeSet(stackName, changeSetName).pipe(
+        Effect.zipRight(stackStep(stackName, "change-set", `deleted change set ${changeSetName}`)),
+        Effect.catchAll((e) =>
+          emit({
+            type: "warning",
+            message: `could not delete change set ${changeSetName} (${e._tag}: ${e.message}): delete it with aws cloudformation delete-change-set --stack-name ${stackName} --change-set-name ${changeSetName}`
+          })
+        )
+      )
+    const described = yield* Effect.acquireUseRelease(create, () => waitForChangeSet(stackName, changeSetName, options), remove)
+    if (described.status === "FAILED" && !NOTHING_TO_CHANGE.test(described.statusReason ?? "")) {
+      return yield* Effect.fail(new StackActionFailed({
+        stackName,
+        status: "FAILED",
+        reasons: [`change set: ${described.statusReason ?? "no reason given"}`]
+      }))
+    }
+    const changes = described.changes.map((c) => ({
+      action: c.action,
+      logicalId: c.logicalId,
+      resourceType: c.resourceType,
+      ...(c.replacement === undefined ? {} : { replacement: c.replacement })
+    }))
+    const parameters = described.status === "FAILED" ? [] : parameterChanges(update.stack.parameters, described.parameters, given)
+    return yield* report(stackName, { kind: "update", changes, parameters })
+  })
+
+/**
+ * --dry-run: the same checks as a real run, then a change set that is described and deleted again. Nothing else
+ * changes in AWS.
+ */
+export const previewStack = Effect.fn("StackUpdate.preview")(function*(
+  stackName: string,
+  options: StackPlanOptions & StackWaitOptions
+) {
+  const plan = yield* planStackAction(stackName, options)
+  return yield* plan.action._tag === "Create"
+    ? previewCreate(plan)
+    : previewUpdate(plan, plan.action, new Set(options.parameters.keys()), options)
+})

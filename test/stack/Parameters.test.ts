@@ -1,0 +1,101 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import { checkParameters, parameterInputs, parseAssignments, specsOfTemplate } from "../../src/program/Parameters.js"
+import { decodeTemplate } from "../../src/program/Template.js"
+import * as Either from "effect/Either"
+
+const template = (parameters: Record<string, unknown>) =>
+  Either.getOrThrow(decodeTemplate(JSON.stringify({ Parameters: parameters, Resources: { Q: { Type: "AWS::SQS::Queue" } } })))
+
+const specs = specsOfTemplate(template({
+  Env: { Type: "String", AllowedValues: ["dev", "prod"], Default: "dev" },
+  Name: { Type: "String", AllowedPattern: "[a-z][a-z0-9-]*", MinLength: 3, MaxLength: 12 },
+  Size: { Type: "Number", MinValue: 1, MaxValue: 10, Default: 2 },
+  Secret: { Type: "String", NoEcho: true, MinLength: 8, Default: "changeme-please" },
+  Zones: { Type: "CommaDelimitedList", AllowedValues: ["a", "b", "c"], Default: "a" },
+  Bucket: { Type: "String", AllowedPattern: "[a-z]+", ConstraintDescription: "lower-case letters only", Default: "x" }
+}))
+
+const given = (pairs: Record<string, string>) => new Map(Object.entries(pairs))
+const message = <E extends { readonly message: string }>(e: Effect.Effect<unknown, E>) => Effect.map(Effect.flip(e), (x) => x.message)
+
+describe("KEY=VALUE parameters", () => {
+  it.effect("split on the first '=' so values may contain '='", () =>
+    Effect.gen(function*() {
+      const parsed = yield* parseAssignments(["Query=a=b==c", "Empty="])
+      expect([...parsed.entries()]).toEqual([["Query", "a=b==c"], ["Empty", ""]])
+    }))
+
+  it.effect("a repeated key is refused, naming it", () =>
+    Effect.gen(function*() {
+      expect(yield* message(parseAssignments(["Env=dev", "Env=prod"]))).toBe("parameter Env is given twice: give it once")
+    }))
+
+  it.effect("an argument without '=' or without a key is refused", () =>
+    Effect.gen(function*() {
+      expect(yield* message(parseAssignments(["Envdev"]))).toContain(`"Envdev" is not KEY=VALUE`)
+      expect(yield* message(parseAssignments(["=dev"]))).toContain("has no key")
+      expect(yield* message(parseAssignments(["my-key=1"]))).toContain("letters and digits only")
+    }))
+})
+
+describe("local parameter checks", () => {
+  it.effect("accept values that hold every constraint", () =>
+    Effect.gen(function*() {
+      yield* checkParameters(specs, given({ Env: "prod", Name: "web-1", Size: "10", Zones: "a, c", Secret: "s3cret-long" }), new Set())
+    }))
+
+  it.effect("refuse a key the template does not declare, listing the declared ones", () =>
+    Effect.gen(function*() {
+      const m = yield* message(checkParameters(specs, given({ Name: "web", Colour: "red" }), new Set()))
+      expect(m).toBe("the template has no parameter Colour (its parameters: Env, Name, Size, Secret, Zones, Bucket)")
+    }))
+
+  it.effect("refuse a parameter without Default that has no value, unless the stack has a previous one", () =>
+    Effect.gen(function*() {
+      expect(yield* message(checkParameters(specs, given({}), new Set()))).toBe("parameter Name must have a value: give it as KEY=VALUE")
+      yield* checkParameters(specs, given({}), new Set(["Name"]))
+    }))
+
+  it.effect("AllowedPattern must match the whole value", () =>
+    Effect.gen(function*() {
+      expect(yield* message(checkParameters(specs, given({ Name: "Web-1" }), new Set())))
+        .toBe(`parameter Name: "Web-1" does not match its AllowedPattern [a-z][a-z0-9-]*`)
+      expect(yield* message(checkParameters(specs, given({ Name: "web-1!" }), new Set()))).toContain("AllowedPattern")
+    }))
+
+  it.effect("show the template's ConstraintDescription with the broken constraint", () =>
+    Effect.gen(function*() {
+      expect(yield* message(checkParameters(specs, given({ Name: "web", Bucket: "B" }), new Set())))
+        .toBe(`parameter Bucket: "B" does not match its AllowedPattern [a-z]+ — lower-case letters only`)
+    }))
+
+  it.effect("AllowedValues, lengths and numeric bounds, list items one by one", () =>
+    Effect.gen(function*() {
+      const check = (pairs: Record<string, string>) => message(checkParameters(specs, given({ Name: "web", ...pairs }), new Set()))
+      expect(yield* check({ Env: "staging" })).toBe(`parameter Env: "staging" is not one of its AllowedValues (dev, prod)`)
+      expect(yield* check({ Name: "ab" })).toBe(`parameter Name: "ab" is shorter than its MinLength 3`)
+      expect(yield* check({ Name: "abcdefghijklm" })).toBe(`parameter Name: "abcdefghijklm" is longer than its MaxLength 12`)
+      expect(yield* check({ Size: "0" })).toBe(`parameter Size: "0" is below its MinValue 1`)
+      expect(yield* check({ Size: "11" })).toBe(`parameter Size: "11" is above its MaxValue 10`)
+      expect(yield* check({ Size: "two" })).toBe(`parameter Size: "two" is not a number`)
+      expect(yield* check({ Zones: "a,d" })).toBe(`parameter Zones: "d" is not one of its AllowedValues (a, b, c)`)
+    }))
+
+  it.effect("never echo a NoEcho value in a message", () =>
+    Effect.gen(function*() {
+      const m = yield* message(checkParameters(specs, given({ Name: "web", Secret: "short" }), new Set()))
+      expect(m).toBe("parameter Secret: (NoEcho value) is shorter than its MinLength 8")
+      expect(m).not.toContain("short\"")
+    }))
+})
+
+describe("parameters sent", () => {
+  it("given values as values, the others the stack has as UsePreviousValue, new ones left to their Default", () => {
+    expect(parameterInputs(["Env", "Name", "Secret", "Size"], given({ Name: "web" }), new Set(["Env", "Name", "Secret"]))).toEqual([
+      { key: "Env", usePreviousValue: true },
+      { key: "Name", value: "web" },
+      { key: "Secret", usePreviousValue: true }
+    ])
+  })
+})
