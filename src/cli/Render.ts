@@ -1,13 +1,18 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
-import type { GroupResult, GroupStatus, RolloutEvent } from "../program/Events.js"
+import type { GroupResult, RolloutEvent, RunStatus } from "../program/Events.js"
+import { makeLiveView, type Sink, Terminal } from "./LiveView.js"
 
 export type OutputMode = "text" | "json"
 
 const time = (at: number): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z")
 
-/** The exact command that resumes what a failed rollout left suspended. */
+/** Our command: resumes exactly what the degraded marker lists, then clears the marker. */
+export const haResumeCommand = (stack: string, group: string, region: string): string =>
+  `aws-ha-updater resume ${stack} --region ${region} --asg ${group}`
+
+/** The exact AWS CLI command that resumes what a failed rollout left suspended (it leaves the marker on the group). */
 export const resumeCommand = (group: string, processes: ReadonlyArray<string>, region: string): string =>
   `aws autoscaling resume-processes --region ${region} --auto-scaling-group-name ${group} --scaling-processes ${processes.join(" ")}`
 
@@ -26,6 +31,17 @@ export const textLine = (event: RolloutEvent, lastProgress: Map<string, string>)
       return `${time(event.at)} ${event.name} ${event.status}${event.reason === undefined ? "" : `: ${event.reason}`}`
     case "warning":
       return `${time(event.at)} ${event.group ?? "-"} warning: ${event.message}`
+    case "stack-step":
+      return `${time(event.at)} ${event.stack} ${event.step}: ${event.message}`
+    case "stack-event":
+      // CloudFormation's own time: when the event happened, not when we saw it.
+      return `${time(event.timestamp)} ${event.stack} ${event.status} ${event.logicalId} ${event.resourceType}${event.reason === undefined ? "" : `: ${event.reason}`}`
+    case "stack-status":
+      return `${time(event.at)} ${event.stack} status: ${event.status}${event.reason === undefined ? "" : ` (${event.reason})`}`
+    case "stack-change":
+      return `${time(event.at)} ${event.stack} change: ${event.action} ${event.logicalId} ${event.resourceType}${event.replacement === undefined ? "" : `, replacement: ${event.replacement}`}`
+    case "parameter-change":
+      return `${time(event.at)} ${event.stack} parameter: ${event.key} ${event.from ?? "(new)"} -> ${event.to ?? "(removed)"}`
   }
 }
 
@@ -33,20 +49,25 @@ export const textLine = (event: RolloutEvent, lastProgress: Map<string, string>)
 export const makeRenderer = Effect.fn("Cli.makeRenderer")(function*(mode: OutputMode) {
   const results = yield* Ref.make<ReadonlyArray<GroupResult>>([])
   const lastProgress = new Map<string, string>()
+  const terminal = yield* Terminal
+  const console = yield* Effect.console
+  // Plain lines go through Console (one line per write); a TTY gets the live view's raw output.
+  const sink: Sink = terminal.facts.isTTY ? terminal.write : (chunk) => console.unsafe.log(chunk.replace(/\n$/, ""))
+  const view = makeLiveView(terminal.facts, sink, (event) => textLine(event, lastProgress))
   const emit = (event: RolloutEvent): Effect.Effect<void> =>
     Effect.gen(function*() {
       if (event.type === "group-result") {
         const { at: _at, type: _type, ...result } = event
         yield* Ref.update(results, (rs) => [...rs.filter((r) => r.name !== result.name), result])
       }
-      const line = mode === "json" ? JSON.stringify(event) : textLine(event, lastProgress)
-      if (line !== undefined) yield* Console.log(line)
+      if (mode === "text") return view.render(event)
+      yield* Console.log(JSON.stringify(event))
     })
-  return { emit, results: Ref.get(results) }
+  return { emit, results: Ref.get(results), close: Effect.sync(view.close) }
 })
 
 export interface Summary {
-  readonly status: GroupStatus
+  readonly status: RunStatus
   readonly stack: string
   readonly groups: ReadonlyArray<GroupResult>
   readonly notAttempted?: ReadonlyArray<string>
@@ -54,13 +75,15 @@ export interface Summary {
   readonly region: string
   readonly error?: string
   readonly extra?: Readonly<Record<string, unknown>>
+  /** Extra lines of the text summary. */
+  readonly notes?: ReadonlyArray<string>
 }
 
 export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void> => {
   const withResume = s.groups.map((g) => ({
     ...g,
     ...(g.leftSuspended.length > 0 && g.status !== "succeeded"
-      ? { resumeCommand: resumeCommand(g.name, g.leftSuspended, s.region) }
+      ? { resume: haResumeCommand(s.stack, g.name, s.region), resumeCommand: resumeCommand(g.name, g.leftSuspended, s.region) }
       : {})
   }))
   if (mode === "json") {
@@ -76,7 +99,7 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
         terminated: g.terminated,
         ...(g.reason === undefined ? {} : { reason: g.reason }),
         ...(g.leftSuspended.length > 0 ? { leftSuspended: g.leftSuspended } : {}),
-        ...("resumeCommand" in g ? { resumeCommand: g.resumeCommand } : {})
+        ...("resumeCommand" in g ? { resume: g.resume, resumeCommand: g.resumeCommand } : {})
       })),
       ...(s.notAttempted !== undefined && s.notAttempted.length > 0 ? { notAttempted: s.notAttempted } : {}),
       ...(s.error === undefined ? {} : { error: s.error }),
@@ -85,12 +108,14 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
   }
   const lines = [`Summary: stack ${s.stack}: ${s.status} (exit ${s.exitCode})`]
   if (s.error !== undefined) lines.push(`  ${s.error}`)
-  if (s.groups.length === 0 && s.error === undefined) lines.push("  no Auto Scaling group to roll")
+  for (const note of s.notes ?? []) lines.push(`  ${note}`)
+  if (s.groups.length === 0 && s.error === undefined && s.notes === undefined) lines.push("  no Auto Scaling group to roll")
   for (const g of withResume) {
     lines.push(`  ${g.name}: ${g.status}; launched ${g.launched.length}, terminated ${g.terminated.length}${g.reason === undefined ? "" : `; ${g.reason}`}`)
     if ("resumeCommand" in g) {
       lines.push(`    processes left suspended on purpose (${g.leftSuspended.join(", ")}); once the release is fixed, resume them with:`)
-      lines.push(`    ${g.resumeCommand}`)
+      lines.push(`    ${g.resume}`)
+      lines.push(`    or, leaving the degraded marker on the group: ${g.resumeCommand}`)
     }
   }
   for (const name of s.notAttempted ?? []) lines.push(`  ${name}: not attempted`)

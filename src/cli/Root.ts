@@ -1,8 +1,12 @@
 import * as Command from "@effect/cli/Command"
 import { demo } from "./Demo.js"
+import { recover } from "./Recover.js"
+import { resume } from "./Resume.js"
+import { status } from "./Status.js"
 import { updateAsgs } from "./UpdateAsgs.js"
+import { updateStack } from "./UpdateStack.js"
 
 export const root = Command.make("aws-ha-updater").pipe(
   Command.withDescription("Update CloudFormation stacks and roll their Auto Scaling groups without losing capacity."),
-  Command.withSubcommands([updateAsgs, demo])
+  Command.withSubcommands([updateStack, updateAsgs, status, recover, resume, demo])
 )

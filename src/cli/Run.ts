@@ -5,7 +5,8 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Ref from "effect/Ref"
 import { Reporter } from "../program/Events.js"
-import type { GroupResult, GroupStatus } from "../program/Events.js"
+import { withThrottleGate } from "../services/ThrottleGate.js"
+import type { GroupResult, RunStatus } from "../program/Events.js"
 import { exitCodeOf, ExitCode } from "./ExitCodes.js"
 import { describeFailure } from "./Failures.js"
 import { makeRenderer, type OutputMode, renderSummary } from "./Render.js"
@@ -14,7 +15,7 @@ import { makeRenderer, type OutputMode, renderSummary } from "./Render.js"
 export class ExitStatus extends Context.Tag("aws-ha-updater/ExitStatus")<ExitStatus, Ref.Ref<number>>() {}
 
 export interface RunOutcome {
-  readonly status: GroupStatus
+  readonly status: RunStatus
   readonly groups: ReadonlyArray<GroupResult>
   readonly notAttempted?: ReadonlyArray<string>
   /** Fields added to the JSON summary (update-stack's stackStatus, ...). */
@@ -22,6 +23,8 @@ export interface RunOutcome {
   /** Overrides the exit code derived from `status` (update-stack's exit 1). */
   readonly exitCode?: number
   readonly error?: string
+  /** Extra lines of the text summary (update-stack's stack status, failure reasons, ...). */
+  readonly notes?: ReadonlyArray<string>
 }
 
 /**
@@ -47,7 +50,10 @@ export const runReported = <E, R>(
         yield* Ref.set(exitStatus, code)
       })
     const exit = yield* program.pipe(
+      withThrottleGate,
       Effect.provideService(Reporter, { emit: renderer.emit }),
+      // The live lines go before anything else is printed: the error line, the summary.
+      Effect.ensuring(renderer.close),
       Effect.onInterrupt(() =>
         Effect.flatMap(renderer.results, (groups) => finish({ status: "interrupted", groups, exitCode: ExitCode.interrupted }))
       ),

@@ -103,3 +103,38 @@ export const decodeRecord = (
     }
   }
 }
+
+/** What a damaged record still says, field by field: `recover` decides whether that is enough to act on. */
+export interface SalvagedRecord {
+  readonly phase?: Phase
+  readonly startedAt?: number
+  readonly sizes?: GroupSizes
+  readonly needed?: number
+  readonly ours?: ReadonlyArray<string>
+  /** Present only when the count tag and every chunk agree: a partial list would make old instances look new. */
+  readonly oldIds?: ReadonlyArray<string>
+}
+
+export const salvageRecord = (tags: Readonly<Record<string, string>>): SalvagedRecord => {
+  const phase = tags[key("phase")] as Phase | undefined
+  const started = Date.parse(tags[key("started")] ?? "")
+  const sizes = (tags[key("sizes")] ?? "").split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s)))
+  const needed = Number(tags[key("needed")] ?? "")
+  const oldCount = tags[key("old-count")] === undefined ? Number.NaN : Number(tags[key("old-count")])
+  const oldIds = Object.keys(tags)
+    .filter((k) => k.startsWith(OLD_PREFIX) && /^\d+$/.test(k.slice(OLD_PREFIX.length)))
+    .sort((a, b) => Number(a.slice(OLD_PREFIX.length)) - Number(b.slice(OLD_PREFIX.length)))
+    .flatMap((k) => list(tags[k]))
+  const [minSize, maxSize, desiredCapacity] = sizes
+  return {
+    ...(phase !== undefined && PHASES.includes(phase) ? { phase } : {}),
+    ...(Number.isNaN(started) ? {} : { startedAt: started }),
+    ...(sizes.length === 3 && minSize !== undefined && maxSize !== undefined && desiredCapacity !== undefined &&
+        !sizes.some(Number.isNaN)
+      ? { sizes: { minSize, maxSize, desiredCapacity } }
+      : {}),
+    ...(tags[key("needed")] === undefined || Number.isNaN(needed) ? {} : { needed }),
+    ...(tags[key("ours")] === undefined ? {} : { ours: list(tags[key("ours")]) }),
+    ...(Number.isInteger(oldCount) && oldIds.length === oldCount ? { oldIds } : {})
+  }
+}

@@ -37,7 +37,7 @@ export const overallStatus = (statuses: ReadonlyArray<GroupStatus>): GroupStatus
   statuses.reduce<GroupStatus>((w, s) => (SEVERITY.indexOf(s) > SEVERITY.indexOf(w) ? s : w), "up-to-date")
 
 /** The stack's groups, the user's selection applied: unknown names are refused before anything changes. */
-const selectGroups = (stackName: string, resources: ReadonlyArray<StackResource>, wanted: ReadonlyArray<string>) => {
+export const selectGroups = (stackName: string, resources: ReadonlyArray<StackResource>, wanted: ReadonlyArray<string>) => {
   const asgs = resources.filter((r) => r.resourceType === ASG_TYPE && r.physicalId.length > 0)
   if (wanted.length === 0) return Effect.succeed(asgs)
   const unknown = wanted.filter((w) => !asgs.some((r) => r.logicalId === w || r.physicalId === w))

@@ -1,0 +1,263 @@
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type { AutoScalingGroup } from "../services/AutoScaling.js"
+import { AutoScaling } from "../services/AutoScaling.js"
+import type { AwsError } from "../services/Errors.js"
+import { capacityOf } from "./Assess.js"
+import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
+import { emit, type GroupResult, step } from "./Events.js"
+import { RecordUnreadable, RollbackUnsafe } from "./RecoverErrors.js"
+import { readHealth } from "./Rollout.js"
+import { GroupNotFound, StackBusy } from "./RolloutErrors.js"
+import { type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
+import { stackGroups } from "./StackGroups.js"
+import { overallStatus } from "./StackRollout.js"
+import {
+  decide,
+  defaultRecoverOptions,
+  readRecord,
+  type Recoverable,
+  type RecoverDecision,
+  type RecoverOptions,
+  type RecoverResult,
+  rollbackIsSafe,
+  type RolloutView,
+  rolloutView
+} from "./RecoverView.js"
+
+/** A poll round that found too little new healthy capacity: the wait's schedule tries again. */
+class NotReady extends Data.TaggedError("NotReady")<{}> {}
+
+const describeGroup = (name: string, stackName: string) =>
+  Effect.flatMap(AutoScaling, (asg) => asg.describeGroups([name])).pipe(
+    Effect.flatMap((groups) => {
+      const g = groups.find((x) => x.name === name)
+      return g === undefined ? Effect.fail(new GroupNotFound({ group: name, stackName })) : Effect.succeed(g)
+    })
+  )
+
+const message = (e: { readonly _tag: string; readonly message?: string }): string =>
+  e.message !== undefined && e.message.length > 0 ? `${e._tag}: ${e.message}` : e._tag
+
+/** Completes or rolls back one group from its record; the terminate and restore steps always run to their end. */
+const recoverGroup = Effect.fn("Recover.group")(function*(
+  initial: AutoScalingGroup,
+  record: Recoverable,
+  stackName: string,
+  options: RecoverOptions
+) {
+  const asg = yield* AutoScaling
+  const name = initial.name
+  const s = record.sizes
+  const reported = yield* Ref.make(false)
+  const report = (result: GroupResult) =>
+    Effect.as(Effect.zipRight(Ref.set(reported, true), emit({ type: "group-result", ...result })), result)
+  const look = Effect.flatMap(describeGroup(name, stackName), (group) =>
+    Effect.map(readHealth(group), (health) => ({ group, view: rolloutView(group, record, health) })))
+  const setPhase = (phase: Phase) => asg.setTags(name, phaseTags(phase))
+
+  /** Exactly these instances go, with decrement; min is lowered first because AWS refuses a decrement below it. */
+  const terminateExactly = (g: AutoScalingGroup, ids: ReadonlyArray<string>) =>
+    Effect.gen(function*() {
+      if (ids.length === 0) return
+      const leaving = capacityOf(g.instances.filter((i) => ids.includes(i.instanceId)))
+      const min = Math.max(0, Math.min(s.minSize, g.desiredCapacity - leaving))
+      if (g.minSize > min) yield* asg.updateSizes(name, { minSize: min })
+      yield* Effect.forEach(ids, (id) => asg.terminateInstance(id, true), { discard: true })
+    })
+
+  const restore = (resume: ReadonlyArray<string>, clearMarker: boolean) =>
+    Effect.gen(function*() {
+      yield* setPhase("restoring")
+      const g = yield* describeGroup(name, stackName)
+      if (g.minSize !== s.minSize || g.maxSize !== s.maxSize || g.desiredCapacity !== s.desiredCapacity) {
+        yield* step(name, "restore", `min ${g.minSize}→${s.minSize}, max ${g.maxSize}→${s.maxSize}, desired ${g.desiredCapacity}→${s.desiredCapacity}`)
+        yield* asg.updateSizes(name, s)
+      }
+      const toResume = resume.filter((p) => g.suspendedProcesses.includes(p))
+      if (toResume.length > 0) {
+        yield* step(name, "resume", `resuming ${toResume.join(", ")}`)
+        yield* asg.resumeProcesses(name, toResume)
+      }
+      const marker = clearMarker ? DEGRADED_TAGS.filter((k) => g.tags[k] !== undefined) : []
+      yield* asg.deleteTags(name, [...recordKeys(g.tags), ...marker])
+      yield* step(name, "restore", `rollout record removed${marker.length > 0 ? ", degraded marker cleared" : ""}`)
+      return g
+    })
+
+  const rollBack = (why: string) =>
+    Effect.gen(function*() {
+      yield* step(name, "roll-back", `recover: rolling back (phase ${record.phase}): ${why}`)
+      const g = yield* describeGroup(name, stackName)
+      const fresh = rolloutView(g, record, { classic: {}, targetGroups: {} }).newIds
+      yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminating new instance(s): ${fresh.join(", ")}`)
+      yield* terminateExactly(g, fresh)
+      // What an earlier failed run left suspended was suspended before this rollout: rolling back keeps it so.
+      const leftBefore = readDegraded(g)?.leftSuspended ?? []
+      const after = yield* restore(record.ours.filter((p) => !leftBefore.includes(p)), false)
+      return yield* report({
+        name,
+        status: "rolled-back",
+        launched: fresh,
+        terminated: fresh,
+        reason: `rolled back: ${why}`,
+        leftSuspended: leftBefore.filter((p) => after.suspendedProcesses.includes(p))
+      })
+    }).pipe(Effect.uninterruptible)
+
+  const commit = (why: string) =>
+    Effect.gen(function*() {
+      const g = yield* describeGroup(name, stackName)
+      const v = rolloutView(g, record, { classic: {}, targetGroups: {} })
+      if (v.oldIds.length > 0) {
+        yield* setPhase("terminating-old")
+        yield* step(name, "terminate-old", `terminating ${v.oldIds.length} old instance(s): ${v.oldIds.join(", ")}`)
+        yield* terminateExactly(g, v.oldIds)
+      }
+      yield* restore(record.ours, true)
+      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}`, leftSuspended: [] })
+    }).pipe(Effect.uninterruptible)
+
+  /** Puts the group back where the wait can succeed: our processes suspended, and scaled out if it never was. */
+  const prepare = (g: AutoScalingGroup, v: RolloutView) =>
+    Effect.gen(function*() {
+      if (v.oldIds.length === 0 && v.healthy >= v.needed) return
+      const toSuspend = record.ours.filter((p) => !g.suspendedProcesses.includes(p))
+      if (toSuspend.length > 0) {
+        yield* step(name, "suspend", `suspending ${toSuspend.join(", ")}`)
+        yield* asg.suspendProcesses(name, toSuspend)
+      }
+      // The run died before its scale-out took effect: the group never got its extra capacity.
+      const beforeScaleOut = record.phase === "suspending" || record.phase === "scaling-out" ||
+        (record.phase === "unknown" && v.oldCapacity >= v.needed)
+      if (beforeScaleOut && g.desiredCapacity < s.desiredCapacity + v.needed) {
+        const raised = { minSize: s.minSize + v.needed, maxSize: s.maxSize + v.needed, desiredCapacity: s.desiredCapacity + v.needed }
+        yield* setPhase("scaling-out")
+        yield* step(name, "scale-out", `min ${g.minSize}→${raised.minSize}, max ${g.maxSize}→${raised.maxSize}, desired ${g.desiredCapacity}→${raised.desiredCapacity}`)
+        yield* asg.updateSizes(name, raised)
+        yield* setPhase("waiting")
+      }
+    }).pipe(Effect.uninterruptible)
+
+  const waitHealthy = Effect.gen(function*() {
+    const timeout = Duration.decode(options.healthyTimeout)
+    const started = yield* Clock.currentTimeMillis
+    const round = Effect.gen(function*() {
+      const { view } = yield* look
+      const now = yield* Clock.currentTimeMillis
+      yield* emit({
+        type: "progress",
+        group: name,
+        oldCount: view.oldIds.length,
+        newCount: view.newIds.length,
+        healthy: view.healthy,
+        needed: view.needed,
+        timeLeft: Math.max(0, Duration.toMillis(timeout) - (now - started))
+      })
+      return view.healthy >= view.needed ? view : yield* Effect.fail(new NotReady())
+    })
+    return yield* round.pipe(
+      Effect.retry({ schedule: Schedule.spaced(options.pollInterval), while: (e) => e._tag === "NotReady" }),
+      Effect.timeoutOption(timeout),
+      // The retry never gives up on NotReady by itself: only the timeout ends a wait that never got there.
+      Effect.catchTag("NotReady", () => Effect.succeed(Option.none<RolloutView>()))
+    )
+  })
+
+  const complete = (g: AutoScalingGroup, v: RolloutView, why: string) =>
+    Effect.gen(function*() {
+      yield* step(name, "inspect", `recover: completing the rollout (phase ${record.phase}): ${why}`)
+      yield* prepare(g, v)
+      if (v.healthy < v.needed) {
+        yield* step(name, "wait", `waiting up to ${Duration.format(Duration.decode(options.healthyTimeout))} for ${v.needed} new capacity healthy in the group and its load balancers`)
+      }
+      const ready = yield* waitHealthy
+      if (Option.isSome(ready)) return yield* commit(why)
+      const { view } = yield* look
+      const late = `the new instances did not provide ${view.needed} healthy capacity within ${Duration.format(Duration.decode(options.healthyTimeout))} (${view.healthy} healthy)`
+      if (rollbackIsSafe(view)) return yield* rollBack(`${late}; falling back to a roll-back`)
+      return yield* report({
+        name,
+        status: "failed",
+        launched: view.newIds,
+        terminated: [],
+        reason: `${late}, and rolling back would drop serving capacity (${view.oldCapacity} old capacity left): the record stays; check the new instances, then run recover again`,
+        leftSuspended: []
+      })
+    })
+
+  return yield* Effect.gen(function*() {
+    const { group, view } = yield* look
+    if (record.damaged !== undefined) {
+      yield* emit({ type: "warning", group: name, message: `${record.damaged}; every instance not listed as old counts as new${record.ours.length === 0 ? "; the record does not say which processes it suspended, so none is resumed" : ""}` })
+    }
+    const decision = decide(options.mode, view, record.phase)
+    const result = decision.action === "complete" ? yield* complete(group, view, decision.why) : yield* rollBack(decision.why)
+    // A complete that ran out of time ended as a roll-back: the decision reports what was done.
+    const done: RecoverDecision = decision.action === "complete" && result.status === "rolled-back"
+      ? { group: name, action: "rollback", why: `${decision.why}; then ${result.reason?.replace(/^rolled back: /, "") ?? "the wait timed out"}` }
+      : { group: name, ...decision }
+    return { result, decision: done }
+  }).pipe(
+    Effect.catchAll((e: AwsError | GroupNotFound) =>
+      Effect.map(
+        report({ name, status: "failed", launched: [], terminated: [], reason: `recover failed (${message(e)}): the record stays; run recover again`, leftSuspended: [] }),
+        (result) => ({ result, decision: { group: name, action: "none", why: message(e) } satisfies RecoverDecision })
+      )
+    ),
+    Effect.onInterrupt(() =>
+      Effect.unlessEffect(
+        report({ name, status: "interrupted", launched: [], terminated: [], reason: "interrupted before the group was finished: the record stays; run recover again", leftSuspended: [] }),
+        Ref.get(reported)
+      )
+    )
+  )
+})
+
+/** recover: every group of the stack that carries a rollout record is completed or rolled back; the others are clean. */
+export const recoverStack = Effect.fn("Recover.recoverStack")(function*(stackName: string, options: RecoverOptions = defaultRecoverOptions) {
+  const { groups, stack } = yield* stackGroups(stackName, [])
+  if (stack.status.endsWith("_IN_PROGRESS")) return yield* Effect.fail(new StackBusy({ stackName, status: stack.status }))
+  const plans: Array<{ readonly group: AutoScalingGroup; readonly record: Recoverable | undefined }> = []
+  // Every refusal comes before the first change to any group.
+  for (const g of groups) {
+    if (g.group === undefined) {
+      yield* emit({ type: "warning", group: g.name, message: `the stack names group ${g.name} (${g.logicalId}) but Auto Scaling does not know it: nothing to recover there` })
+      continue
+    }
+    const reading = readRecord(g.group)
+    if (reading._tag === "Unreadable") {
+      return yield* Effect.fail(new RecordUnreadable({ group: g.name, stackName, what: reading.what, check: reading.check }))
+    }
+    const record = reading._tag === "Readable" ? reading.record : undefined
+    if (record !== undefined && options.mode === "rollback") {
+      const v = rolloutView(g.group, record, yield* readHealth(g.group))
+      if (!rollbackIsSafe(v)) {
+        return yield* Effect.fail(new RollbackUnsafe({ group: g.name, stackName, oldCapacity: v.oldCapacity, healthyNew: v.healthy, needed: v.needed }))
+      }
+    }
+    plans.push({ group: g.group, record })
+  }
+  const results: Array<GroupResult> = []
+  const decisions: Array<RecoverDecision> = []
+  for (const { group, record } of plans) {
+    if (record === undefined) {
+      yield* step(group.name, "skip", "clean: no rollout record")
+      const result: GroupResult = { name: group.name, status: "up-to-date", launched: [], terminated: [], reason: "clean: no rollout record", leftSuspended: [] }
+      yield* emit({ type: "group-result", ...result })
+      results.push(result)
+      decisions.push({ group: group.name, action: "none", why: "no rollout record" })
+      continue
+    }
+    const { decision, result } = yield* recoverGroup(group, record, stackName, options)
+    results.push(result)
+    decisions.push(decision)
+  }
+  const done: RecoverResult = { stack: stackName, status: overallStatus(results.map((r) => r.status)), groups: results, decisions }
+  return done
+})

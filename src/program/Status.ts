@@ -1,0 +1,96 @@
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import type { AutoScalingGroup } from "../services/AutoScaling.js"
+import { LoadBalancing } from "../services/LoadBalancing.js"
+import type { LoadBalancerHealth } from "./Assess.js"
+import { type DegradedMarker, readDegraded } from "./Degraded.js"
+import { readRecord, rolloutView } from "./RecoverView.js"
+import { decodeRecord, type Phase, salvageRecord } from "./RolloutRecord.js"
+import { stackGroups } from "./StackGroups.js"
+
+/** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group, shared by every group. */
+export const readAllHealth = Effect.fn("Status.readAllHealth")(function*(groups: ReadonlyArray<AutoScalingGroup>) {
+  const lb = yield* LoadBalancing
+  const names = [...new Set(groups.flatMap((g) => g.loadBalancerNames))]
+  const arns = [...new Set(groups.flatMap((g) => g.targetGroupArns))]
+  const [classic, targetGroups] = yield* Effect.all([
+    Effect.forEach(names, (n) => Effect.map(lb.classicHealth(n), (h) => [n, h] as const), { concurrency: "unbounded" }),
+    Effect.forEach(arns, (a) => Effect.map(lb.targetHealth(a), (h) => [a, h] as const), { concurrency: "unbounded" })
+  ])
+  const health: LoadBalancerHealth = { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) }
+  return health
+})
+
+interface Named {
+  readonly name: string
+  readonly logicalId: string
+}
+
+export type GroupReport = Named & (
+  | {
+    readonly state: "in-rollout"
+    readonly phase: Phase | "unknown"
+    /** ISO time, or undefined when a damaged record lost it. */
+    readonly startedAt: string | undefined
+    readonly ageSeconds: number | undefined
+    readonly oldCount: number
+    readonly newCount: number
+    readonly healthy: number
+    readonly needed: number
+    readonly degraded?: DegradedMarker
+  }
+  | { readonly state: "damaged-record"; readonly reason: string; readonly phase: Phase | "unknown"; readonly usable: boolean }
+  | { readonly state: "degraded"; readonly reason: string; readonly since: string; readonly leftSuspended: ReadonlyArray<string> }
+  | { readonly state: "clean" }
+  | { readonly state: "missing" }
+)
+
+export interface StackStatus {
+  readonly stack: string
+  readonly stackStatus: string
+  readonly groups: ReadonlyArray<GroupReport>
+}
+
+/** Read-only: one DescribeAutoScalingGroups for all groups, one health call per load balancer of a group in rollout. */
+export const stackStatus = Effect.fn("Status.stackStatus")(function*(stackName: string) {
+  const { groups, stack } = yield* stackGroups(stackName, [])
+  const inRollout = groups.flatMap((g) => (g.group !== undefined && decodeRecord(g.group.tags)._tag === "Record" ? [g.group] : []))
+  const health = yield* readAllHealth(inRollout)
+  const now = yield* Clock.currentTimeMillis
+  const reports = groups.map((g): GroupReport => {
+    const named = { name: g.name, logicalId: g.logicalId }
+    if (g.group === undefined) return { ...named, state: "missing" }
+    const decoded = decodeRecord(g.group.tags)
+    const marker = readDegraded(g.group)
+    if (decoded._tag === "Damaged") {
+      const reading = readRecord(g.group)
+      return {
+        ...named,
+        state: "damaged-record",
+        reason: reading._tag === "Unreadable" ? `${decoded.reason}: ${reading.what}` : decoded.reason,
+        phase: salvageRecord(g.group.tags).phase ?? "unknown",
+        usable: reading._tag === "Readable"
+      }
+    }
+    if (decoded._tag === "Record") {
+      const r = decoded.record
+      const v = rolloutView(g.group, r, health)
+      return {
+        ...named,
+        state: "in-rollout",
+        phase: r.phase,
+        startedAt: new Date(r.startedAt).toISOString(),
+        ageSeconds: Math.max(0, Math.round((now - r.startedAt) / 1000)),
+        oldCount: v.oldIds.length,
+        newCount: v.newIds.length,
+        healthy: v.healthy,
+        needed: r.needed,
+        ...(marker === undefined ? {} : { degraded: marker })
+      }
+    }
+    if (marker !== undefined) return { ...named, state: "degraded", ...marker }
+    return { ...named, state: "clean" }
+  })
+  const result: StackStatus = { stack: stackName, stackStatus: stack.status, groups: reports }
+  return result
+})

@@ -1,0 +1,164 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import { DEGRADED_TAG } from "../../src/program/Degraded.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { recoverStack } from "../../src/program/Recover.js"
+import { decide } from "../../src/program/RecoverView.js"
+import { PROCESSES_TO_SUSPEND } from "../../src/program/Rollout.js"
+import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { stackStatus } from "../../src/program/Status.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
+import { cli } from "./Cli.js"
+import { afterCalls, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const tag = (name: string) => `${RECORD_PREFIX}:${name}`
+const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
+const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId)
+const healthyNew = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
+const damage = (keys: ReadonlyArray<string>) => Effect.flatMap(AutoScaling, (asg) => asg.deleteTags("web", keys))
+
+describe("a damaged record", () => {
+  it.effect("written only in part while suspending: every instance not listed as old counts as new, the sizes are the current ones", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      yield* rolloutKilledAt(afterCalls("SuspendProcesses", 1), Effect.void)
+      const [lost, kept] = ids(yield* group("web"))
+      // An old instance dies on its own; the group, still launching, replaces it with one the record never saw.
+      yield* w.terminateInstance(lost!)
+      yield* TestClock.adjust("15 seconds")
+      const replacement = ids(yield* group("web")).find((id) => id !== kept)!
+      yield* damage([tag("id"), tag("started"), tag("sizes")])
+
+      expect((yield* stackStatus(STACK)).groups[0]).toMatchObject({ state: "damaged-record", phase: "suspending", usable: true })
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK), events)))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", terminated: [replacement] })
+      expect(events.some((e) => e.type === "warning" && e.message.includes("every instance not listed as old counts as new"))).toBe(true)
+      yield* TestClock.adjust("30 seconds")
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(ids(after)).toContain(kept)
+      expect(ids(after)).not.toContain(replacement)
+      expect(after.suspendedProcesses).toEqual([])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("whose old-instance list is unreadable is refused with what to check: exit 2, nothing changed", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      yield* damage([tag("old-0")])
+      expect((yield* stackStatus(STACK)).groups[0]).toMatchObject({ state: "damaged-record", usable: false })
+      const before = (yield* mutatingCalls).length
+      const r = yield* cli("recover", ["shop"])
+      expect(r.code).toBe(2)
+      expect(r.err).toHaveLength(1)
+      expect(r.err[0]).toContain("group web carries a damaged rollout record: the list of old instance ids")
+      expect(r.err[0]).toContain("check by hand which instances run the group's previous launch template")
+      expect((yield* mutatingCalls).length).toBe(before)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("whose sizes are unreadable after the scale-out is refused: exit 2, nothing changed", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      yield* damage([tag("sizes")])
+      const before = (yield* mutatingCalls).length
+      const r = yield* cli("recover", ["shop"])
+      expect(r.code).toBe(2)
+      expect(r.err[0]).toContain("the original sizes (tag aws-ha-updater:rollout:sizes) are unreadable")
+      expect((yield* mutatingCalls).length).toBe(before)
+    }).pipe(Effect.provide(world)))
+})
+
+describe("a rollout killed in its own roll-back", () => {
+  it.effect("after it tagged the group degraded: recover finishes, keeps the marker and what the marker keeps suspended", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: "lt-0123456789abcdef0", version: "2" })
+      // The record, scaling-out, waiting, restoring, then the degraded marker: the fifth CreateOrUpdateTags.
+      yield* rolloutKilledAt(afterCalls("CreateOrUpdateTags", 5), Effect.void, { healthyTimeout: "120 seconds" })
+      const killed = yield* group("web")
+      expect(killed.tags[PHASE_TAG]).toBe("restoring")
+      expect(killed.tags[DEGRADED_TAG]).toContain("timed out")
+      const result = yield* Effect.flatten(drive(recoverStack(STACK)))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", terminated: [] })
+      expect([...result.groups[0]!.leftSuspended].sort()).toEqual([...PROCESSES_TO_SUSPEND].sort())
+      const after = yield* group("web")
+      expect([...after.suspendedProcesses].sort()).toEqual([...PROCESSES_TO_SUSPEND].sort())
+      expect(after.tags[DEGRADED_TAG]).toContain("timed out")
+      expect(recordTags(after.tags)).toEqual([])
+      expect((yield* stackStatus(STACK)).groups[0]).toMatchObject({ state: "degraded" })
+    }).pipe(Effect.provide(world)))
+})
+
+describe("interrupting recover", () => {
+  it.effect("while it waits leaves the record for the next recover, which then finishes the job", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("SuspendProcesses", 1), Effect.void)
+      const events: Array<RolloutEvent> = []
+      const fiber = yield* Effect.fork(collecting(recoverStack(STACK, { mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events))
+      for (let i = 0; i < 100 && !events.some((e) => e.type === "step" && e.step === "wait"); i++) yield* TestClock.adjust("1 second")
+      yield* TestClock.adjust("20 seconds")
+      yield* Fiber.interrupt(fiber)
+      expect(events.find((e) => e.type === "group-result")).toMatchObject({ status: "interrupted" })
+      expect((yield* group("web")).tags[PHASE_TAG]).toBe("waiting")
+
+      const again = yield* Effect.flatten(drive(recoverStack(STACK, { mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      expect(again.groups[0]?.status).toBe("succeeded")
+      yield* TestClock.adjust("30 seconds")
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(after.instances.map((i) => i.launchTemplate?.version)).toEqual(["2", "2"])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("during its terminate step finishes that step, restores and clears the record before it stops", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      yield* rolloutKilledAt(healthyNew, Effect.void)
+      yield* w.failNext("TerminateInstanceInAutoScalingGroup", 2, "throttle")
+      const events: Array<RolloutEvent> = []
+      const fiber = yield* Effect.fork(collecting(recoverStack(STACK), events))
+      let throttled = false
+      for (let i = 0; i < 1000 && !throttled; i++) {
+        yield* TestClock.adjust("100 millis")
+        throttled = (yield* w.calls).some((c) => c.operation === "TerminateInstanceInAutoScalingGroup" && c.failed)
+      }
+      expect(throttled).toBe(true)
+      yield* Fiber.interruptFork(fiber)
+      const exit = yield* Effect.flatten(drive(Effect.exit(Fiber.join(fiber)), { step: "100 millis" }))
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect(events.filter((e) => e.type === "group-result")).toMatchObject([{ status: "succeeded" }])
+      yield* TestClock.adjust("30 seconds")
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(after.instances.map((i) => i.launchTemplate?.version)).toEqual(["2", "2"])
+      expect(after.suspendedProcesses).toEqual([])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
+
+describe("auto's choice", () => {
+  const view = (o: { oldCapacity: number; healthy: number }) => ({ oldIds: [], newIds: [], needed: 2, ...o })
+
+  it("completes what was committing, and never rolls back over new instances that serve in place of lost old ones", () => {
+    expect(decide("auto", view({ oldCapacity: 0, healthy: 1 }), "terminating-old").action).toBe("complete")
+    expect(decide("auto", view({ oldCapacity: 1, healthy: 1 }), "waiting").action).toBe("complete")
+    expect(decide("auto", view({ oldCapacity: 1, healthy: 0 }), "waiting").action).toBe("rollback")
+    expect(decide("auto", view({ oldCapacity: 2, healthy: 0 }), "restoring").action).toBe("rollback")
+    expect(decide("auto", view({ oldCapacity: 2, healthy: 1 }), "terminating-old").action).toBe("rollback")
+    expect(decide("rollback", view({ oldCapacity: 2, healthy: 2 }), "waiting").action).toBe("rollback")
+  })
+})

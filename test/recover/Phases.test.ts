@@ -1,0 +1,179 @@
+import { appendFileSync } from "node:fs"
+import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { recoverStack } from "../../src/program/Recover.js"
+import type { RecoverOptions } from "../../src/program/RecoverView.js"
+import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { stackStatus } from "../../src/program/Status.js"
+import { collecting, drive, group, LT, STACK, webGroup } from "../support/World.js"
+import { afterCalls, haWatch, type KillPoint, logLine, rolloutKilledAt } from "./Kill.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId).sort()
+const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
+
+/** Set RECOVER_LOG=file to keep what recover did in each phase test (the issue's closing note quotes it). */
+const keepLog = (title: string, lines: ReadonlyArray<string>) => {
+  const file = process.env["RECOVER_LOG"]
+  if (file !== undefined) appendFileSync(file, `## ${title}\n${lines.join("\n")}\n\n`)
+}
+
+/**
+ * The whole story of one kill: a group "web" (2 instances behind a CLB, AZRebalance suspended by its owner) gets a
+ * release; the rollout dies at `when`; status shows the record; recover runs; the group ends as it was before, with
+ * the expected instances, and serving capacity never dipped below the start in either run.
+ */
+const killThenRecover = (opts: {
+  readonly title: string
+  readonly when: KillPoint
+  readonly phase: string
+  readonly expect: "completed" | "rolled-back"
+  readonly recover?: Partial<RecoverOptions>
+  readonly neverHealthy?: boolean
+}) =>
+  Effect.gen(function*() {
+    yield* webGroup({ suspendedProcesses: ["AZRebalance"] })
+    const w = yield* FakeWorld
+    if (opts.neverHealthy === true) yield* w.markNeverHealthy({ launchTemplateId: LT, version: "2" })
+    const before = yield* group("web")
+    const ha = yield* haWatch
+    expect(ha.start).toBe(2)
+
+    const killed = yield* rolloutKilledAt(opts.when, ha.check, opts.neverHealthy === true ? { healthyTimeout: "120 seconds" } : {})
+    expect(killed.phase).toBe(opts.phase)
+
+    const shown = yield* stackStatus(STACK)
+    expect(shown.groups[0]).toMatchObject({ name: "web", state: "in-rollout", phase: opts.phase, needed: 2 })
+
+    const events: Array<RolloutEvent> = []
+    const t0 = yield* Clock.currentTimeMillis
+    const result = yield* Effect.flatten(drive(
+      collecting(recoverStack(STACK, { mode: "auto", healthyTimeout: "600 seconds", pollInterval: "5 seconds", ...opts.recover }), events),
+      { onStep: () => ha.check }
+    ))
+    // Let the terminated instances drain away, still watching capacity.
+    for (let i = 0; i < 30; i++) {
+      yield* TestClock.adjust("1 second")
+      yield* ha.check
+    }
+    keepLog(`${opts.title} (killed in phase ${opts.phase})`, events.map(logLine(t0)).filter((l) => l !== undefined))
+
+    expect(result.groups[0]?.status).toBe(opts.expect === "completed" ? "succeeded" : "rolled-back")
+    expect(yield* ha.lowest).toBeGreaterThanOrEqual(ha.start)
+    const after = yield* group("web")
+    expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([before.minSize, before.maxSize, before.desiredCapacity])
+    expect(after.suspendedProcesses).toEqual(["AZRebalance"])
+    expect(recordTags(after.tags)).toEqual([])
+    if (opts.expect === "rolled-back") {
+      expect(ids(after)).toEqual(ids(before))
+    } else {
+      expect(ids(after).filter((id) => ids(before).includes(id))).toEqual([])
+      expect(after.instances.map((i) => [i.lifecycleState, i.launchTemplate?.version])).toEqual([["InService", "2"], ["InService", "2"]])
+    }
+    expect(yield* w.healthyCount("web")).toBe(2)
+    expect((yield* stackStatus(STACK)).groups[0]).toEqual({ name: "web", logicalId: "Web", state: "clean" })
+    return { result, events }
+  })
+
+const healthyNew: KillPoint = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
+
+describe("recover after a kill -9 at each phase", () => {
+  it.effect("after suspending: nothing was scaled, auto rolls back and resumes only what the rollout suspended", () =>
+    killThenRecover({ title: "after suspending", when: afterCalls("SuspendProcesses", 1), phase: "suspending", expect: "rolled-back" })
+      .pipe(Effect.provide(world)))
+
+  it.effect("after scaling out: the new instances are still launching, auto terminates exactly them", () =>
+    Effect.gen(function*() {
+      const { result } = yield* killThenRecover({
+        title: "after scaling out",
+        when: afterCalls("UpdateAutoScalingGroup", 1),
+        phase: "scaling-out",
+        expect: "rolled-back"
+      })
+      expect(result.groups[0]?.terminated).toHaveLength(2)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("while waiting, before the new instances are healthy: auto rolls back", () =>
+    killThenRecover({ title: "while waiting (new not yet healthy)", when: afterCalls("DescribeInstanceHealth", 4), phase: "waiting", expect: "rolled-back" })
+      .pipe(Effect.provide(world)))
+
+  it.effect("while waiting, once the new instances are healthy: auto completes", () =>
+    killThenRecover({ title: "while waiting (new healthy)", when: healthyNew, phase: "waiting", expect: "completed" })
+      .pipe(Effect.provide(world)))
+
+  it.effect("part-way through terminating the old instances: auto completes and terminates only the one left", () =>
+    Effect.gen(function*() {
+      const { result } = yield* killThenRecover({
+        title: "part-way through terminating the old instances",
+        when: afterCalls("TerminateInstanceInAutoScalingGroup", 1),
+        phase: "terminating-old",
+        expect: "completed"
+      })
+      expect(result.groups[0]?.terminated).toHaveLength(1)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("part-way through restoring (sizes restored, processes not yet resumed): auto completes", () =>
+    Effect.gen(function*() {
+      const { result } = yield* killThenRecover({
+        title: "part-way through restoring",
+        when: afterCalls("UpdateAutoScalingGroup", 3),
+        phase: "restoring",
+        expect: "completed"
+      })
+      expect(result.groups[0]?.terminated).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("part-way through the rollout's own roll-back of a broken release: auto finishes the roll-back", () =>
+    killThenRecover({
+      title: "part-way through the rollout's own roll-back (release never healthy)",
+      when: afterCalls("TerminateInstanceInAutoScalingGroup", 1),
+      phase: "waiting",
+      expect: "rolled-back",
+      neverHealthy: true
+    }).pipe(Effect.provide(world)))
+})
+
+describe("recover modes", () => {
+  it.effect("--mode rollback rolls back a half-done rollout whose new instances are healthy", () =>
+    Effect.gen(function*() {
+      const { events } = yield* killThenRecover({
+        title: "--mode rollback, new healthy",
+        when: healthyNew,
+        phase: "waiting",
+        expect: "rolled-back",
+        recover: { mode: "rollback" }
+      })
+      expect(events.some((e) => e.type === "step" && e.message.includes("--mode rollback"))).toBe(true)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("--mode complete after suspending scales out itself, waits, then retires the old instances", () =>
+    Effect.gen(function*() {
+      const { events } = yield* killThenRecover({
+        title: "--mode complete after suspending",
+        when: afterCalls("SuspendProcesses", 1),
+        phase: "suspending",
+        expect: "completed",
+        recover: { mode: "complete" }
+      })
+      expect(events.some((e) => e.type === "step" && e.step === "scale-out")).toBe(true)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("--mode complete falls back to a roll-back when the new instances never become healthy in time", () =>
+    Effect.gen(function*() {
+      const { result } = yield* killThenRecover({
+        title: "--mode complete, release never healthy",
+        when: afterCalls("DescribeInstanceHealth", 4),
+        phase: "waiting",
+        expect: "rolled-back",
+        recover: { mode: "complete", healthyTimeout: "120 seconds" },
+        neverHealthy: true
+      })
+      expect(result.groups[0]?.reason).toContain("falling back to a roll-back")
+    }).pipe(Effect.provide(world)))
+})
