@@ -5,7 +5,7 @@ import { chmodSync, readdirSync, rmSync } from "node:fs"
 
 rmSync("dist", { recursive: true, force: true })
 
-const common = { bundle: true, platform: "node", target: "node20", format: "esm", splitting: true, sourcemap: true, logLevel: "warning" }
+const common = { bundle: true, platform: "node", target: "node20", format: "esm", splitting: true, sourcemap: true, minify: true, logLevel: "warning" }
 
 await build({
   ...common,

@@ -1,7 +1,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
-import { recoverStack } from "../program/Recover.js"
+import { programs } from "./Lazy.js"
 import type { RecoverMode } from "../program/RecoverView.js"
 import { awsSettings } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
@@ -37,6 +37,7 @@ export const makeRecover = (provideAws: AwsProvider) => Command.make("recover", 
     const program = Effect.gen(function*() {
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
       const pollInterval = yield* positiveSeconds("poll-interval", args.pollInterval)
+      const { recoverStack } = yield* programs
       const result = yield* recoverStack(args.stackName, { mode: args.mode, healthyTimeout, pollInterval })
       const outcome: RunOutcome = {
         status: result.status,

@@ -1,6 +1,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
-import { type ResumedGroup, type ResumeResult, resumeStack } from "../program/Resume.js"
+import type { ResumedGroup, ResumeResult } from "../program/Resume.js"
+import { programs } from "./Lazy.js"
 import { awsSettings } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { type PlainOutput, runPlain } from "./Plain.js"
@@ -30,7 +31,7 @@ const rendered = (r: ResumeResult): PlainOutput => ({
 export const makeResume = (provideAws: AwsProvider) => Command.make("resume", options, (args) =>
   Effect.gen(function*() {
     const settings = yield* awsSettings(args)
-    yield* runPlain(args.output, provideAws(resumeStack(args.stackName, args.asg), settings), rendered)
+    yield* runPlain(args.output, provideAws(Effect.flatMap(programs, (p) => p.resumeStack(args.stackName, args.asg)), settings), rendered)
   })
 ).pipe(
   Command.withDescription(

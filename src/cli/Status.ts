@@ -1,7 +1,8 @@
 import * as Command from "@effect/cli/Command"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { type GroupReport, type StackStatus, stackStatus } from "../program/Status.js"
+import type { GroupReport, StackStatus } from "../program/Status.js"
+import { programs } from "./Lazy.js"
 import { awsSettings } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { type PlainOutput, runPlain } from "./Plain.js"
@@ -50,7 +51,7 @@ const rendered = (s: StackStatus): PlainOutput => ({
 export const makeStatus = (provideAws: AwsProvider) => Command.make("status", options, (args) =>
   Effect.gen(function*() {
     const settings = yield* awsSettings(args)
-    yield* runPlain(args.output, provideAws(stackStatus(args.stackName), settings), rendered)
+    yield* runPlain(args.output, provideAws(Effect.flatMap(programs, (p) => p.stackStatus(args.stackName)), settings), rendered)
   })
 ).pipe(
   Command.withDescription(

@@ -9,7 +9,7 @@ import type { CloudFormation } from "../services/CloudFormation.js"
 import type { LaunchTemplates } from "../services/LaunchTemplates.js"
 import type { LoadBalancing } from "../services/LoadBalancing.js"
 import { InvalidInput } from "../services/Errors.js"
-import { rollStack } from "../program/StackRollout.js"
+import { programs } from "./Lazy.js"
 import { awsSettings } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { runReported } from "./Run.js"
@@ -62,6 +62,7 @@ export const makeUpdateAsgs = (provideAws: AwsProvider) => Command.make("update-
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
       const pollInterval = yield* positiveSeconds("poll-interval", args.pollInterval)
       const parallel = yield* parseParallel(args.parallel)
+      const { rollStack } = yield* programs
       return yield* rollStack(args.stackName, {
         groups: args.asg,
         parallel,

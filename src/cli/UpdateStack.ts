@@ -1,18 +1,17 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { InvalidInput } from "../services/Errors.js"
-import { parseAssignments } from "../program/Parameters.js"
 import type { StackActionFailed, StackActionTimedOut } from "../program/StackErrors.js"
-import { DEFAULT_CAPABILITIES, parseCapabilities } from "../program/StackPlan.js"
-import { previewStack, type StackPreview } from "../program/StackPreview.js"
-import { updateStack as runStackUpdate, type StackUpdateResult } from "../program/StackUpdate.js"
-import { loadTemplate } from "../program/TemplateSource.js"
+import { DEFAULT_CAPABILITIES } from "../program/Capabilities.js"
+import type { StackPreview } from "../program/StackPreview.js"
+import type { StackUpdateResult } from "../program/StackUpdate.js"
+import { programs } from "./Lazy.js"
 import { awsSettings } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { ExitCode } from "./ExitCodes.js"
@@ -128,6 +127,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
   Effect.gen(function*() {
     const settings = yield* awsSettings(args)
     const program = Effect.gen(function*() {
+      const { loadTemplate, parseAssignments, parseCapabilities, previewStack, updateStack: runStackUpdate } = yield* programs
       const given = yield* parseAssignments(args.parameters)
       const capabilities = yield* Option.match(args.capabilities, {
         onNone: () => Effect.succeed(DEFAULT_CAPABILITIES),
@@ -156,7 +156,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
       return updateOutcome(result)
     }).pipe(
       Effect.catchTags({ StackActionFailed: stackFailureOutcome(args.output), StackActionTimedOut: stackFailureOutcome(args.output) }),
-      Effect.provide(FetchHttpClient.layer)
+      Effect.provide(Layer.unwrapEffect(Effect.map(programs, (p) => p.FetchHttpClient.layer)))
     )
     yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, provideAws(program, settings))
   })

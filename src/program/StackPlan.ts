@@ -9,13 +9,13 @@ import {
   type ValidatedTemplate
 } from "../services/CloudFormation.js"
 import { InvalidInput } from "../services/Errors.js"
+import { DEFAULT_CAPABILITIES } from "./Capabilities.js"
 import { stackStep } from "./Events.js"
 import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "./Parameters.js"
 import { StackNotUpdatable } from "./StackErrors.js"
 import { decodeTemplate, parseTemplate, type TemplateDocument } from "./Template.js"
 import type { LoadedTemplate } from "./TemplateSource.js"
 
-export const DEFAULT_CAPABILITIES: ReadonlyArray<string> = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 const KNOWN_CAPABILITIES = new Set(["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
 
 /** `--capabilities` as a comma- or space-separated list; it replaces the default list, an empty one means none. */
@@ -171,3 +171,5 @@ export const describeParameters = (inputs: ReadonlyArray<ParameterInput>): strin
   ]
   return parts.length === 0 ? "no parameters" : `parameters ${parts.join("; ")}`
 }
+
+export { DEFAULT_CAPABILITIES }
