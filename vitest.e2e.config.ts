@@ -11,7 +11,9 @@ export default defineProject({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // One emulator serves every file, and a file resets it: files must not run side by side.
-    fileParallelism: false
+    // One emulator serves every file, and a file resets it: files must not run side by side. Vitest reads
+    // fileParallelism only from the root config, so the project runs its files in a single fork instead.
+    fileParallelism: false,
+    poolOptions: { forks: { singleFork: true } }
   }
 })

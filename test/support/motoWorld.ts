@@ -157,3 +157,159 @@ export const stackTemplate = (imageId: string, extraResources: Record<string, un
     },
     Outputs: { GroupName: { Value: { Ref: "Group" } } }
   })
+
+/** Two distinct AMIs moto offers: the release a stack starts on, and the one an update moves it to. */
+export const twoImageIds = async (clients: SdkClients): Promise<readonly [string, string]> => {
+  const images = await clients.ec2.send(new EC2.DescribeImagesCommand({ Owners: ["amazon"] }))
+  const ids = [...new Set((images.Images ?? []).flatMap((i) => i.ImageId ?? []))].sort()
+  const [first, second] = ids
+  if (first === undefined || second === undefined) throw new Error("moto offers fewer than two AMIs")
+  return [first, second]
+}
+
+/** The default VPC and its subnets in two zones, for templates that need them (an ALB, a target group). */
+export const defaultNetwork = async (
+  clients: SdkClients
+): Promise<{ readonly vpcId: string; readonly subnetIds: ReadonlyArray<string> }> => {
+  const vpcs = await clients.ec2.send(new EC2.DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }))
+  const vpcId = vpcs.Vpcs?.[0]?.VpcId
+  if (vpcId === undefined) throw new Error("moto has no default VPC")
+  const subnets = await clients.ec2.send(new EC2.DescribeSubnetsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }))
+  const byZone = new Map<string, string>()
+  for (const s of subnets.Subnets ?? []) {
+    if (s.AvailabilityZone !== undefined && s.SubnetId !== undefined && !byZone.has(s.AvailabilityZone)) {
+      byZone.set(s.AvailabilityZone, s.SubnetId)
+    }
+  }
+  const subnetIds = [...byZone.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, id]) => id).slice(0, 2)
+  if (subnetIds.length < 2) throw new Error("moto's default VPC has fewer than two zones")
+  return { vpcId, subnetIds }
+}
+
+/** Sizes of the group in `haStackTemplate`: distinct, so that a restore to the wrong one shows. */
+export const haGroupSizes = { minSize: 1, maxSize: 4, desiredCapacity: 2 } as const
+
+/**
+ * A stack as a user of the tool would write it, valid for moto's cfn-lint: a launch template on the `ImageId`
+ * parameter and an ASG behind either a classic ELB or an ALB target group (parameters `VpcId` and `Subnets`).
+ * The group has no UpdatePolicy: the tool replaces its instances.
+ */
+export const haStackTemplate = (balancer: "classic" | "target-group"): string => {
+  const launchTemplate = {
+    Type: "AWS::EC2::LaunchTemplate",
+    Properties: {
+      LaunchTemplateData: { ImageId: { Ref: "ImageId" }, InstanceType: { Ref: "InstanceType" } }
+    }
+  }
+  const group = (attach: Record<string, unknown>) => ({
+    Type: "AWS::AutoScaling::AutoScalingGroup",
+    Properties: {
+      MinSize: String(haGroupSizes.minSize),
+      MaxSize: String(haGroupSizes.maxSize),
+      DesiredCapacity: String(haGroupSizes.desiredCapacity),
+      AvailabilityZones: { "Fn::GetAZs": "" },
+      LaunchTemplate: {
+        LaunchTemplateId: { Ref: "Template" },
+        Version: { "Fn::GetAtt": ["Template", "LatestVersionNumber"] }
+      },
+      ...attach
+    }
+  })
+  const parameters: Record<string, unknown> = {
+    ImageId: { Type: "AWS::EC2::Image::Id", Description: "the AMI of the release" },
+    InstanceType: { Type: "String", Default: "t3.micro", Description: "instance type of the group" }
+  }
+  if (balancer === "classic") {
+    return JSON.stringify({
+      AWSTemplateFormatVersion: "2010-09-09",
+      Description: "aws-ha-updater e2e: launch template, classic ELB, ASG",
+      Parameters: parameters,
+      Resources: {
+        Template: launchTemplate,
+        LoadBalancer: {
+          Type: "AWS::ElasticLoadBalancing::LoadBalancer",
+          Properties: {
+            AvailabilityZones: { "Fn::GetAZs": "" },
+            Listeners: [{ LoadBalancerPort: "80", InstancePort: "8080", Protocol: "HTTP" }],
+            HealthCheck: { Target: "HTTP:8080/health", HealthyThreshold: "2", UnhealthyThreshold: "2", Interval: "10", Timeout: "5" }
+          }
+        },
+        Group: group({ LoadBalancerNames: [{ Ref: "LoadBalancer" }] })
+      },
+      Outputs: {
+        GroupName: { Value: { Ref: "Group" } },
+        LoadBalancerName: { Value: { Ref: "LoadBalancer" } }
+      }
+    })
+  }
+  return JSON.stringify({
+    AWSTemplateFormatVersion: "2010-09-09",
+    Description: "aws-ha-updater e2e: launch template, ALB target group, ASG",
+    Parameters: {
+      ...parameters,
+      VpcId: { Type: "AWS::EC2::VPC::Id", Description: "the VPC of the target group" },
+      Subnets: { Type: "List<AWS::EC2::Subnet::Id>", Description: "subnets of the load balancer" }
+    },
+    Resources: {
+      Template: launchTemplate,
+      LoadBalancer: {
+        Type: "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        Properties: { Type: "application", Scheme: "internal", Subnets: { Ref: "Subnets" } }
+      },
+      TargetGroup: {
+        Type: "AWS::ElasticLoadBalancingV2::TargetGroup",
+        Properties: {
+          Port: 8080,
+          Protocol: "HTTP",
+          TargetType: "instance",
+          VpcId: { Ref: "VpcId" },
+          HealthCheckPath: "/health"
+        }
+      },
+      Listener: {
+        Type: "AWS::ElasticLoadBalancingV2::Listener",
+        Properties: {
+          LoadBalancerArn: { Ref: "LoadBalancer" },
+          Port: 80,
+          Protocol: "HTTP",
+          DefaultActions: [{ Type: "forward", TargetGroupArn: { Ref: "TargetGroup" } }]
+        }
+      },
+      Group: group({ TargetGroupARNs: [{ Ref: "TargetGroup" }] })
+    },
+    Outputs: {
+      GroupName: { Value: { Ref: "Group" } },
+      TargetGroupArn: { Value: { Ref: "TargetGroup" } }
+    }
+  })
+}
+
+/** Creates a stack straight in moto (no tool involved) and gives its outputs. */
+export const createStackDirectly = async (
+  clients: SdkClients,
+  stackName: string,
+  templateBody: string,
+  parameters: Readonly<Record<string, string>>
+): Promise<Readonly<Record<string, string>>> => {
+  await clients.cloudFormation.send(
+    new CFN.CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: templateBody,
+      Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }))
+    })
+  )
+  return stackOutputs(clients, stackName)
+}
+
+/** A stack's status and outputs, read straight from moto. */
+export const describeStackDirectly = async (clients: SdkClients, stackName: string) => {
+  const stacks = await clients.cloudFormation.send(new CFN.DescribeStacksCommand({ StackName: stackName }))
+  const stack = stacks.Stacks?.[0]
+  if (stack === undefined) throw new Error(`moto has no stack ${stackName}`)
+  return stack
+}
+
+export const stackOutputs = async (clients: SdkClients, stackName: string): Promise<Readonly<Record<string, string>>> => {
+  const stack = await describeStackDirectly(clients, stackName)
+  return Object.fromEntries((stack.Outputs ?? []).flatMap((o) => (o.OutputKey === undefined || o.OutputValue === undefined ? [] : [[o.OutputKey, o.OutputValue]])))
+}
