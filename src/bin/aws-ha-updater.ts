@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { root } from "../cli/Root.js"
-import { runCli } from "../cli/Main.js"
+import { answeredFromCache } from "./FastHelp.js"
 
-runCli(root, "aws-ha-updater", process.argv)
+if (!answeredFromCache("aws-ha-updater", process.argv.slice(2), import.meta.url)) {
+  const [{ root }, { runCli }] = await Promise.all([import("../cli/Root.js"), import("../cli/Main.js")])
+  runCli(root, "aws-ha-updater", process.argv)
+}

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { updateAsgs } from "../cli/UpdateAsgs.js"
-import { runCli } from "../cli/Main.js"
+import { answeredFromCache } from "./FastHelp.js"
 
-runCli(updateAsgs, "update-asgs", process.argv)
+if (!answeredFromCache("update-asgs", process.argv.slice(2), import.meta.url)) {
+  const [{ updateAsgs }, { runCli }] = await Promise.all([import("../cli/UpdateAsgs.js"), import("../cli/Main.js")])
+  runCli(updateAsgs, "update-asgs", process.argv)
+}

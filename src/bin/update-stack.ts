@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { updateStack } from "../cli/UpdateStack.js"
-import { runCli } from "../cli/Main.js"
+import { answeredFromCache } from "./FastHelp.js"
 
-runCli(updateStack, "update-stack", process.argv)
+if (!answeredFromCache("update-stack", process.argv.slice(2), import.meta.url)) {
+  const [{ updateStack }, { runCli }] = await Promise.all([import("../cli/UpdateStack.js"), import("../cli/Main.js")])
+  runCli(updateStack, "update-stack", process.argv)
+}

@@ -49,13 +49,13 @@ describe("fake world: calls and injected faults", () => {
       expect((yield* group()).suspendedProcesses).toEqual([])
     }).pipe(Effect.provide(world), fixedRetries))
 
-  it.effect("describeGroups asks for 50 names a call: 120 names are 3 calls", () =>
+  it.effect("describeGroups asks for 100 names a call, as the live layer does: 220 names are 3 calls", () =>
     Effect.gen(function*() {
       yield* addWeb({ name: "g-7" })
-      yield* addWeb({ name: "g-101" })
-      const names = Array.from({ length: 120 }, (_, i) => `g-${i}`)
+      yield* addWeb({ name: "g-201" })
+      const names = Array.from({ length: 220 }, (_, i) => `g-${i}`)
       const found = yield* (yield* AutoScaling).describeGroups(names)
-      expect(found.map((g) => g.name)).toEqual(["g-7", "g-101"])
+      expect(found.map((g) => g.name)).toEqual(["g-7", "g-201"])
       expect(yield* operations).toEqual(["DescribeAutoScalingGroups", "DescribeAutoScalingGroups", "DescribeAutoScalingGroups"])
     }).pipe(Effect.provide(world)))
 

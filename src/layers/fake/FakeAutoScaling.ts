@@ -19,8 +19,8 @@ export const PROCESSES: ReadonlyArray<string> = [
   "ScheduledActions"
 ]
 
-/** DescribeAutoScalingGroups' page size without MaxRecords. */
-const DESCRIBE_BATCH = 50
+/** 100 names a call, as the live layer asks with MaxRecords=100 (AWS takes 50 without it). */
+const DESCRIBE_BATCH = 100
 
 const findGroup = (w: World, operation: string, name: string): Either.Either<GroupState, AwsValidationError> => {
   const g = w.groups.get(name)
