@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { answeredFromCache } from "./FastHelp.js"
+import { answeredFromCache } from "../cli/FastHelp.js"
 
 if (!answeredFromCache("aws-ha-updater", process.argv.slice(2), import.meta.url)) {
   const [{ root }, { runCli }] = await Promise.all([import("../cli/Root.js"), import("../cli/Main.js")])

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { answeredFromCache } from "./FastHelp.js"
+import { answeredFromCache } from "../cli/FastHelp.js"
 
 if (!answeredFromCache("update-asgs", process.argv.slice(2), import.meta.url)) {
   const [{ updateAsgs }, { runCli }] = await Promise.all([import("../cli/UpdateAsgs.js"), import("../cli/Main.js")])

@@ -19,14 +19,8 @@ const STACK_TYPE = "AWS::CloudFormation::Stack"
 /** A UUID-shaped id numbered by the world's counter. */
 export const uuidOf = (w: World): string => `00000000-0000-4000-8000-${hex(nextSerial(w), 12)}`
 
-export interface EventFields {
-  readonly logicalId: string
-  readonly physicalId?: string
-  readonly resourceType: string
-  readonly status: string
-  readonly reason?: string
-  readonly clientRequestToken?: string
-}
+/** An event as an action describes it; id, stack and time are added when it is written. */
+export type EventFields = Omit<StackEvent, "eventId" | "stackName" | "timestamp">
 
 export const stackEvent = (w: World, stack: StackState, at: number, fields: EventFields): StackEvent => ({
   eventId: uuidOf(w),

@@ -130,14 +130,7 @@ export type StackEffect =
 /** One event of a stack action still to come, and what happens with it. */
 export interface PendingStackStep {
   readonly at: number
-  readonly event: {
-    readonly logicalId: string
-    readonly physicalId?: string
-    readonly resourceType: string
-    readonly status: string
-    readonly reason?: string
-    readonly clientRequestToken?: string
-  }
+  readonly event: Omit<StackEvent, "eventId" | "stackName" | "timestamp">
   /** Replaces these fields of the stack. */
   readonly stack?: Partial<Pick<StackState, "status" | "statusReason" | "parameters" | "templateBody" | "template" | "capabilities" | "resources">>
   /** Adds or replaces the stack's resource of this logical id. */
