@@ -1,0 +1,103 @@
+/**
+ * Ctrl-C for real: the built CLI rolls a group in moto while the fault proxy keeps the new instances from ever
+ * becoming healthy; SIGINT must roll back (terminate exactly the new ones, restore sizes, leave processes suspended),
+ * a second SIGINT must not abandon that roll-back, and the process must end with exit 130.
+ */
+import * as AS from "@aws-sdk/client-auto-scaling"
+import * as EC2 from "@aws-sdk/client-ec2"
+import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest"
+import { describeRun, startCli } from "../support/cli.js"
+import { FaultProxy } from "../support/FaultProxy.js"
+import { resetMoto } from "../support/moto.js"
+import { createStackDirectly, destroyClients, haStackTemplate, sdkClients, twoImageIds } from "../support/motoWorld.js"
+
+const motoUrl = inject("motoUrl")
+const sdk = sdkClients(motoUrl)
+const OUR_PROCESSES = ["AZRebalance", "AlarmNotification", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"]
+
+let proxy: FaultProxy
+
+beforeEach(async () => {
+  await resetMoto(motoUrl)
+  proxy = await FaultProxy.start(motoUrl)
+})
+
+afterEach(async () => {
+  const errors = [...proxy.errors]
+  await proxy.close()
+  expect(errors).toEqual([])
+})
+
+afterAll(() => destroyClients(sdk))
+
+const groupState = async (name: string) => {
+  const answer = await sdk.autoScaling.send(new AS.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
+  const g = answer.AutoScalingGroups?.[0]
+  if (g === undefined) throw new Error(`moto has no group ${name}`)
+  return {
+    sizes: [g.MinSize, g.MaxSize, g.DesiredCapacity],
+    ids: (g.Instances ?? []).flatMap((i) => i.InstanceId ?? []).sort(),
+    suspended: (g.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []).sort(),
+    tags: Object.fromEntries((g.Tags ?? []).flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? ""]])))
+  }
+}
+
+/** Resolves when `condition` holds, polling every 50 ms, or rejects after `ms`. */
+const eventually = (condition: () => boolean, what: string, ms = 60_000) =>
+  new Promise<void>((resolve, reject) => {
+    const started = Date.now()
+    const poll = setInterval(() => {
+      if (condition()) {
+        clearInterval(poll)
+        resolve()
+      } else if (Date.now() - started > ms) {
+        clearInterval(poll)
+        reject(new Error(`${what} never happened`))
+      }
+    }, 50)
+  })
+
+describe("signals on the real CLI", () => {
+  it("SIGINT while waiting rolls back, a second SIGINT does not abandon it, exit 130", async () => {
+    const [ami] = await twoImageIds(sdk)
+    const outputs = await createStackDirectly(sdk, "interrupted", haStackTemplate("classic"), { ImageId: ami, InstanceType: "t3.micro" })
+    const group = outputs["GroupName"]!
+    const before = await groupState(group)
+    let launched: Array<string> = []
+    // The new instances never pass a health check, so the run sits in its wait until we interrupt it.
+    proxy.onAfter("UpdateAutoScalingGroup", async () => {
+      launched = (await groupState(group)).ids.filter((id) => !before.ids.includes(id))
+      await sdk.ec2.send(new EC2.StopInstancesCommand({ InstanceIds: launched }))
+    }, { when: (p) => p.get("DesiredCapacity") === String(before.sizes[2]! + before.ids.length) })
+
+    const running = startCli("update-asgs", ["interrupted", "--replace-all", "--healthy-timeout", "120", "--poll-interval", "1", "--output", "json"], {
+      endpoint: proxy.url
+    })
+    await eventually(() => proxy.count("DescribeInstanceHealth") >= 2, "a health poll after the scale-out")
+    expect(launched).toHaveLength(2)
+
+    // The roll-back's first terminate is held, so the second SIGINT lands while the roll-back runs.
+    const terminating = proxy.hold("TerminateInstanceInAutoScalingGroup")
+    running.child.kill("SIGINT")
+    await terminating
+    running.child.kill("SIGINT")
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    proxy.release("TerminateInstanceInAutoScalingGroup")
+    const run = await running.done
+
+    expect(run.code, describeRun(run)).toBe(130)
+    expect(run.stderr).toContain("a second SIGINT will not abandon it")
+    expect(run.stderr).toContain("SIGINT again: still rolling back")
+    expect(run.summary).toMatchObject({ type: "summary", status: "interrupted", exitCode: 130 })
+    expect((run.summary?.["groups"] as Array<Record<string, unknown>>)[0]).toMatchObject({ name: group, status: "interrupted" })
+
+    const after = await groupState(group)
+    expect(after.sizes).toEqual(before.sizes)
+    expect(after.ids).toEqual(before.ids)
+    expect(after.suspended).toEqual(OUR_PROCESSES)
+    expect(after.tags["aws-ha-updater:degraded"]).toBe("interrupted")
+    expect(Object.keys(after.tags).filter((k) => k.startsWith("aws-ha-updater:rollout"))).toEqual([])
+    const terminated = proxy.calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup" && c.outcome === "forwarded")
+    expect(terminated.map((c) => c.params["InstanceId"]).sort()).toEqual([...launched].sort())
+  }, 150_000)
+})
