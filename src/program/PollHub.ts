@@ -1,15 +1,14 @@
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
+import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
-import * as SubscriptionRef from "effect/SubscriptionRef"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
-import { LoadBalancing } from "../services/LoadBalancing.js"
+import { type InstanceHealth, LoadBalancing } from "../services/LoadBalancing.js"
 import type { LoadBalancerHealth } from "./Assess.js"
 
 /** What one poll round saw: every waiting group, and every CLB and target group any of them is behind. */
@@ -20,6 +19,11 @@ export interface Round {
 }
 
 type Published = { readonly _tag: "Round"; readonly round: Round } | { readonly _tag: "Failed"; readonly n: number; readonly error: AwsError }
+
+interface Waiter {
+  readonly wants: (p: Published) => boolean
+  readonly deferred: Deferred.Deferred<Published>
+}
 
 export interface PollHub {
   /** The first round, after round `after`, that covers `group`; joining the hub while this waits. */
@@ -36,11 +40,37 @@ export interface PollSettings {
   readonly maxInterval?: Duration.DurationInput
 }
 
-const fingerprint = (r: Round): string =>
-  JSON.stringify([
-    [...r.groups.values()].map((g) => [g.name, g.desiredCapacity, g.instances.map((i) => [i.instanceId, i.lifecycleState, i.healthStatus])]),
-    r.health
-  ])
+const sameHealth = (
+  a: Readonly<Record<string, ReadonlyArray<InstanceHealth>>>,
+  b: Readonly<Record<string, ReadonlyArray<InstanceHealth>>>
+): boolean => {
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return false
+  for (const key of keys) {
+    const x = a[key]
+    const y = b[key]
+    if (x === undefined || y === undefined || x.length !== y.length) return false
+    for (let k = 0; k < x.length; k++) {
+      if (x[k]!.instanceId !== y[k]!.instanceId || x[k]!.state !== y[k]!.state || x[k]!.reason !== y[k]!.reason) return false
+    }
+  }
+  return true
+}
+
+/** Whether two rounds saw the same groups (desired capacity; instance ids, states, health) and load balancer health. */
+const sameRound = (a: Round, b: Round): boolean => {
+  if (a.groups.size !== b.groups.size) return false
+  for (const ga of a.groups.values()) {
+    const gb = b.groups.get(ga.name)
+    if (gb === undefined || ga.desiredCapacity !== gb.desiredCapacity || ga.instances.length !== gb.instances.length) return false
+    for (let k = 0; k < ga.instances.length; k++) {
+      const x = ga.instances[k]!
+      const y = gb.instances[k]!
+      if (x.instanceId !== y.instanceId || x.lifecycleState !== y.lifecycleState || x.healthStatus !== y.healthStatus) return false
+    }
+  }
+  return sameHealth(a.health.classic, b.health.classic) && sameHealth(a.health.targetGroups, b.health.targetGroups)
+}
 
 /**
  * One poll round for every group that waits, whatever their number: one DescribeAutoScalingGroups (batched by the
@@ -52,11 +82,23 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
     const asg = yield* AutoScaling
     const lb = yield* LoadBalancing
     const waiting = yield* Ref.make<ReadonlySet<string>>(new Set())
-    const published = yield* SubscriptionRef.make<Published | undefined>(undefined)
+    // What the latest round published, and who waits for a round to come: checked as each round is published.
+    let published: Published | undefined
+    const waiters = new Set<Waiter>()
+    const publish = (p: Published) =>
+      Effect.sync(() => {
+        published = p
+        for (const w of waiters) {
+          if (!w.wants(p)) continue
+          waiters.delete(w)
+          Deferred.unsafeDone(w.deferred, Exit.succeed(p))
+        }
+      })
     const base = Duration.decode(settings.interval)
     const cap = settings.maxInterval === undefined ? Duration.times(base, 2) : Duration.decode(settings.maxInterval)
     let delay = base
-    let last = ""
+    /** The last round seen, to tell whether the next one saw a change; undefined: count the next one as changed. */
+    let last: Round | undefined
     let n = 0
 
     const round = Effect.gen(function*() {
@@ -76,14 +118,13 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
         groups: new Map(groups.map((g) => [g.name, g])),
         health: { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) }
       }
-      yield* SubscriptionRef.set(published, { _tag: "Round", round: r })
-      const print = fingerprint(r)
-      const changed = print !== last
-      last = print
+      yield* publish({ _tag: "Round", round: r })
+      const changed = last === undefined || !sameRound(last, r)
+      last = r
       return changed
     }).pipe(
       Effect.catchAll((error: AwsError) =>
-        Effect.as(Effect.suspend(() => SubscriptionRef.set(published, { _tag: "Failed", n: ++n, error })), true)
+        Effect.as(Effect.suspend(() => publish({ _tag: "Failed", n: ++n, error })), true)
       )
     )
 
@@ -99,12 +140,15 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
     const next = (group: string, after: number) =>
       Effect.gen(function*() {
         const joined = yield* Ref.modify(waiting, (s) => (s.has(group) ? [false, s] : [true, new Set([...s, group])]))
-        if (joined) last = ""
-        const found = yield* published.changes.pipe(
-          Stream.filter((p): p is Published => p !== undefined && (p._tag === "Failed" ? p.n > after : p.round.n > after && p.round.groups.has(group))),
-          Stream.runHead
-        )
-        const p = Option.getOrThrow(found)
+        if (joined) last = undefined
+        const wants = (p: Published) => (p._tag === "Failed" ? p.n > after : p.round.n > after && p.round.groups.has(group))
+        // The latest round when it will do, else the first one published from now on that does.
+        const p = yield* Effect.flatMap(Deferred.make<Published>(), (deferred) => {
+          if (published !== undefined && wants(published)) return Effect.succeed(published)
+          const waiter: Waiter = { wants, deferred }
+          waiters.add(waiter)
+          return Effect.ensuring(Deferred.await(deferred), Effect.sync(() => waiters.delete(waiter)))
+        })
         return p._tag === "Round" ? yield* Effect.succeed(p.round) : yield* Effect.fail(p.error)
       })
 

@@ -2,6 +2,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { type AwsError, isRetryable } from "./Errors.js"
 import { ThrottleGate } from "./ThrottleGate.js"
@@ -30,6 +31,29 @@ const ADVISORY_METHODS: ReadonlySet<string> = new Set(["instanceRefreshInProgres
 
 type AnyMethod = (...args: ReadonlyArray<any>) => Effect.Effect<any, any, never>
 
+type Tagged = AwsError | { readonly _tag: string }
+
+/**
+ * `Effect.retry(attempt, { schedule, while: isRetryable })`, step for step, with the retry machinery (a schedule
+ * driver, the iteration metadata in context) set up only once an attempt has failed: most calls succeed at once.
+ * The first attempt sees the default `CurrentIterationMetadata`, as under `Effect.retry`; every failure, retryable
+ * or not, is handed to the schedule's driver as `Effect.retry` hands it.
+ */
+const retried = <A, E extends Tagged>(
+  attempt: Effect.Effect<A, E>,
+  policy: Schedule.Schedule<unknown, E>
+): Effect.Effect<A, E> =>
+  Effect.catchAll(attempt, (first) =>
+    Effect.flatMap(Schedule.driver(policy), (driver) => {
+      const again = Effect.provideServiceEffect(attempt, Schedule.CurrentIterationMetadata, Ref.get(driver.iterationMeta))
+      const onError = (e: E): Effect.Effect<A, E> =>
+        Effect.matchEffect(driver.next(e), {
+          onFailure: () => Effect.fail(e),
+          onSuccess: () => Effect.catchAll(again, onError)
+        })
+      return onError(first)
+    }))
+
 /** Wraps every method of a service so that throttling and transient errors are retried by `schedule`. */
 export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
   service: S,
@@ -37,6 +61,10 @@ export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
 ): S => {
   const wrapped: Record<string, AnyMethod> = {}
   for (const [name, method] of Object.entries(service) as Array<[string, AnyMethod]>) {
+    const policy = Schedule.whileInput(
+      ADVISORY_METHODS.has(name) ? advisoryRetrySchedule : schedule,
+      (e: Tagged) => isRetryable(e)
+    )
     wrapped[name] = (...args) =>
       Effect.flatMap(Effect.serviceOption(ThrottleGate), (gate) => {
         // With a run-wide gate, every attempt first waits for it, and reports back what AWS said.
@@ -51,10 +79,7 @@ export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
               })
             )
         })
-        return Effect.retry(attempt, {
-          schedule: ADVISORY_METHODS.has(name) ? advisoryRetrySchedule : schedule,
-          while: (e: AwsError | { readonly _tag: string }) => isRetryable(e)
-        })
+        return retried(attempt, policy)
       })
   }
   return wrapped as unknown as S

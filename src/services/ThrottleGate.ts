@@ -1,7 +1,6 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 
 /**
  * One limiter for the whole run: when AWS throttles any call, every call site waits before its next request,
@@ -25,23 +24,24 @@ export interface GateSettings {
 }
 
 export const makeThrottleGate = (settings: GateSettings = {}) =>
-  Effect.gen(function*() {
+  Effect.sync(() => {
     const initial = settings.initialMillis ?? 250
     const max = settings.maxMillis ?? 20_000
-    const state = yield* Ref.make({ openAt: 0, pause: 0 })
-    const pass = Effect.gen(function*() {
-      const { openAt } = yield* Ref.get(state)
-      const now = yield* Clock.currentTimeMillis
-      if (openAt > now) yield* Effect.sleep(openAt - now)
+    // Plain fields, not a Ref: every AWS call passes here, and a read or write of them is one synchronous step.
+    const state = { openAt: 0, pause: 0 }
+    const pass = Effect.suspend(() => {
+      const openAt = state.openAt
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => (openAt > now ? Effect.sleep(openAt - now) : Effect.void))
     })
-    const throttled = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      yield* Ref.update(state, ({ openAt, pause }) => {
-        const next = Math.min(max, pause === 0 ? initial : pause * 2)
-        return { openAt: Math.max(openAt, now + next), pause: next }
-      })
+    const throttled = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.sync(() => {
+        const next = Math.min(max, state.pause === 0 ? initial : state.pause * 2)
+        state.openAt = Math.max(state.openAt, now + next)
+        state.pause = next
+      }))
+    const succeeded = Effect.sync(() => {
+      if (state.pause !== 0) state.pause = Math.floor(state.pause / 2)
     })
-    const succeeded = Ref.update(state, (s) => (s.pause === 0 ? s : { ...s, pause: Math.floor(s.pause / 2) }))
     return ThrottleGate.of({ pass, throttled, succeeded })
   })
 

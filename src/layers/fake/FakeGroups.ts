@@ -1,5 +1,5 @@
 import { PROCESSES } from "./FakeAutoScaling.js"
-import { launchInstance, noteLaunchTemplate, resolveVersion } from "./FakeScaling.js"
+import { countActiveByZone, launchInstance, noteLaunchTemplate, resolveVersion } from "./FakeScaling.js"
 import { type GroupState, scheduleAt, type Settings, updateGroup, type World } from "./FakeState.js"
 import type { GroupSpec, NeverHealthyTarget } from "./FakeWorld.js"
 
@@ -44,12 +44,15 @@ export const createGroup = (w: World, spec: GroupSpec, s: Settings): void => {
   for (const name of g.loadBalancerNames) w.classicLoadBalancers.set(name, w.classicLoadBalancers.get(name) ?? [])
   for (const arn of g.targetGroupArns) w.targetGroups.set(arn, w.targetGroups.get(arn) ?? [])
   const registeredAt = w.now - s.healthDelay
+  // The group starts empty: its zone counts are kept up to date by each launch.
+  const counts = countActiveByZone(w, g, s)
   for (let capacity = 0; capacity < g.desiredCapacity; capacity += weight) {
     const i = launchInstance(w, existingGroup(w, g.name), s, {
       lifecycleState: "InService",
       launchedAt: registeredAt - s.launchDelay,
-      registeredAt
-    })
+      registeredAt,
+      registeredIn: { classic: g.loadBalancerNames, target: g.targetGroupArns }
+    }, counts)
     for (const name of g.loadBalancerNames) w.classicLoadBalancers.set(name, [...(w.classicLoadBalancers.get(name) ?? []), i.instanceId])
     for (const arn of g.targetGroupArns) w.targetGroups.set(arn, [...(w.targetGroups.get(arn) ?? []), i.instanceId])
     scheduleAt(w, w.now, "HealthCheck", i.instanceId)

@@ -1,9 +1,9 @@
 import type { InstanceHealth } from "../../services/LoadBalancing.js"
 import { beginTermination, isSuspended } from "./FakeScaling.js"
-import { groupInstances, type InstanceState, type Settings, updateInstance, type World } from "./FakeState.js"
+import { type InstanceState, type Settings, updateInstance, type World } from "./FakeState.js"
 
 export const isNeverHealthy = (w: World, i: InstanceState): boolean =>
-  w.neverHealthy.some((t) =>
+  w.neverHealthy.length > 0 && w.neverHealthy.some((t) =>
     "instanceId" in t
       ? t.instanceId === i.instanceId
       : "launchConfigurationName" in t
@@ -21,33 +21,39 @@ export const failingSince = (w: World, i: InstanceState, s: Settings): number | 
   return madeUnhealthy === undefined ? neverHealthy : Math.min(neverHealthy, madeUnhealthy)
 }
 
+/**
+ * Whether `failingSince` can be anything but undefined: a release marked never healthy or a `makeUnhealthy`.
+ * Checked first because it reads no number field, which would cost an allocation per instance per check.
+ */
+const mayFail = (w: World, i: InstanceState): boolean => w.neverHealthy.length > 0 || i.failingFrom !== undefined
+
 const failing = (w: World, i: InstanceState, s: Settings): boolean => {
   const since = failingSince(w, i, s)
   return since !== undefined && since <= w.now
 }
 
+/** `{ instanceId, state }`, with `reason` after them when there is one, as AWS's answers read. */
+const health = (i: InstanceState, state: string, reason?: string): InstanceHealth =>
+  reason === undefined ? { instanceId: i.instanceId, state } : { instanceId: i.instanceId, state, reason }
+
 /** DescribeInstanceHealth's view of a registered instance, with AWS's descriptions. */
 export const classicState = (w: World, i: InstanceState, s: Settings): InstanceHealth => {
-  const state = (st: string, reason?: string): InstanceHealth =>
-    reason === undefined ? { instanceId: i.instanceId, state: st } : { instanceId: i.instanceId, state: st, reason }
-  if (i.lifecycleState !== "InService") return state("OutOfService", "Instance deregistration currently in progress.")
-  if (failing(w, i, s)) {
-    return state("OutOfService", "Instance has failed at least the UnhealthyThreshold number of health checks consecutively.")
+  if (i.lifecycleState !== "InService") return health(i, "OutOfService", "Instance deregistration currently in progress.")
+  if (mayFail(w, i) && failing(w, i, s)) {
+    return health(i, "OutOfService", "Instance has failed at least the UnhealthyThreshold number of health checks consecutively.")
   }
   if (w.now < (i.registeredAt ?? w.now) + s.healthDelay) {
-    return state("OutOfService", "Instance registration is still in progress.")
+    return health(i, "OutOfService", "Instance registration is still in progress.")
   }
-  return state("InService")
+  return health(i, "InService")
 }
 
 /** DescribeTargetHealth's view of a registered target, with AWS's reason codes. */
 export const targetState = (w: World, i: InstanceState, s: Settings): InstanceHealth => {
-  const state = (st: string, reason?: string): InstanceHealth =>
-    reason === undefined ? { instanceId: i.instanceId, state: st } : { instanceId: i.instanceId, state: st, reason }
-  if (i.lifecycleState !== "InService") return state("draining", "Target.DeregistrationInProgress")
-  if (failing(w, i, s)) return state("unhealthy", "Target.FailedHealthChecks")
-  if (w.now < (i.registeredAt ?? w.now) + s.healthDelay) return state("initial", "Elb.InitialHealthChecking")
-  return state("healthy")
+  if (i.lifecycleState !== "InService") return health(i, "draining", "Target.DeregistrationInProgress")
+  if (mayFail(w, i) && failing(w, i, s)) return health(i, "unhealthy", "Target.FailedHealthChecks")
+  if (w.now < (i.registeredAt ?? w.now) + s.healthDelay) return health(i, "initial", "Elb.InitialHealthChecking")
+  return health(i, "healthy")
 }
 
 /**
@@ -57,8 +63,14 @@ export const targetState = (w: World, i: InstanceState, s: Settings): InstanceHe
 export const checkGroupHealth = (w: World, name: string, s: Settings): void => {
   const g = w.groups.get(name)
   if (g === undefined || g.healthCheckType !== "ELB" || isSuspended(g, "HealthCheck")) return
-  for (const i of groupInstances(w, g)) {
-    if (i.lifecycleState !== "InService" || !failing(w, i, s)) continue
+  // No instance can fail yet (see `failingFromSet`): nothing to mark.
+  if (w.neverHealthy.length === 0 && !w.failingFromSet) return
+  // Over the ids of the group as it was at the start, each instance as it is now: only instance `i` changes at
+  // step `i`, so this sees what a copy of the instances taken at the start would, without the copy.
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
+    if (i === undefined || i.lifecycleState !== "InService" || !mayFail(w, i) || !failing(w, i, s)) continue
     const marked = i.healthStatus === "Unhealthy" ? i : updateInstance(w, i.instanceId, { healthStatus: "Unhealthy" })
     if (!isSuspended(g, "ReplaceUnhealthy") && !isSuspended(g, "Terminate")) beginTermination(w, marked, s)
   }

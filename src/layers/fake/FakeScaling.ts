@@ -1,5 +1,6 @@
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import {
+  activeCapacity,
   activeInstances,
   type GroupState,
   instanceIdOf,
@@ -15,6 +16,14 @@ import {
 export const isSuspended = (g: GroupState, process: string): boolean => g.suspendedProcesses.includes(process)
 
 export const zonesOf = (s: Settings): ReadonlyArray<string> => ["a", "b", "c"].map((z) => `${s.region}${z}`)
+
+/** `zonesOf` once per settings: it is read at every launch. */
+const zoneCache = new WeakMap<Settings, ReadonlyArray<string>>()
+const zones = (s: Settings): ReadonlyArray<string> => {
+  let z = zoneCache.get(s)
+  if (z === undefined) zoneCache.set(s, z = zonesOf(s))
+  return z
+}
 
 /** Records a version a group was set to: "latest" is the highest number any group was set to. */
 export const noteLaunchTemplate = (w: World, ref: LaunchTemplateRef): void => {
@@ -37,35 +46,74 @@ export const resolveVersion = (w: World, ref: LaunchTemplateRef): LaunchTemplate
   return { ...ref, version }
 }
 
+const zeroCounts = (s: Settings): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const z of zones(s)) counts.set(z, 0)
+  return counts
+}
+
 const countByZone = (s: Settings, instances: ReadonlyArray<InstanceState>): Map<string, number> => {
-  const counts = new Map(zonesOf(s).map((z) => [z, 0]))
+  const counts = zeroCounts(s)
   for (const i of instances) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
   return counts
 }
 
+/** `countByZone(s, activeInstances(w, g))` without the array: this runs at every launch. */
+export const countActiveByZone = (w: World, g: GroupState, s: Settings): Map<string, number> => {
+  const counts = zeroCounts(s)
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
+    if (i !== undefined && isActive(i)) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
+  }
+  return counts
+}
+
+/** `activeCapacity(w, g)` and `countActiveByZone(w, g, s)` in one pass. */
+const activeCapacityAndZones = (w: World, g: GroupState, s: Settings): [number, Map<string, number>] => {
+  const counts = zeroCounts(s)
+  let capacity = 0
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
+    if (i === undefined || !isActive(i)) continue
+    capacity += i.weight
+    counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
+  }
+  return [capacity, counts]
+}
+
 /** New instances go to the zone with the fewest, as AWS balances zones. */
-const zoneForLaunch = (w: World, g: GroupState, s: Settings): string => {
-  let best = zonesOf(s)[0] ?? s.region
+const zoneForLaunch = (w: World, g: GroupState, s: Settings, counts = countActiveByZone(w, g, s)): string => {
+  let best = zones(s)[0] ?? s.region
   let fewest = Number.POSITIVE_INFINITY
-  for (const [zone, n] of countByZone(s, activeInstances(w, g))) {
-    if (n < fewest) [best, fewest] = [zone, n]
+  for (const [zone, n] of counts) {
+    if (n < fewest) {
+      best = zone
+      fewest = n
+    }
   }
   return best
 }
 
-/** Adds one Pending instance to the group; it goes InService after launchDelay. */
+/**
+ * Adds one Pending instance to the group; it goes InService after launchDelay. `counts`: the group's active instances
+ * by zone (`countActiveByZone`) when a caller launching several in a row keeps them; counted here otherwise, and
+ * brought up to date with the new instance either way.
+ */
 export const launchInstance = (
   w: World,
   g: GroupState,
   s: Settings,
-  overrides: Partial<InstanceState> = {}
+  overrides: Partial<InstanceState> = {},
+  counts: Map<string, number> = countActiveByZone(w, g, s)
 ): InstanceState => {
   const instance: InstanceState = {
     instanceId: instanceIdOf(++w.instanceSerial),
     group: g.name,
     lifecycleState: "Pending",
     healthStatus: "Healthy",
-    availabilityZone: zoneForLaunch(w, g, s),
+    availabilityZone: zoneForLaunch(w, g, s, counts),
     protectedFromScaleIn: false,
     ...(g.launchTemplate !== undefined ? { launchTemplate: resolveVersion(w, g.launchTemplate) } : {}),
     ...(g.launchConfigurationName !== undefined ? { launchConfigurationName: g.launchConfigurationName } : {}),
@@ -73,8 +121,10 @@ export const launchInstance = (
     launchedAt: w.now,
     ...overrides
   }
+  if (instance.failingFrom !== undefined) w.failingFromSet = true
   w.instances.set(instance.instanceId, instance)
-  updateGroup(w, g.name, { instanceIds: [...g.instanceIds, instance.instanceId] })
+  updateGroup(w, g.name, { instanceIds: g.instanceIds.concat(instance.instanceId) })
+  if (isActive(instance)) counts.set(instance.availabilityZone, (counts.get(instance.availabilityZone) ?? 0) + 1)
   if (instance.lifecycleState === "Pending") scheduleAt(w, w.now + s.launchDelay, "InService", instance.instanceId)
   return instance
 }
@@ -92,13 +142,17 @@ export const finishTermination = (w: World, instance: InstanceState): void => {
   if (g !== undefined) {
     updateGroup(w, g.name, { instanceIds: g.instanceIds.filter((id) => id !== instance.instanceId) })
   }
-  const leave = (lbs: Map<string, ReadonlyArray<string>>) => {
-    for (const [name, ids] of lbs) {
-      if (ids.includes(instance.instanceId)) lbs.set(name, ids.filter((id) => id !== instance.instanceId))
+  // Only the lists it was registered in can hold it (see `registeredIn`): no other load balancer needs a look.
+  const leave = (lbs: Map<string, ReadonlyArray<string>>, names: ReadonlyArray<string>) => {
+    for (const name of names) {
+      const ids = lbs.get(name)
+      if (ids !== undefined && ids.includes(instance.instanceId)) lbs.set(name, ids.filter((id) => id !== instance.instanceId))
     }
   }
-  leave(w.classicLoadBalancers)
-  leave(w.targetGroups)
+  const registeredIn = instance.registeredIn
+  if (registeredIn === undefined) return
+  leave(w.classicLoadBalancers, registeredIn.classic)
+  leave(w.targetGroups, registeredIn.target)
 }
 
 /** Which instance the group gives up on scale-in: zone balance first, then the termination policy. */
@@ -117,18 +171,23 @@ const chooseVictim = (active: ReadonlyArray<InstanceState>, g: GroupState, s: Se
 export const reconcileGroup = (w: World, name: string, s: Settings): void => {
   let g = w.groups.get(name)
   if (g === undefined) return
-  const active = activeInstances(w, g)
-  let capacity = active.reduce((n, i) => n + i.weight, 0)
+  // When the group may rebalance, its zone counts come from the same pass as its capacity.
+  let capacity: number
+  let zoneCounts: Map<string, number> | undefined
+  if (rebalances(g)) [capacity, zoneCounts] = activeCapacityAndZones(w, g, s)
+  else capacity = activeCapacity(w, g)
   if (capacity < g.desiredCapacity && !isSuspended(g, "Launch")) {
+    // Each launch adds its instance to the counts: the zones are not counted again for the next one.
+    const counts = zoneCounts ?? countActiveByZone(w, g, s)
     for (; capacity < g.desiredCapacity; capacity += g.instanceWeight) {
-      launchInstance(w, g, s)
+      launchInstance(w, g, s, {}, counts)
       g = w.groups.get(name) ?? g
     }
     return
   }
-  if (capacity === g.desiredCapacity) return rebalanceZones(w, name, s)
+  if (capacity === g.desiredCapacity) return rebalanceZones(w, name, s, zoneCounts)
   if (capacity > g.desiredCapacity && !isSuspended(g, "Terminate")) {
-    const remaining = [...active]
+    const remaining = [...activeInstances(w, g)]
     for (;;) {
       const victim = chooseVictim(remaining, g, s)
       if (victim === undefined || capacity - victim.weight < g.desiredCapacity) return
@@ -139,17 +198,22 @@ export const reconcileGroup = (w: World, name: string, s: Settings): void => {
   }
 }
 
-/** AZRebalance: after explicit terminations leave zones two or more apart, launch in the emptiest, retire from the fullest. */
-const rebalanceZones = (w: World, name: string, s: Settings): void => {
-  for (;;) {
+const rebalances = (g: GroupState): boolean =>
+  !isSuspended(g, "AZRebalance") && !isSuspended(g, "Launch") && !isSuspended(g, "Terminate")
+
+/**
+ * AZRebalance: after explicit terminations leave zones two or more apart, launch in the emptiest, retire from the fullest.
+ * `counts`: the group's active instances by zone, when the caller counted them on the group as it is now.
+ */
+const rebalanceZones = (w: World, name: string, s: Settings, counted?: Map<string, number>): void => {
+  for (let counts = counted; ; counts = undefined) {
     const g = w.groups.get(name)
-    if (g === undefined || ["AZRebalance", "Launch", "Terminate"].some((p) => isSuspended(g, p))) return
-    const active = activeInstances(w, g)
-    const counts = countByZone(s, active)
+    if (g === undefined || !rebalances(g)) return
+    counts ??= countActiveByZone(w, g, s)
     const fewest = Math.min(...counts.values())
     // Balanced zones need no victim: ranking the instances is the costly part.
     if (Math.max(...counts.values()) - fewest < 2) return
-    const victim = chooseVictim(active, g, s)
+    const victim = chooseVictim(activeInstances(w, g), g, s)
     if (victim === undefined || (counts.get(victim.availabilityZone) ?? 0) - fewest < 2) return
     launchInstance(w, g, s)
     beginTermination(w, victim, s)

@@ -15,7 +15,11 @@ const goInService = (w: World, instanceId: string, s: Settings): void => {
     updateInstance(w, instanceId, { lifecycleState: "InService" })
     return
   }
-  updateInstance(w, instanceId, { lifecycleState: "InService", registeredAt: w.now })
+  updateInstance(w, instanceId, {
+    lifecycleState: "InService",
+    registeredAt: w.now,
+    registeredIn: { classic: g.loadBalancerNames, target: g.targetGroupArns }
+  })
   for (const name of g.loadBalancerNames) w.classicLoadBalancers.set(name, [...(w.classicLoadBalancers.get(name) ?? []), instanceId])
   for (const arn of g.targetGroupArns) w.targetGroups.set(arn, [...(w.targetGroups.get(arn) ?? []), instanceId])
   scheduleAt(w, w.now + s.healthDelay, "HealthCheck", instanceId)

@@ -65,6 +65,11 @@ export interface InstanceState {
   readonly launchedAt: number
   /** When it joined its group's load balancers (InService with AddToLoadBalancer running). */
   readonly registeredAt?: number
+  /**
+   * The CLBs and target groups it was registered in, set with `registeredAt`: the only lists it can be in, so
+   * termination looks for it there instead of in every load balancer of the world.
+   */
+  readonly registeredIn?: { readonly classic: ReadonlyArray<string>; readonly target: ReadonlyArray<string> }
   /** From when its health checks fail (`makeUnhealthy`). */
   readonly failingFrom?: number
   readonly terminatedAt?: number
@@ -222,6 +227,11 @@ export interface World {
   stacks: Map<string, StackState>
   calls: Chunk.Chunk<CallRecord>
   readonly changes: Changes
+  /**
+   * Set once any instance gets a `failingFrom` (`makeUnhealthy`), never cleared, not even by a roll-back: until then
+   * no instance can fail without a never-healthy mark, and the groups' health checks have nothing to look at.
+   */
+  failingFromSet: boolean
 }
 
 export const emptyWorld = (now: number): World => {
@@ -240,7 +250,8 @@ export const emptyWorld = (now: number): World => {
     schedule: [],
     stacks: new JournaledMap(changes),
     calls: Chunk.empty(),
-    changes
+    changes,
+    failingFromSet: false
   }
 }
 
@@ -334,28 +345,42 @@ export const updateInstance = (w: World, id: string, patch: Partial<InstanceStat
   const i = w.instances.get(id)
   if (i === undefined) throw new Error(`fake world: no instance ${id}`)
   const next = { ...i, ...patch }
+  if (next.failingFrom !== undefined) w.failingFromSet = true
   w.instances.set(id, next)
   return next
 }
 
+export const isActive = (i: InstanceState): boolean => i.lifecycleState === "Pending" || i.lifecycleState === "InService"
+
 export const groupInstances = (w: World, g: GroupState): ReadonlyArray<InstanceState> => {
   // A plain loop: this runs after every change of every group, over all its instances.
   const out: Array<InstanceState> = []
-  for (const id of g.instanceIds) {
-    const i = w.instances.get(id)
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
     if (i !== undefined) out.push(i)
   }
   return out
 }
 
-export const isActive = (i: InstanceState): boolean => i.lifecycleState === "Pending" || i.lifecycleState === "InService"
-
 /** `groupInstances(w, g).filter(isActive)` in one pass. */
 export const activeInstances = (w: World, g: GroupState): ReadonlyArray<InstanceState> => {
   const out: Array<InstanceState> = []
-  for (const id of g.instanceIds) {
-    const i = w.instances.get(id)
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
     if (i !== undefined && isActive(i)) out.push(i)
   }
   return out
+}
+
+/** The summed weight of the group's active instances: `activeInstances(w, g)`'s capacity, without the array. */
+export const activeCapacity = (w: World, g: GroupState): number => {
+  let capacity = 0
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
+    if (i !== undefined && isActive(i)) capacity += i.weight
+  }
+  return capacity
 }

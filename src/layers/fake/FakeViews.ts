@@ -1,7 +1,7 @@
 import type { AsgInstance, AutoScalingGroup } from "../../services/AutoScaling.js"
 import type { InstanceHealth } from "../../services/LoadBalancing.js"
 import { classicState, targetState } from "./FakeHealth.js"
-import { type GroupState, groupInstances, type InstanceState, type Settings, type StackState, type World } from "./FakeState.js"
+import { type GroupState, type InstanceState, type Settings, type StackState, type World } from "./FakeState.js"
 import type { FakeInstance, FakeStack, WorldSnapshot } from "./FakeWorld.js"
 
 const launchSpec = (i: InstanceState) => ({
@@ -9,15 +9,60 @@ const launchSpec = (i: InstanceState) => ({
   ...(i.launchConfigurationName !== undefined ? { launchConfigurationName: i.launchConfigurationName } : {})
 })
 
-export const asgInstanceView = (i: InstanceState): AsgInstance => ({
-  instanceId: i.instanceId,
-  lifecycleState: i.lifecycleState,
-  healthStatus: i.healthStatus,
-  availabilityZone: i.availabilityZone,
-  protectedFromScaleIn: i.protectedFromScaleIn,
-  ...launchSpec(i),
-  weightedCapacity: i.weight
-})
+/** One object literal per shape, fields in the order `launchSpec` gives them: this runs for every instance described. */
+export const asgInstanceView = (i: InstanceState): AsgInstance => {
+  const { launchTemplate, launchConfigurationName } = i
+  if (launchTemplate !== undefined) {
+    return launchConfigurationName !== undefined
+      ? {
+        instanceId: i.instanceId,
+        lifecycleState: i.lifecycleState,
+        healthStatus: i.healthStatus,
+        availabilityZone: i.availabilityZone,
+        protectedFromScaleIn: i.protectedFromScaleIn,
+        launchTemplate,
+        launchConfigurationName,
+        weightedCapacity: i.weight
+      }
+      : {
+        instanceId: i.instanceId,
+        lifecycleState: i.lifecycleState,
+        healthStatus: i.healthStatus,
+        availabilityZone: i.availabilityZone,
+        protectedFromScaleIn: i.protectedFromScaleIn,
+        launchTemplate,
+        weightedCapacity: i.weight
+      }
+  }
+  return launchConfigurationName !== undefined
+    ? {
+      instanceId: i.instanceId,
+      lifecycleState: i.lifecycleState,
+      healthStatus: i.healthStatus,
+      availabilityZone: i.availabilityZone,
+      protectedFromScaleIn: i.protectedFromScaleIn,
+      launchConfigurationName,
+      weightedCapacity: i.weight
+    }
+    : {
+      instanceId: i.instanceId,
+      lifecycleState: i.lifecycleState,
+      healthStatus: i.healthStatus,
+      availabilityZone: i.availabilityZone,
+      protectedFromScaleIn: i.protectedFromScaleIn,
+      weightedCapacity: i.weight
+    }
+}
+
+const asgInstanceViews = (w: World, g: GroupState): Array<AsgInstance> => {
+  const out: Array<AsgInstance> = []
+  const ids = g.instanceIds
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
+    if (i !== undefined) out.push(asgInstanceView(i))
+  }
+  return out
+}
 
 /** As DescribeAutoScalingGroups shows the group: Terminated instances are gone from it. */
 export const groupView = (w: World, g: GroupState): AutoScalingGroup => ({
@@ -29,23 +74,32 @@ export const groupView = (w: World, g: GroupState): AutoScalingGroup => ({
   ...(g.launchTemplate !== undefined ? { launchTemplate: g.launchTemplate } : {}),
   loadBalancerNames: g.loadBalancerNames,
   targetGroupArns: g.targetGroupArns,
-  instances: groupInstances(w, g).map(asgInstanceView),
+  instances: asgInstanceViews(w, g),
   suspendedProcesses: g.suspendedProcesses,
   tags: g.tags,
   healthCheckType: g.healthCheckType
 })
 
-const registered = (w: World, ids: ReadonlyArray<string>): ReadonlyArray<InstanceState> =>
-  ids.flatMap((id) => {
-    const i = w.instances.get(id)
-    return i === undefined || i.lifecycleState === "Terminated" ? [] : [i]
-  })
+/** `state` of every registered instance that is not Terminated, in registration order. */
+const registeredView = (
+  w: World,
+  ids: ReadonlyArray<string>,
+  s: Settings,
+  state: (w: World, i: InstanceState, s: Settings) => InstanceHealth
+): ReadonlyArray<InstanceHealth> => {
+  const out: Array<InstanceHealth> = []
+  for (let k = 0; k < ids.length; k++) {
+    const i = w.instances.get(ids[k] as string)
+    if (i !== undefined && i.lifecycleState !== "Terminated") out.push(state(w, i, s))
+  }
+  return out
+}
 
 export const classicView = (w: World, name: string, s: Settings): ReadonlyArray<InstanceHealth> =>
-  registered(w, w.classicLoadBalancers.get(name) ?? []).map((i) => classicState(w, i, s))
+  registeredView(w, w.classicLoadBalancers.get(name) ?? [], s, classicState)
 
 export const targetView = (w: World, arn: string, s: Settings): ReadonlyArray<InstanceHealth> =>
-  registered(w, w.targetGroups.get(arn) ?? []).map((i) => targetState(w, i, s))
+  registeredView(w, w.targetGroups.get(arn) ?? [], s, targetState)
 
 const fakeInstanceView = (i: InstanceState): FakeInstance => ({
   instanceId: i.instanceId,
