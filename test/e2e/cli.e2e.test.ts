@@ -12,9 +12,10 @@ import * as ELBv2 from "@aws-sdk/client-elastic-load-balancing-v2"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { type CliResult, describeRun, runCli } from "../support/cli.js"
-import { FaultProxy, type RecordedCall } from "../support/FaultProxy.js"
+import type { RecordedCall } from "../support/FaultProxy.js"
+import { proxyPerTest } from "../support/proxyPerTest.js"
 import { resetMoto } from "../support/moto.js"
 import {
   createStackDirectly,
@@ -38,7 +39,6 @@ const OUR_PROCESSES = ["AZRebalance", "AlarmNotification", "InstanceRefresh", "R
 const ROLL = ["--healthy-timeout", "60", "--poll-interval", "1"]
 const TEST_TIMEOUT = 150_000
 
-let proxy: FaultProxy
 let amis: readonly [string, string]
 
 beforeAll(async () => {
@@ -47,17 +47,7 @@ beforeAll(async () => {
   amis = await twoImageIds(sdk)
 })
 
-beforeEach(async () => {
-  await resetMoto(motoUrl)
-  proxy = await FaultProxy.start(motoUrl)
-})
-
-afterEach(async () => {
-  const errors = [...proxy.errors]
-  await proxy.close()
-  // A hook that threw, or a call moto never answered, is a broken test setup: say so.
-  expect(errors).toEqual([])
-})
+const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => {
   destroyClients(sdk)
@@ -133,7 +123,7 @@ const summaryOf = (run: CliResult): Record<string, any> => {
 }
 
 const cli = (bin: "update-asgs" | "update-stack", args: ReadonlyArray<string>) =>
-  runCli(bin, args, { endpoint: proxy.url, timeoutMs: 120_000 })
+  runCli(bin, args, { endpoint: currentProxy().url, timeoutMs: 120_000 })
 
 /** Stacks built straight in moto, for the update-asgs tests: the tool meets a world it did not make. */
 const classicStack = async (stackName: string) => {
@@ -205,7 +195,7 @@ describe("update-stack, then a rollout with --replace-all", () => {
     ])
     expectExit(created, 0)
     expect(summaryOf(created)).toMatchObject({ stack: "shop", stackAction: "created", stackStatus: "CREATE_COMPLETE" })
-    expect(proxy.count("CreateStack")).toBe(1)
+    expect(currentProxy().count("CreateStack")).toBe(1)
 
     const stack = await describeStackDirectly(sdk, "shop")
     const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]))
@@ -214,7 +204,7 @@ describe("update-stack, then a rollout with --replace-all", () => {
     const before = await groupState(group)
     expect(before.sizes).toEqual(haGroupSizes)
     expect(before.ids).toHaveLength(haGroupSizes.desiredCapacity)
-    proxy.clearCalls()
+    currentProxy().clearCalls()
 
     const updated = await cli("update-stack", [
       "shop", "--replace-all", ...ROLL, "--output", "json", `ImageId=${amis[1]}`
@@ -231,10 +221,10 @@ describe("update-stack, then a rollout with --replace-all", () => {
     const health = await classicHealth(loadBalancer)
     for (const id of after.ids) expect(health[id], `${id} in the classic ELB`).toBe("InService")
     for (const id of before.ids) expect(health[id], `old ${id} left the classic ELB`).toBeUndefined()
-    expectCommitOrder(proxy.calls, before, "DescribeInstanceHealth")
-    expect(proxy.count("UpdateStack")).toBe(1)
+    expectCommitOrder(currentProxy().calls, before, "DescribeInstanceHealth")
+    expect(currentProxy().count("UpdateStack")).toBe(1)
 
-    console.log(`AWS calls of one update-stack + rollout (classic ELB, 2 instances), by operation:\n${proxy.table()}`)
+    console.log(`AWS calls of one update-stack + rollout (classic ELB, 2 instances), by operation:\n${currentProxy().table()}`)
   }, TEST_TIMEOUT)
 
   it("creates a stack behind an ALB target group, then updates its ImageId and replaces every instance", async () => {
@@ -255,7 +245,7 @@ describe("update-stack, then a rollout with --replace-all", () => {
     expect(before.sizes).toEqual(haGroupSizes)
     const healthBefore = await targetHealth(targetGroupArn)
     for (const id of before.ids) expect(healthBefore[id]).toBe("healthy")
-    proxy.clearCalls()
+    currentProxy().clearCalls()
 
     const updated = await cli("update-stack", [
       "shop-tg", "--replace-all", ...ROLL, "--output", "json", `ImageId=${amis[1]}`
@@ -269,7 +259,7 @@ describe("update-stack, then a rollout with --replace-all", () => {
     const after = await expectRolled(group, before, summary)
     const health = await targetHealth(targetGroupArn)
     for (const id of after.ids) expect(health[id], `${id} in the target group`).toBe("healthy")
-    expectCommitOrder(proxy.calls, before, "DescribeTargetHealth")
+    expectCommitOrder(currentProxy().calls, before, "DescribeTargetHealth")
   }, TEST_TIMEOUT)
 })
 
@@ -286,9 +276,9 @@ describe("update-asgs against a stack it did not make", () => {
       exitCode: 0
     })
     // The CLI did talk to AWS through the proxy: it read the stack and the group, and changed nothing.
-    expect(proxy.count("DescribeStacks")).toBeGreaterThanOrEqual(1)
-    expect(proxy.count("DescribeAutoScalingGroups")).toBeGreaterThanOrEqual(1)
-    expect(proxy.mutatingCalls()).toEqual([])
+    expect(currentProxy().count("DescribeStacks")).toBeGreaterThanOrEqual(1)
+    expect(currentProxy().count("DescribeAutoScalingGroups")).toBeGreaterThanOrEqual(1)
+    expect(currentProxy().mutatingCalls()).toEqual([])
     expect(await groupState(group)).toEqual(before)
   }, TEST_TIMEOUT)
 
@@ -297,7 +287,7 @@ describe("update-asgs against a stack it did not make", () => {
     const before = await groupState(group)
 
     const run = await runCli("update-asgs", ["text-run", "--replace-all", ...ROLL], {
-      endpoint: proxy.url,
+      endpoint: currentProxy().url,
       endpointVia: "flag",
       timeoutMs: 120_000
     })
@@ -306,8 +296,8 @@ describe("update-asgs against a stack it did not make", () => {
     expect(run.stdout).toMatch(new RegExp(`${group}: succeeded; launched 2, terminated 2`))
     // moto does not implement DescribeInstanceRefreshes (HTTP 500): the check is advisory, so after two quick
     // retries a warning and not a failure.
-    if (proxy.calls.some((c) => c.action === "DescribeInstanceRefreshes" && c.status >= 500)) {
-      expect(proxy.count("DescribeInstanceRefreshes")).toBe(3)
+    if (currentProxy().calls.some((c) => c.action === "DescribeInstanceRefreshes" && c.status >= 500)) {
+      expect(currentProxy().count("DescribeInstanceRefreshes")).toBe(3)
       expect(run.stdout).toMatch(/warning: could not check for an Instance Refresh/)
     }
 
@@ -319,25 +309,25 @@ describe("update-asgs against a stack it did not make", () => {
     expect(toolTags(after.tags)).toEqual([])
     const health = await classicHealth(loadBalancer)
     for (const id of after.ids) expect(health[id]).toBe("InService")
-    expectCommitOrder(proxy.calls, before, "DescribeInstanceHealth")
+    expectCommitOrder(currentProxy().calls, before, "DescribeInstanceHealth")
 
-    console.log(`AWS calls of one update-asgs rollout (classic ELB, 2 instances), by operation:\n${proxy.table()}`)
+    console.log(`AWS calls of one update-asgs rollout (classic ELB, 2 instances), by operation:\n${currentProxy().table()}`)
   }, TEST_TIMEOUT)
 
   it("survives throttling over the real wire protocol: our schedule retries, the SDK does not", async () => {
     const { group } = await classicStack("throttled")
     const before = await groupState(group)
-    proxy.throttle("DescribeAutoScalingGroups", { count: 3 })
-    proxy.throttle("UpdateAutoScalingGroup", { count: 2 })
+    currentProxy().throttle("DescribeAutoScalingGroups", { count: 3 })
+    currentProxy().throttle("UpdateAutoScalingGroup", { count: 2 })
 
     const run = await cli("update-asgs", ["throttled", "--replace-all", ...ROLL, "--output", "json"])
     expectExit(run, 0)
     await expectRolled(group, before, summaryOf(run))
     expect(summaryOf(run)).toMatchObject({ status: "succeeded", exitCode: 0 })
 
-    const describes = proxy.calls.filter((c) => c.action === "DescribeAutoScalingGroups")
+    const describes = currentProxy().calls.filter((c) => c.action === "DescribeAutoScalingGroups")
     expect(describes.slice(0, 4).map((c) => c.outcome)).toEqual(["throttled", "throttled", "throttled", "forwarded"])
-    const updates = proxy.calls.filter((c) => c.action === "UpdateAutoScalingGroup")
+    const updates = currentProxy().calls.filter((c) => c.action === "UpdateAutoScalingGroup")
     expect(updates.slice(0, 3).map((c) => c.outcome)).toEqual(["throttled", "throttled", "forwarded"])
     // The same scale-out was retried, and the third attempt reached moto.
     for (const c of updates.slice(0, 3)) expect(c.params).toMatchObject({ MinSize: "3", MaxSize: "6", DesiredCapacity: "4" })
@@ -347,7 +337,7 @@ describe("update-asgs against a stack it did not make", () => {
       expect(new Set(attempts.map((c) => c.invocationId)).size).toBe(attempts.length)
       expect(attempts.every((c) => c.invocationId !== undefined)).toBe(true)
     }
-    expect(proxy.calls.filter((c) => c.sdkRequest !== "attempt=1; max=1")).toEqual([])
+    expect(currentProxy().calls.filter((c) => c.sdkRequest !== "attempt=1; max=1")).toEqual([])
     // Backed off exponentially (from 250 ms, jittered), not hammered.
     const gaps = describes.slice(0, 4).map((c, i, all) => (i === 0 ? 0 : c.at - all[i - 1]!.at)).slice(1)
     expect(gaps.every((g) => g >= 150), `gaps ${gaps.join(", ")} ms`).toBe(true)
@@ -359,7 +349,7 @@ describe("update-asgs against a stack it did not make", () => {
     const before = await groupState(group)
     const stopped: Array<string> = []
     // Right after the scale-out (and before the CLI hears back), stop what it launched: never InService in the ELB.
-    proxy.onAfter("UpdateAutoScalingGroup", async () => {
+    currentProxy().onAfter("UpdateAutoScalingGroup", async () => {
       const now = await groupState(group)
       const fresh = now.ids.filter((id) => !before.ids.includes(id))
       if (fresh.length === 0) throw new Error("the scale-out launched nothing")
@@ -405,7 +395,7 @@ describe("update-asgs against a stack it did not make", () => {
     expect(String(result.resumeCommand).split(" --scaling-processes ")[1]?.split(" ").sort()).toEqual(OUR_PROCESSES)
 
     // Only the new instances were terminated, by id.
-    const terminated = proxy.calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup")
+    const terminated = currentProxy().calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup")
     expect(terminated.map((c) => c.params["InstanceId"]).sort()).toEqual([...stopped].sort())
   }, TEST_TIMEOUT)
 })
@@ -415,8 +405,8 @@ describe("bad input against the emulator: exit 2 and no mutating call", () => {
     const run = await cli("update-asgs", ["no-such-stack", "--replace-all", "--output", "json"])
     expectExit(run, 2)
     expect(summaryOf(run)).toMatchObject({ status: "failed", exitCode: 2, error: expect.stringMatching(/no-such-stack does not exist/) })
-    expect(proxy.count("DescribeStacks")).toBeGreaterThanOrEqual(1)
-    expect(proxy.mutatingCalls()).toEqual([])
+    expect(currentProxy().count("DescribeStacks")).toBeGreaterThanOrEqual(1)
+    expect(currentProxy().mutatingCalls()).toEqual([])
   }, TEST_TIMEOUT)
 
   it.each([
@@ -441,8 +431,8 @@ describe("bad input against the emulator: exit 2 and no mutating call", () => {
     const create = await cli("update-stack", ["fresh", "--template", bad, "--output", "json", `ImageId=${amis[1]}`])
     expectExit(create, 2)
 
-    expect(proxy.mutatingCalls()).toEqual([])
-    if (reachesValidate) expect(proxy.count("ValidateTemplate")).toBe(2)
+    expect(currentProxy().mutatingCalls()).toEqual([])
+    if (reachesValidate) expect(currentProxy().count("ValidateTemplate")).toBe(2)
     const stack = await describeStackDirectly(sdk, "existing")
     expect(stack.StackStatus).toBe("CREATE_COMPLETE")
     expect(stack.Parameters?.find((p) => p.ParameterKey === "ImageId")?.ParameterValue).toBe(amis[0])

@@ -4,10 +4,9 @@
  * the record the dead run left and bring the group back: sizes, processes, the right instances, no record.
  */
 import * as AS from "@aws-sdk/client-auto-scaling"
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest"
+import { afterAll, describe, expect, inject, it } from "vitest"
 import { type CliResult, describeRun, runCli, startCli } from "../support/cli.js"
-import { FaultProxy } from "../support/FaultProxy.js"
-import { resetMoto } from "../support/moto.js"
+import { proxyPerTest } from "../support/proxyPerTest.js"
 import { createStackDirectly, destroyClients, haStackTemplate, sdkClients, twoImageIds } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
@@ -15,19 +14,7 @@ const sdk = sdkClients(motoUrl)
 const ROLL = ["--healthy-timeout", "60", "--poll-interval", "1"]
 const TEST_TIMEOUT = 150_000
 
-let proxy: FaultProxy
-
-beforeEach(async () => {
-  await resetMoto(motoUrl)
-  proxy = await FaultProxy.start(motoUrl)
-})
-
-afterEach(async () => {
-  const errors = [...proxy.errors]
-  await proxy.close()
-  // A hook that threw, or a call moto never answered, is a broken test setup: say so.
-  expect(errors).toEqual([])
-})
+const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => destroyClients(sdk))
 
@@ -45,7 +32,7 @@ const groupState = async (name: string) => {
 
 const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith("aws-ha-updater:"))
 
-const tool = (args: ReadonlyArray<string>) => runCli("aws-ha-updater", args, { endpoint: proxy.url, timeoutMs: 120_000 })
+const tool = (args: ReadonlyArray<string>) => runCli("aws-ha-updater", args, { endpoint: currentProxy().url, timeoutMs: 120_000 })
 
 const lastEvent = (run: CliResult): Record<string, any> => {
   expect(run.events.length, describeRun(run)).toBeGreaterThan(0)
@@ -63,7 +50,7 @@ const stack = async (stackName: string) => {
 
 /** Starts update-asgs, waits until the held call arrives, then SIGKILLs the process: no finalizer gets to run. */
 const killAt = async (stackName: string, arrived: Promise<void>) => {
-  const running = startCli("update-asgs", [stackName, "--replace-all", ...ROLL, "--output", "json"], { endpoint: proxy.url })
+  const running = startCli("update-asgs", [stackName, "--replace-all", ...ROLL, "--output", "json"], { endpoint: currentProxy().url })
   const outcome = await Promise.race([
     arrived.then(() => "held" as const),
     running.done.then((r) => r),
@@ -80,10 +67,10 @@ describe("recover after the CLI was killed with SIGKILL", () => {
   it("mid-way through terminating the old instances: status shows the record, recover completes, status is clean", async () => {
     const group = await stack("killed-commit")
     const before = await groupState(group)
-    const held = proxy.hold("TerminateInstanceInAutoScalingGroup")
+    const held = currentProxy().hold("TerminateInstanceInAutoScalingGroup")
     await killAt("killed-commit", held)
     // The request the dead process had sent still reaches AWS: one old instance goes, the other stays.
-    proxy.release("TerminateInstanceInAutoScalingGroup")
+    currentProxy().release("TerminateInstanceInAutoScalingGroup")
 
     const shown = await tool(["status", "killed-commit", "--output", "json"])
     expect(shown.code, describeRun(shown)).toBe(0)
@@ -107,7 +94,7 @@ describe("recover after the CLI was killed with SIGKILL", () => {
     expect(after.suspended).toEqual([])
     expect(recordTags(after.tags)).toEqual([])
     // Every terminate of both runs went to an old instance, by id, with decrement.
-    const terminates = proxy.calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup" && c.outcome === "forwarded")
+    const terminates = currentProxy().calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup" && c.outcome === "forwarded")
     expect(terminates.map((c) => c.params["InstanceId"]).sort()).toEqual(before.ids)
     expect(terminates.every((c) => c.params["ShouldDecrementDesiredCapacity"] === "true")).toBe(true)
 
@@ -120,7 +107,7 @@ describe("recover after the CLI was killed with SIGKILL", () => {
     const before = await groupState(group)
     let held: Promise<void> | undefined
     // Armed by the scale-out itself, so the next tag write (phase waiting) is the one held.
-    proxy.onAfter("UpdateAutoScalingGroup", () => void (held = proxy.hold("CreateOrUpdateTags")), {
+    currentProxy().onAfter("UpdateAutoScalingGroup", () => void (held = currentProxy().hold("CreateOrUpdateTags")), {
       when: (p) => p.get("DesiredCapacity") === String((before.sizes.desiredCapacity ?? 0) + before.ids.length)
     })
     const armed = new Promise<void>((resolve, reject) => {
@@ -136,7 +123,7 @@ describe("recover after the CLI was killed with SIGKILL", () => {
       }, 50)
     })
     await killAt("killed-scaled", armed)
-    proxy.release("CreateOrUpdateTags", { forward: false })
+    currentProxy().release("CreateOrUpdateTags", { forward: false })
 
     const shown = await tool(["status", "killed-scaled"])
     expect(shown.code, describeRun(shown)).toBe(0)

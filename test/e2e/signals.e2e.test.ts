@@ -5,28 +5,16 @@
  */
 import * as AS from "@aws-sdk/client-auto-scaling"
 import * as EC2 from "@aws-sdk/client-ec2"
-import { afterAll, afterEach, beforeEach, describe, expect, inject, it } from "vitest"
+import { afterAll, describe, expect, inject, it } from "vitest"
 import { describeRun, startCli } from "../support/cli.js"
-import { FaultProxy } from "../support/FaultProxy.js"
-import { resetMoto } from "../support/moto.js"
+import { proxyPerTest } from "../support/proxyPerTest.js"
 import { createStackDirectly, destroyClients, haStackTemplate, sdkClients, twoImageIds } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
 const OUR_PROCESSES = ["AZRebalance", "AlarmNotification", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"]
 
-let proxy: FaultProxy
-
-beforeEach(async () => {
-  await resetMoto(motoUrl)
-  proxy = await FaultProxy.start(motoUrl)
-})
-
-afterEach(async () => {
-  const errors = [...proxy.errors]
-  await proxy.close()
-  expect(errors).toEqual([])
-})
+const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => destroyClients(sdk))
 
@@ -65,24 +53,24 @@ describe("signals on the real CLI", () => {
     const before = await groupState(group)
     let launched: Array<string> = []
     // The new instances never pass a health check, so the run sits in its wait until we interrupt it.
-    proxy.onAfter("UpdateAutoScalingGroup", async () => {
+    currentProxy().onAfter("UpdateAutoScalingGroup", async () => {
       launched = (await groupState(group)).ids.filter((id) => !before.ids.includes(id))
       await sdk.ec2.send(new EC2.StopInstancesCommand({ InstanceIds: launched }))
     }, { when: (p) => p.get("DesiredCapacity") === String(before.sizes[2]! + before.ids.length) })
 
     const running = startCli("update-asgs", ["interrupted", "--replace-all", "--healthy-timeout", "120", "--poll-interval", "1", "--output", "json"], {
-      endpoint: proxy.url
+      endpoint: currentProxy().url
     })
-    await eventually(() => proxy.count("DescribeInstanceHealth") >= 2, "a health poll after the scale-out")
+    await eventually(() => currentProxy().count("DescribeInstanceHealth") >= 2, "a health poll after the scale-out")
     expect(launched).toHaveLength(2)
 
     // The roll-back's first terminate is held, so the second SIGINT lands while the roll-back runs.
-    const terminating = proxy.hold("TerminateInstanceInAutoScalingGroup")
+    const terminating = currentProxy().hold("TerminateInstanceInAutoScalingGroup")
     running.child.kill("SIGINT")
     await terminating
     running.child.kill("SIGINT")
     await new Promise((resolve) => setTimeout(resolve, 500))
-    proxy.release("TerminateInstanceInAutoScalingGroup")
+    currentProxy().release("TerminateInstanceInAutoScalingGroup")
     const run = await running.done
 
     expect(run.code, describeRun(run)).toBe(130)
@@ -97,7 +85,7 @@ describe("signals on the real CLI", () => {
     expect(after.suspended).toEqual(OUR_PROCESSES)
     expect(after.tags["aws-ha-updater:degraded"]).toBe("interrupted")
     expect(Object.keys(after.tags).filter((k) => k.startsWith("aws-ha-updater:rollout"))).toEqual([])
-    const terminated = proxy.calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup" && c.outcome === "forwarded")
+    const terminated = currentProxy().calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup" && c.outcome === "forwarded")
     expect(terminated.map((c) => c.params["InstanceId"]).sort()).toEqual([...launched].sort())
   }, 150_000)
 })

@@ -9,49 +9,19 @@ const launchSpec = (i: InstanceState) => ({
   ...(i.launchConfigurationName !== undefined ? { launchConfigurationName: i.launchConfigurationName } : {})
 })
 
-/** One object literal per shape, fields in the order `launchSpec` gives them: this runs for every instance described. */
+/** DescribeAutoScalingGroups' view of an instance; optional fields only when set, as the SDK leaves them out. */
 export const asgInstanceView = (i: InstanceState): AsgInstance => {
-  const { launchTemplate, launchConfigurationName } = i
-  if (launchTemplate !== undefined) {
-    return launchConfigurationName !== undefined
-      ? {
-        instanceId: i.instanceId,
-        lifecycleState: i.lifecycleState,
-        healthStatus: i.healthStatus,
-        availabilityZone: i.availabilityZone,
-        protectedFromScaleIn: i.protectedFromScaleIn,
-        launchTemplate,
-        launchConfigurationName,
-        weightedCapacity: i.weight
-      }
-      : {
-        instanceId: i.instanceId,
-        lifecycleState: i.lifecycleState,
-        healthStatus: i.healthStatus,
-        availabilityZone: i.availabilityZone,
-        protectedFromScaleIn: i.protectedFromScaleIn,
-        launchTemplate,
-        weightedCapacity: i.weight
-      }
+  const view: { -readonly [K in keyof AsgInstance]: AsgInstance[K] } = {
+    instanceId: i.instanceId,
+    lifecycleState: i.lifecycleState,
+    healthStatus: i.healthStatus,
+    availabilityZone: i.availabilityZone,
+    protectedFromScaleIn: i.protectedFromScaleIn,
+    weightedCapacity: i.weight
   }
-  return launchConfigurationName !== undefined
-    ? {
-      instanceId: i.instanceId,
-      lifecycleState: i.lifecycleState,
-      healthStatus: i.healthStatus,
-      availabilityZone: i.availabilityZone,
-      protectedFromScaleIn: i.protectedFromScaleIn,
-      launchConfigurationName,
-      weightedCapacity: i.weight
-    }
-    : {
-      instanceId: i.instanceId,
-      lifecycleState: i.lifecycleState,
-      healthStatus: i.healthStatus,
-      availabilityZone: i.availabilityZone,
-      protectedFromScaleIn: i.protectedFromScaleIn,
-      weightedCapacity: i.weight
-    }
+  if (i.launchTemplate !== undefined) view.launchTemplate = i.launchTemplate
+  if (i.launchConfigurationName !== undefined) view.launchConfigurationName = i.launchConfigurationName
+  return view
 }
 
 const asgInstanceViews = (w: World, g: GroupState): Array<AsgInstance> => {
