@@ -1,33 +1,15 @@
-import * as Command from "@effect/cli/Command"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
-import { ExitStatus } from "../../src/cli/Run.js"
-import { type AwsProvider, makeUpdateAsgs } from "../../src/cli/UpdateAsgs.js"
-import { captureConsole } from "../support/CaptureConsole.js"
-import { drive, LT, mutatingCalls, webGroup } from "../support/World.js"
+import { makeUpdateAsgs } from "../../src/cli/UpdateAsgs.js"
+import { fromContext, runCommand } from "../support/RunCommand.js"
+import { LT, mutatingCalls, webGroup } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
-// The fake world is already in the test's context: the command uses it as its AWS.
-const fromContext = ((program: Effect.Effect<unknown, unknown, unknown>) => program) as unknown as AwsProvider
 const command = makeUpdateAsgs(fromContext)
 
-/** Runs `update-asgs ARGS` as the binary would, returning its exit code and what it printed. */
-const cli = (args: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    const capture = captureConsole()
-    const code = yield* Ref.make(-1)
-    const run = Command.run(command, { name: "update-asgs", version: "test" })(["node", "update-asgs", ...args]).pipe(
-      Effect.provideService(ExitStatus, code),
-      Effect.withConsole(capture.console),
-      Effect.provide(NodeContext.layer)
-    ) as unknown as Effect.Effect<void, unknown, FakeWorld>
-    const exit = yield* drive(run, { step: "5 seconds" })
-    return { exit, code: yield* Ref.get(code), out: capture.out, err: capture.err }
-  })
+const cli = (args: ReadonlyArray<string>) => runCommand(command, "update-asgs", args)
 
 describe("update-asgs CLI", () => {
   it.effect("--output json prints NDJSON events ending with the summary, exit 0", () =>

@@ -4,7 +4,6 @@
  * it or act after it. Assertions are on moto's end state (sizes, instance ids, load balancer health, processes,
  * tags), read straight from moto with the SDK, not only on exit codes.
  */
-import * as AS from "@aws-sdk/client-auto-scaling"
 import * as CFN from "@aws-sdk/client-cloudformation"
 import * as EC2 from "@aws-sdk/client-ec2"
 import * as ELB from "@aws-sdk/client-elastic-load-balancing"
@@ -24,6 +23,8 @@ import {
   destroyClients,
   haGroupSizes,
   haStackTemplate,
+  type GroupState,
+  readGroupState,
   sdkClients,
   twoImageIds
 } from "../support/motoWorld.js"
@@ -57,31 +58,7 @@ afterAll(() => {
 
 // ---- reading moto's state, around the tool ----
 
-interface GroupState {
-  readonly sizes: { readonly minSize: number; readonly maxSize: number; readonly desiredCapacity: number }
-  readonly instances: ReadonlyArray<{ readonly id: string; readonly lifecycleState: string; readonly healthStatus: string }>
-  readonly ids: ReadonlyArray<string>
-  readonly suspended: ReadonlyArray<string>
-  readonly tags: Readonly<Record<string, string>>
-}
-
-const groupState = async (name: string): Promise<GroupState> => {
-  const answer = await sdk.autoScaling.send(new AS.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
-  const g = answer.AutoScalingGroups?.[0]
-  if (g === undefined) throw new Error(`moto has no group ${name}`)
-  const instances = (g.Instances ?? []).map((i) => ({
-    id: i.InstanceId ?? "",
-    lifecycleState: i.LifecycleState ?? "",
-    healthStatus: i.HealthStatus ?? ""
-  }))
-  return {
-    sizes: { minSize: g.MinSize ?? -1, maxSize: g.MaxSize ?? -1, desiredCapacity: g.DesiredCapacity ?? -1 },
-    instances,
-    ids: instances.map((i) => i.id).sort(),
-    suspended: (g.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []).sort(),
-    tags: Object.fromEntries((g.Tags ?? []).flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? ""]])))
-  }
-}
+const groupState = (name: string) => readGroupState(sdk, name)
 
 const classicHealth = async (loadBalancerName: string): Promise<Record<string, string>> => {
   const answer = await sdk.elb.send(new ELB.DescribeInstanceHealthCommand({ LoadBalancerName: loadBalancerName }))

@@ -3,11 +3,10 @@
  * calls so the test can SIGKILL the process at a known phase; then `status` and `recover` (fresh processes) must see
  * the record the dead run left and bring the group back: sizes, processes, the right instances, no record.
  */
-import * as AS from "@aws-sdk/client-auto-scaling"
 import { afterAll, describe, expect, inject, it } from "vitest"
 import { type CliResult, describeRun, runCli, startCli } from "../support/cli.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
-import { createStackDirectly, destroyClients, haStackTemplate, sdkClients, twoImageIds } from "../support/motoWorld.js"
+import { createStackDirectly, destroyClients, haStackTemplate, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
@@ -18,17 +17,7 @@ const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => destroyClients(sdk))
 
-const groupState = async (name: string) => {
-  const answer = await sdk.autoScaling.send(new AS.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
-  const g = answer.AutoScalingGroups?.[0]
-  if (g === undefined) throw new Error(`moto has no group ${name}`)
-  return {
-    sizes: { minSize: g.MinSize, maxSize: g.MaxSize, desiredCapacity: g.DesiredCapacity },
-    ids: (g.Instances ?? []).flatMap((i) => i.InstanceId ?? []).sort(),
-    suspended: (g.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []).sort(),
-    tags: Object.fromEntries((g.Tags ?? []).flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? ""]])))
-  }
-}
+const groupState = (name: string) => readGroupState(sdk, name)
 
 const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith("aws-ha-updater:"))
 
@@ -108,7 +97,7 @@ describe("recover after the CLI was killed with SIGKILL", () => {
     let held: Promise<void> | undefined
     // Armed by the scale-out itself, so the next tag write (phase waiting) is the one held.
     currentProxy().onAfter("UpdateAutoScalingGroup", () => void (held = currentProxy().hold("CreateOrUpdateTags")), {
-      when: (p) => p.get("DesiredCapacity") === String((before.sizes.desiredCapacity ?? 0) + before.ids.length)
+      when: (p) => p.get("DesiredCapacity") === String(before.sizes.desiredCapacity + before.ids.length)
     })
     const armed = new Promise<void>((resolve, reject) => {
       const started = Date.now()

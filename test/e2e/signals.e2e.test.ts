@@ -3,12 +3,11 @@
  * becoming healthy; SIGINT must roll back (terminate exactly the new ones, restore sizes, leave processes suspended),
  * a second SIGINT must not abandon that roll-back, and the process must end with exit 130.
  */
-import * as AS from "@aws-sdk/client-auto-scaling"
 import * as EC2 from "@aws-sdk/client-ec2"
 import { afterAll, describe, expect, inject, it } from "vitest"
 import { describeRun, startCli } from "../support/cli.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
-import { createStackDirectly, destroyClients, haStackTemplate, sdkClients, twoImageIds } from "../support/motoWorld.js"
+import { createStackDirectly, destroyClients, haStackTemplate, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
@@ -18,17 +17,7 @@ const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => destroyClients(sdk))
 
-const groupState = async (name: string) => {
-  const answer = await sdk.autoScaling.send(new AS.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
-  const g = answer.AutoScalingGroups?.[0]
-  if (g === undefined) throw new Error(`moto has no group ${name}`)
-  return {
-    sizes: [g.MinSize, g.MaxSize, g.DesiredCapacity],
-    ids: (g.Instances ?? []).flatMap((i) => i.InstanceId ?? []).sort(),
-    suspended: (g.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []).sort(),
-    tags: Object.fromEntries((g.Tags ?? []).flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? ""]])))
-  }
-}
+const groupState = (name: string) => readGroupState(sdk, name)
 
 /** Resolves when `condition` holds, polling every 50 ms, or rejects after `ms`. */
 const eventually = (condition: () => boolean, what: string, ms = 60_000) =>
@@ -56,7 +45,7 @@ describe("signals on the real CLI", () => {
     currentProxy().onAfter("UpdateAutoScalingGroup", async () => {
       launched = (await groupState(group)).ids.filter((id) => !before.ids.includes(id))
       await sdk.ec2.send(new EC2.StopInstancesCommand({ InstanceIds: launched }))
-    }, { when: (p) => p.get("DesiredCapacity") === String(before.sizes[2]! + before.ids.length) })
+    }, { when: (p) => p.get("DesiredCapacity") === String(before.sizes.desiredCapacity + before.ids.length) })
 
     const running = startCli("update-asgs", ["interrupted", "--replace-all", "--healthy-timeout", "120", "--poll-interval", "1", "--output", "json"], {
       endpoint: currentProxy().url

@@ -1,17 +1,11 @@
-import * as Command from "@effect/cli/Command"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Ref from "effect/Ref"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ExitStatus } from "../../src/cli/Run.js"
-import type { AwsProvider } from "../../src/cli/UpdateAsgs.js"
 import { makeUpdateStack } from "../../src/cli/UpdateStack.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
-import { captureConsole } from "./CaptureConsole.js"
-import { drive } from "./World.js"
+import { fromContext, runCommand } from "./RunCommand.js"
 
 export const SHOP = "shop"
 
@@ -85,24 +79,14 @@ export const shopState = Effect.gen(function*() {
   return { stack, web, now: snap.now }
 })
 
-// The fake world is already in the test's context: the command uses it as its AWS.
-const fromContext = ((program: Effect.Effect<unknown, unknown, unknown>) => program) as unknown as AwsProvider
 const command = makeUpdateStack(fromContext)
 
 /** Runs `update-stack ARGS` as the binary would, on the TestClock; returns its exit code and what it printed. */
 export const updateStackCli = (args: ReadonlyArray<string>, step: Duration.DurationInput = "5 seconds") =>
   Effect.gen(function*() {
-    const capture = captureConsole()
-    const code = yield* Ref.make(-1)
-    const run = Command.run(command, { name: "update-stack", version: "test" })(["node", "update-stack", ...args]).pipe(
-      Effect.provideService(ExitStatus, code),
-      Effect.withConsole(capture.console),
-      Effect.provide(NodeContext.layer)
-    ) as unknown as Effect.Effect<void, unknown, FakeWorld>
-    const exit = yield* drive(run, { step })
-    const json = args.includes("json")
-    const lines = json ? capture.out.map((l) => JSON.parse(l) as Record<string, any>) : []
-    return { exit, code: yield* Ref.get(code), out: capture.out, err: capture.err, lines, summary: lines.at(-1) }
+    const r = yield* runCommand(command, "update-stack", args, step)
+    const lines = args.includes("json") ? r.out.map((l: string) => JSON.parse(l) as Record<string, any>) : []
+    return { ...r, lines, summary: lines.at(-1) }
   })
 
 export const callsOf = Effect.flatMap(FakeWorld, (w) => w.calls)

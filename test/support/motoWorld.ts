@@ -313,3 +313,30 @@ export const stackOutputs = async (clients: SdkClients, stackName: string): Prom
   const stack = await describeStackDirectly(clients, stackName)
   return Object.fromEntries((stack.Outputs ?? []).flatMap((o) => (o.OutputKey === undefined || o.OutputValue === undefined ? [] : [[o.OutputKey, o.OutputValue]])))
 }
+
+export interface GroupState {
+  readonly sizes: { readonly minSize: number; readonly maxSize: number; readonly desiredCapacity: number }
+  readonly instances: ReadonlyArray<{ readonly id: string; readonly lifecycleState: string; readonly healthStatus: string }>
+  readonly ids: ReadonlyArray<string>
+  readonly suspended: ReadonlyArray<string>
+  readonly tags: Readonly<Record<string, string>>
+}
+
+/** A group as moto reports it: sizes, instances (ids sorted), suspended processes, tags. */
+export const readGroupState = async (clients: SdkClients, name: string): Promise<GroupState> => {
+  const answer = await clients.autoScaling.send(new AS.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))
+  const g = answer.AutoScalingGroups?.[0]
+  if (g === undefined) throw new Error(`moto has no group ${name}`)
+  const instances = (g.Instances ?? []).map((i) => ({
+    id: i.InstanceId ?? "",
+    lifecycleState: i.LifecycleState ?? "",
+    healthStatus: i.HealthStatus ?? ""
+  }))
+  return {
+    sizes: { minSize: g.MinSize ?? -1, maxSize: g.MaxSize ?? -1, desiredCapacity: g.DesiredCapacity ?? -1 },
+    instances,
+    ids: instances.map((i) => i.id).sort(),
+    suspended: (g.SuspendedProcesses ?? []).flatMap((p) => p.ProcessName ?? []).sort(),
+    tags: Object.fromEntries((g.Tags ?? []).flatMap((t) => (t.Key === undefined ? [] : [[t.Key, t.Value ?? ""]])))
+  }
+}
