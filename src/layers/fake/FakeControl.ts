@@ -14,7 +14,7 @@ import {
 } from "./FakeGroups.js"
 import { isServing } from "./FakeHealth.js"
 import { addStackToWorld } from "./FakeStacks.js"
-import { type InstanceState, scheduleAt, updateInstance, type World } from "./FakeState.js"
+import { type InstanceState, scheduleAt, updateGroup, updateInstance, type World } from "./FakeState.js"
 import { snapshotOf } from "./FakeViews.js"
 import type { FakeWorld } from "./FakeWorld.js"
 
@@ -47,6 +47,17 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
       control((w) => {
         existingInstance(w, instanceId)
         updateInstance(w, instanceId, { protectedFromScaleIn: protect })
+      }),
+    setSizes: (group, sizes) =>
+      control((w) => {
+        const g = existingGroup(w, group)
+        const minSize = sizes.minSize ?? g.minSize
+        const maxSize = sizes.maxSize ?? g.maxSize
+        const desiredCapacity = sizes.desiredCapacity ?? Math.min(maxSize, Math.max(minSize, g.desiredCapacity))
+        if (!(minSize <= desiredCapacity && desiredCapacity <= maxSize)) {
+          setupError(`setSizes ${group}: desired ${desiredCapacity} is outside [${minSize}, ${maxSize}]`)
+        }
+        updateGroup(w, group, { minSize, maxSize, desiredCapacity })
       }),
     setDefaultLaunchTemplateVersion: (launchTemplateId, version) =>
       control((w) => {

@@ -1,7 +1,7 @@
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import type { AutoScalingGroup, LaunchTemplateRef } from "../../services/AutoScaling.js"
+import type { AutoScalingGroup, GroupSizes, LaunchTemplateRef } from "../../services/AutoScaling.js"
 import type { StackEvent } from "../../services/CloudFormation.js"
 import type { InstanceHealth } from "../../services/LoadBalancing.js"
 
@@ -118,6 +118,11 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly markNeverHealthy: (target: NeverHealthyTarget) => Effect.Effect<void>
     /** Sets ProtectedFromScaleIn: the group then skips the instance when it picks whom to terminate on scale-in. */
     readonly protectFromScaleIn: (instanceId: string, protect?: boolean) => Effect.Effect<void>
+    /**
+     * Someone else changes the group's sizes, as a scaling policy, a scheduled action or a person would (not one of
+     * our calls: never recorded, never faulted). AWS's rules apply: desired must end inside [min, max].
+     */
+    readonly setSizes: (group: string, sizes: Partial<GroupSizes>) => Effect.Effect<void>
     /** What "$Default" of the launch template resolves to (default "1"). */
     readonly setDefaultLaunchTemplateVersion: (launchTemplateId: string, version: string) => Effect.Effect<void>
     /** The instance fails its health checks from `after` on (default: now). */
