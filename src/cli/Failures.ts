@@ -56,6 +56,11 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
         line: `group ${tagged.group} has ${tagged.tags} tags; the rollout record needs ${tagged.needed} more and AWS allows 50 per group: remove some tags first`,
         code: ExitCode.invalid
       }
+    case "WarmPoolPresent":
+      return {
+        line: `group ${tagged.group} has a warm pool (${tagged.size} instance(s)): a scale-out takes its instances first and they run the launch spec they were built with, so the rollout would bring the old release back; delete the pool (aws autoscaling delete-warm-pool --auto-scaling-group-name ${tagged.group} --force-delete) or let it drain, then run again`,
+        code: ExitCode.invalid
+      }
     case "RolloutInProgress":
       return {
         line: `group ${tagged.group} carries the record of a rollout that did not finish (phase ${tagged.phase}, started ${tagged.since}): run "aws-ha-updater recover ${tagged.stackName}" first`,

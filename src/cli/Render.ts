@@ -99,6 +99,7 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
         terminated: g.terminated,
         ...(g.reason === undefined ? {} : { reason: g.reason }),
         ...(g.leftSuspended.length > 0 ? { leftSuspended: g.leftSuspended } : {}),
+        ...(g.standby !== undefined && g.standby.length > 0 ? { standby: g.standby } : {}),
         ...("resumeCommand" in g ? { resume: g.resume, resumeCommand: g.resumeCommand } : {})
       })),
       ...(s.notAttempted !== undefined && s.notAttempted.length > 0 ? { notAttempted: s.notAttempted } : {}),
@@ -112,6 +113,9 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
   if (s.groups.length === 0 && s.error === undefined && s.notes === undefined) lines.push("  no Auto Scaling group to roll")
   for (const g of withResume) {
     lines.push(`  ${g.name}: ${g.status}; launched ${g.launched.length}, terminated ${g.terminated.length}${g.reason === undefined ? "" : `; ${g.reason}`}`)
+    if (g.standby !== undefined && g.standby.length > 0) {
+      lines.push(`    in Standby, left as they were (still on their launch spec): ${g.standby.join(", ")}`)
+    }
     if ("resumeCommand" in g) {
       lines.push(`    processes left suspended on purpose (${g.leftSuspended.join(", ")}); once the release is fixed, resume them with:`)
       lines.push(`    ${g.resume}`)

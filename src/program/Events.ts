@@ -31,6 +31,8 @@ export interface GroupResult {
   readonly reason?: string
   /** Processes the run left suspended on purpose (after a failure); empty on success. */
   readonly leftSuspended: ReadonlyArray<string>
+  /** Instances an operator had put in Standby: neither counted nor replaced, left as they were. */
+  readonly standby?: ReadonlyArray<string>
 }
 
 export type RolloutEvent =

@@ -8,13 +8,13 @@ import * as Schedule from "effect/Schedule"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
-import { capacityOf } from "./Assess.js"
 import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import { RecordUnreadable, RollbackUnsafe } from "./RecoverErrors.js"
 import { readHealth } from "./Rollout.js"
 import { GroupNotFound, StackBusy } from "./RolloutErrors.js"
-import { type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
+import { oursTags, type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
+import { describeGroup, removeNewInstances, type TerminationIncomplete, terminateExactly } from "./Terminations.js"
 import { stackGroups } from "./StackGroups.js"
 import { overallStatus } from "./StackRollout.js"
 import {
@@ -32,14 +32,6 @@ import {
 
 /** A poll round that found too little new healthy capacity: the wait's schedule tries again. */
 class NotReady extends Data.TaggedError("NotReady")<{}> {}
-
-const describeGroup = (name: string, stackName: string) =>
-  Effect.flatMap(AutoScaling, (asg) => asg.describeGroups([name])).pipe(
-    Effect.flatMap((groups) => {
-      const g = groups.find((x) => x.name === name)
-      return g === undefined ? Effect.fail(new GroupNotFound({ group: name, stackName })) : Effect.succeed(g)
-    })
-  )
 
 const message = (e: { readonly _tag: string; readonly message?: string }): string =>
   e.message !== undefined && e.message.length > 0 ? `${e._tag}: ${e.message}` : e._tag
@@ -60,16 +52,6 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
   const look = Effect.flatMap(describeGroup(name, stackName), (group) =>
     Effect.map(readHealth(group), (health) => ({ group, view: rolloutView(group, record, health) })))
   const setPhase = (phase: Phase) => asg.setTags(name, phaseTags(phase))
-
-  /** Exactly these instances go, with decrement; min is lowered first because AWS refuses a decrement below it. */
-  const terminateExactly = (g: AutoScalingGroup, ids: ReadonlyArray<string>) =>
-    Effect.gen(function*() {
-      if (ids.length === 0) return
-      const leaving = capacityOf(g.instances.filter((i) => ids.includes(i.instanceId)))
-      const min = Math.max(0, Math.min(s.minSize, g.desiredCapacity - leaving))
-      if (g.minSize > min) yield* asg.updateSizes(name, { minSize: min })
-      yield* Effect.forEach(ids, (id) => asg.terminateInstance(id, true), { discard: true })
-    })
 
   const restore = (resume: ReadonlyArray<string>, clearMarker: boolean) =>
     Effect.gen(function*() {
@@ -93,12 +75,19 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
   const rollBack = (why: string) =>
     Effect.gen(function*() {
       yield* step(name, "roll-back", `recover: rolling back (phase ${record.phase}): ${why}`)
-      const g = yield* describeGroup(name, stackName)
-      const fresh = rolloutView(g, record, { classic: {}, targetGroups: {} }).newIds
-      yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminating new instance(s): ${fresh.join(", ")}`)
-      yield* terminateExactly(g, fresh)
+      const oldSet = new Set(record.oldIds)
+      const fresh = yield* removeNewInstances({
+        name,
+        stackName,
+        isOld: (id) => oldSet.has(id),
+        sizes: s,
+        listingTimeout: options.listingTimeout ?? "30 seconds",
+        note: (suspendsLaunch) =>
+          asg.setTags(name, { ...phaseTags("rolling-back"), ...(suspendsLaunch ? oursTags([...record.ours, "Launch"]) : {}) })
+      })
+      yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminated new instance(s): ${fresh.join(", ")}`)
       // What an earlier failed run left suspended was suspended before this rollout: rolling back keeps it so.
-      const leftBefore = readDegraded(g)?.leftSuspended ?? []
+      const leftBefore = readDegraded(initial)?.leftSuspended ?? []
       const after = yield* restore(record.ours.filter((p) => !leftBefore.includes(p)), false)
       return yield* report({
         name,
@@ -117,7 +106,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       if (v.oldIds.length > 0) {
         yield* setPhase("terminating-old")
         yield* step(name, "terminate-old", `terminating ${v.oldIds.length} old instance(s): ${v.oldIds.join(", ")}`)
-        yield* terminateExactly(g, v.oldIds)
+        yield* terminateExactly(g, v.oldIds, s.minSize)
       }
       yield* restore(record.ours, true)
       return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}`, leftSuspended: [] })
@@ -204,7 +193,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       : { group: name, ...decision }
     return { result, decision: done }
   }).pipe(
-    Effect.catchAll((e: AwsError | GroupNotFound) =>
+    Effect.catchAll((e: AwsError | GroupNotFound | TerminationIncomplete) =>
       Effect.map(
         report({ name, status: "failed", launched: [], terminated: [], reason: `recover failed (${message(e)}): the record stays; run recover again`, leftSuspended: [] }),
         (result) => ({ result, decision: { group: name, action: "none", why: message(e) } satisfies RecoverDecision })

@@ -84,7 +84,7 @@ export const rolloutView = (group: AutoScalingGroup, record: Recoverable, health
     oldIds: old.map((i) => i.instanceId),
     newIds: staying.filter((i) => !oldSet.has(i.instanceId)).map((i) => i.instanceId),
     oldCapacity: capacityOf(old.filter(isRunning)),
-    healthy: assess(group, health, oldSet, new Set(), new Set()).healthyCapacity,
+    healthy: assess(group, health, { oldIds: oldSet, seenNew: new Set(), everHealthy: new Set() }).healthyCapacity,
     needed: record.needed
   }
 }
@@ -99,6 +99,8 @@ export interface RecoverOptions {
   /** How long `complete` waits for the new instances before it falls back to a roll-back. */
   readonly healthyTimeout: Duration.DurationInput
   readonly pollInterval: Duration.DurationInput
+  /** How long a roll-back waits for AWS to list the instances a scale-out launched. Default 30 s. */
+  readonly listingTimeout?: Duration.DurationInput
 }
 
 export const defaultRecoverOptions: RecoverOptions = {
@@ -132,6 +134,8 @@ export const decide = (
 ): { readonly action: "complete" | "rollback"; readonly why: string } => {
   const counts = `${v.healthy} of ${v.needed} new capacity healthy, ${v.oldCapacity} old capacity still running`
   if (mode !== "auto") return { action: mode, why: `--mode ${mode} (${counts})` }
+  // The run had judged the release and was taking it out: finishing that is the only safe reading.
+  if (phase === "rolling-back") return { action: "rollback", why: `the rollout was rolling back when it stopped (${counts})` }
   if (v.healthy >= v.needed) return { action: "complete", why: `enough new instances are already healthy (${counts})` }
   if (wasCommitting(v, phase)) {
     return {

@@ -9,12 +9,13 @@ import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
 import { LaunchTemplates } from "../services/LaunchTemplates.js"
 import { LoadBalancing } from "../services/LoadBalancing.js"
-import { assess, type Assessment, capacityOf, isOutdated, isRunning, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
+import { assess, type Assessment, baselineOf, capacityOf, isOutdated, isRunning, isStandby, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
 import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
-import { GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure } from "./RolloutErrors.js"
-import { encodeRecord, type Phase, phaseTags, recordKeys, TAGS_PER_GROUP } from "./RolloutRecord.js"
+import { GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
+import { encodeRecord, oursTags, type Phase, phaseTags, recordKeys, TAGS_PER_GROUP } from "./RolloutRecord.js"
+import { describeGroup, removeNewInstances, TerminationIncomplete, terminateExactly } from "./Terminations.js"
 
 export interface RolloutOptions {
   /** How long the new instances have to become healthy everywhere. */
@@ -23,6 +24,8 @@ export interface RolloutOptions {
   readonly pollInterval: Duration.DurationInput
   /** Replace every running instance even when none is outdated. */
   readonly replaceAll: boolean
+  /** How long a roll-back waits for AWS to list the instances the scale-out launched. Default 30 s. */
+  readonly listingTimeout?: Duration.DurationInput
 }
 
 export const defaultOptions: RolloutOptions = {
@@ -30,6 +33,8 @@ export const defaultOptions: RolloutOptions = {
   pollInterval: Duration.seconds(5),
   replaceAll: false
 }
+
+const DEFAULT_LISTING_TIMEOUT = Duration.seconds(30)
 
 /** Everything but Launch, Terminate, HealthCheck and AddToLoadBalancer: the ASG must not act on its own meanwhile. */
 export const PROCESSES_TO_SUSPEND: ReadonlyArray<string> = [
@@ -39,8 +44,6 @@ export const PROCESSES_TO_SUSPEND: ReadonlyArray<string> = [
   "ReplaceUnhealthy",
   "ScheduledActions"
 ]
-
-const LEAVING = /^(Terminating|Terminated|Detach)/
 
 /** "$Latest" / "$Default" resolved to a number, as the group's instances report their version. */
 const launchSpecOf = Effect.fn("Rollout.launchSpec")(function*(group: AutoScalingGroup) {
@@ -52,16 +55,6 @@ const launchSpecOf = Effect.fn("Rollout.launchSpec")(function*(group: AutoScalin
   const versions = yield* (yield* LaunchTemplates).versions(lt.id)
   return { launchTemplate: { ...lt, version: lt.version === "$Latest" ? versions.latest : versions.default } }
 })
-
-const describeOne = (name: string, stackName: string) =>
-  Effect.flatMap(AutoScaling, (asg) => asg.describeGroups([name])).pipe(
-    Effect.flatMap((groups) =>
-      Option.match(Option.fromNullable(groups.find((g) => g.name === name)), {
-        onNone: () => Effect.fail(new GroupNotFound({ group: name, stackName })),
-        onSome: Effect.succeed
-      })
-    )
-  )
 
 /** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group of the group. */
 export const readHealth = Effect.fn("Rollout.readHealth")(function*(group: AutoScalingGroup) {
@@ -93,11 +86,15 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
 ) {
   const asg = yield* AutoScaling
   const name = initial.name
+  if (initial.warmPool !== undefined) {
+    return yield* Effect.fail(new WarmPoolPresent({ group: name, size: initial.warmPool.size }))
+  }
   const spec = yield* launchSpecOf(initial)
   const running = initial.instances.filter(isRunning)
+  const standby = initial.instances.filter(isStandby).map((i) => i.instanceId)
   const outdated = running.filter((i) => isOutdated(i, spec))
   const upToDate = (reason: string) => {
-    const result: GroupResult = { name, status: "up-to-date", launched: [], terminated: [], leftSuspended: [] }
+    const result: GroupResult = { name, status: "up-to-date", launched: [], terminated: [], leftSuspended: [], standby }
     return Effect.as(Effect.zipRight(step(name, "skip", reason), emit({ type: "group-result", ...result })), result)
   }
   if (running.length === 0) return yield* upToDate("no running instance to replace")
@@ -109,6 +106,15 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     desiredCapacity: initial.desiredCapacity
   }
   const n = capacityOf(running)
+  // From the running capacity, which may exceed desired (weights): AWS then launches at least `n` new units.
+  const raisedDesired = Math.max(original.desiredCapacity, n) + n
+  const raised: GroupSizes = {
+    // Min at desired: nothing may scale the group in while old and new run side by side.
+    minSize: raisedDesired,
+    maxSize: Math.max(original.maxSize + raisedDesired - original.desiredCapacity, raisedDesired),
+    desiredCapacity: raisedDesired
+  }
+  const listingTimeout = options.listingTimeout ?? DEFAULT_LISTING_TIMEOUT
   const oldIds = new Set(initial.instances.map((i) => i.instanceId))
   const degraded = readDegraded(initial)
   const toSuspend = PROCESSES_TO_SUSPEND.filter((p) => !initial.suspendedProcesses.includes(p))
@@ -133,7 +139,9 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   }
   const advance = (phase: Phase) => asg.setTags(name, phaseTags(phase))
 
-  yield* step(name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${n} (capacity units)`)
+  yield* step(name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${n} (capacity units)${standby.length > 0 ? `; ${standby.length} in Standby kept as they are` : ""}`)
+  // What each load balancer serves from the old instances now: the new ones must give each at least as much.
+  const baseline = baselineOf(initial, yield* readHealth(initial), running)
 
   const suspend = Effect.gen(function*() {
     // The record goes on the group before anything else changes: a run that dies from here on can be recovered.
@@ -145,12 +153,8 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
 
   const scaleOut = Effect.gen(function*() {
     yield* advance("scaling-out")
-    yield* step(name, "scale-out", `min ${original.minSize}→${original.minSize + n}, max ${original.maxSize}→${original.maxSize + n}, desired ${original.desiredCapacity}→${original.desiredCapacity + n}`)
-    yield* asg.updateSizes(name, {
-      minSize: original.minSize + n,
-      maxSize: original.maxSize + n,
-      desiredCapacity: original.desiredCapacity + n
-    })
+    yield* step(name, "scale-out", `min ${original.minSize}→${raised.minSize}, max ${original.maxSize}→${raised.maxSize}, desired ${original.desiredCapacity}→${raised.desiredCapacity}`)
+    yield* asg.updateSizes(name, raised)
   })
 
   const waitHealthy = (hub: PollHub.PollHub) => Effect.gen(function*() {
@@ -166,7 +170,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       const group = r.groups.get(name)
       if (group === undefined) return yield* Effect.fail(new GroupNotFound({ group: name, stackName }))
       const seen = yield* Ref.get(launched)
-      const a = assess(group, r.health, oldIds, seen, everHealthy)
+      const a = assess(group, r.health, { oldIds, seenNew: seen, everHealthy, spec, baseline })
       for (const i of a.healthyNew) everHealthy.add(i.instanceId)
       yield* Ref.set(launched, new Set([...seen, ...a.newInstances.map((i) => i.instanceId)]))
       yield* Ref.set(last, a)
@@ -183,7 +187,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       if (a.failed !== undefined) {
         return yield* Effect.fail(new NewInstanceFailed({ group: name, ...a.failed }))
       }
-      return a.healthyCapacity >= n ? Option.some(a) : Option.none()
+      return a.healthyCapacity >= n && a.short.length === 0 ? Option.some(a) : Option.none()
     })
     return yield* round.pipe(
       // Pacing comes from the hub's Schedule: each repetition waits for the next shared poll round.
@@ -198,62 +202,68 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     )
   })
 
-  /** Terminates exactly `ids` with decrement, after lowering min so the decrement is allowed, then restores sizes. */
-  const terminateExactly = (ids: ReadonlyArray<string>) =>
-    Effect.gen(function*() {
-      yield* asg.updateSizes(name, { minSize: original.minSize })
-      yield* Effect.forEach(ids, (id) => asg.terminateInstance(id, true), { discard: true })
-      yield* advance("restoring")
-      yield* step(name, "restore", `min ${original.minSize}, max ${original.maxSize}, desired ${original.desiredCapacity}`)
-      yield* asg.updateSizes(name, original)
-    })
-
-  const stillThere = (ids: (g: AutoScalingGroup) => ReadonlyArray<string>) =>
-    Effect.map(describeOne(name, stackName), (g) => ids(g))
-
   const commit = Effect.gen(function*() {
-    const olds = yield* stillThere((g) =>
-      g.instances.filter((i) => oldIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
-    )
+    const g = yield* describeGroup(name, stackName)
+    // Standby instances are the operator's: they stay, as does anything already leaving.
+    const olds = g.instances.filter((i) => oldIds.has(i.instanceId) && isRunning(i)).map((i) => i.instanceId)
     yield* advance("terminating-old")
     yield* step(name, "terminate-old", `terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
-    yield* terminateExactly(olds)
+    const terminated = yield* terminateExactly(g, olds, original.minSize)
+    yield* advance("restoring").pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
+    yield* step(name, "restore", `min ${original.minSize}, max ${original.maxSize}, desired ${original.desiredCapacity}`)
+    yield* asg.updateSizes(name, original).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
     if (ours.length > 0) {
       yield* step(name, "resume", `resuming ${ours.join(", ")}`)
-      yield* asg.resumeProcesses(name, ours)
+      yield* asg.resumeProcesses(name, ours).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
     }
-    yield* asg.deleteTags(name, [...Object.keys(record), ...(degraded === undefined ? [] : DEGRADED_TAGS)])
+    yield* asg.deleteTags(name, [...Object.keys(record), ...(degraded === undefined ? [] : DEGRADED_TAGS)]).pipe(
+      Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
+    )
     const result: GroupResult = {
       name,
       status: "succeeded",
       launched: [...(yield* Ref.get(launched))],
-      terminated: olds,
-      leftSuspended: []
+      terminated,
+      leftSuspended: [],
+      standby
     }
     return result
   })
 
+  /** The group as AWS has it now, in words, for a message that must not claim what is not so. */
+  const sizesNow = describeGroup(name, stackName).pipe(
+    Effect.map((g) => `the group is now at min ${g.minSize}, max ${g.maxSize}, desired ${g.desiredCapacity} (before the rollout: ${original.minSize}, ${original.maxSize}, ${original.desiredCapacity})`),
+    Effect.orElseSucceed(() => "its sizes could not be read")
+  )
+
   const rollBack = (reason: string, status: "rolled-back" | "failed" | "interrupted") =>
     Effect.gen(function*() {
       yield* step(name, "roll-back", `rolling back: ${reason}`)
-      const fresh = yield* stillThere((g) =>
-        g.instances.filter((i) => !oldIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
-      )
-      yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminating new instance(s): ${fresh.join(", ")}`)
-      yield* terminateExactly(fresh)
+      const terminated = yield* removeNewInstances({
+        name,
+        stackName,
+        isOld: (id) => oldIds.has(id),
+        sizes: original,
+        listingTimeout,
+        note: (suspendsLaunch) =>
+          asg.setTags(name, { ...phaseTags("rolling-back"), ...(suspendsLaunch ? oursTags([...ours, "Launch"]) : {}) })
+      })
+      yield* step(name, "roll-back", terminated.length === 0 ? "no new instance to terminate" : `terminated new instance(s): ${terminated.join(", ")}`)
       const at = yield* Clock.currentTimeMillis
       yield* asg.setTags(name, degradedTags(reason, at, ours))
       yield* asg.deleteTags(name, recordKeys(record))
       yield* step(name, "degraded", `left suspended on purpose: ${ours.join(", ") || "none"}; the group is tagged degraded`)
       const seen = yield* Ref.get(launched)
-      return { name, status, launched: [...new Set([...seen, ...fresh])], terminated: fresh, reason, leftSuspended: ours } as GroupResult
+      return { name, status, launched: [...new Set([...seen, ...terminated])], terminated, reason, leftSuspended: ours, standby } as GroupResult
     }).pipe(
-      Effect.catchAll((e: AwsError | GroupNotFound) =>
+      Effect.catchAll((e: AwsError | GroupNotFound | TerminationIncomplete) =>
         Effect.gen(function*() {
           const seen = yield* Ref.get(launched)
-          const why = `${reason}; the roll-back itself failed (${message(e)}): check the group's sizes and instances`
+          const terminated = e._tag === "TerminationIncomplete" ? e.terminated : []
+          const cause = e._tag === "TerminationIncomplete" ? e.cause : e
+          const why = `${reason}; the roll-back itself failed (${message(cause)}) after terminating ${terminated.length} new instance(s); ${yield* sizesNow}: check the group, then run recover`
           yield* emit({ type: "warning", group: name, message: why })
-          return { name, status: "failed", launched: [...seen], terminated: [], reason: why, leftSuspended: ours } as GroupResult
+          return { name, status: "failed", launched: [...new Set([...seen, ...terminated])], terminated, reason: why, leftSuspended: ours, standby } as GroupResult
         })
       ),
       Effect.tap((result) => emit({ type: "group-result", ...result })),
@@ -278,10 +288,15 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     Effect.tap((result) => emit({ type: "group-result", ...result })),
     Effect.catchAll((e) =>
       Effect.gen(function*() {
-        const why = `committing failed (${message(e)}): new instances are healthy; sizes stay raised and processes suspended; check the group`
+        const terminated = e._tag === "TerminationIncomplete" ? e.terminated : []
+        const cause = e._tag === "TerminationIncomplete" ? e.cause : e
+        const olds = terminated.length === 0
+          ? "no old instance is terminated yet"
+          : `the old instances are terminated (${terminated.length}: ${terminated.join(", ")})`
+        const why = `committing failed (${message(cause)}): the new instances are healthy and ${olds}; ${yield* sizesNow}; processes stay suspended: check the group, then run recover`
         const at = yield* Clock.currentTimeMillis
         yield* asg.setTags(name, degradedTags(why, at, ours)).pipe(Effect.ignore)
-        const result: GroupResult = { name, status: "failed", launched: [...(yield* Ref.get(launched))], terminated: [], reason: why, leftSuspended: ours }
+        const result: GroupResult = { name, status: "failed", launched: [...(yield* Ref.get(launched))], terminated, reason: why, leftSuspended: ours, standby }
         yield* emit({ type: "group-result", ...result })
         return result
       })

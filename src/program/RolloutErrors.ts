@@ -55,3 +55,9 @@ export class RolloutInProgress extends Data.TaggedError("RolloutInProgress")<{
   readonly phase: string
   readonly since: string
 }> {}
+
+/** The group has a warm pool: its instances run the launch spec they were built with and would bring the old release back. */
+export class WarmPoolPresent extends Data.TaggedError("WarmPoolPresent")<{
+  readonly group: string
+  readonly size: number
+}> {}

@@ -4,8 +4,8 @@ import type { GroupSizes } from "../services/AutoScaling.js"
  * The rollout record, kept in the group's own tags so that a run that died (kill -9, a lost CI runner) can be
  * recovered by the next one: what the group looked like before, and which instances are the old ones.
  */
-export type Phase = "suspending" | "scaling-out" | "waiting" | "terminating-old" | "restoring"
-export const PHASES: ReadonlyArray<Phase> = ["suspending", "scaling-out", "waiting", "terminating-old", "restoring"]
+export type Phase = "suspending" | "scaling-out" | "waiting" | "terminating-old" | "restoring" | "rolling-back"
+export const PHASES: ReadonlyArray<Phase> = ["suspending", "scaling-out", "waiting", "terminating-old", "restoring", "rolling-back"]
 
 export interface RolloutRecord {
   readonly id: string
@@ -60,6 +60,9 @@ export const encodeRecord = (r: RolloutRecord): Record<string, string> => {
 }
 
 export const phaseTags = (phase: Phase): Record<string, string> => ({ [key("phase")]: phase })
+
+/** The processes the rollout must resume, when it adds one (a roll-back suspends Launch). */
+export const oursTags = (ours: ReadonlyArray<string>): Record<string, string> => ({ [key("ours")]: ours.join(",") })
 
 export const recordKeys = (tags: Readonly<Record<string, string>>): Array<string> =>
   Object.keys(tags).filter((k) => k.startsWith(`${RECORD_PREFIX}:`))

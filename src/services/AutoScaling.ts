@@ -37,6 +37,8 @@ export interface AutoScalingGroup {
   readonly suspendedProcesses: ReadonlyArray<string>
   readonly tags: Readonly<Record<string, string>>
   readonly healthCheckType: string
+  /** Present when the group has a warm pool: how many instances wait in it (built from the spec of their time). */
+  readonly warmPool?: { readonly size: number }
   /** Set by AWS while the group is being deleted. */
   readonly status?: string
 }

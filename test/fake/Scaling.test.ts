@@ -49,21 +49,50 @@ describe("fake Auto Scaling: capacity", () => {
       expect(states(yield* group())).toEqual(["InService", "InService", "Pending", "Pending"])
     }).pipe(Effect.provide(world)))
 
-  it.effect("a tool that lowers desired instead of terminating exact ids loses its new instances", () =>
+  it.effect("lowering desired after a release scales in the old, serving instances under AWS's Default policy", () =>
     Effect.gen(function*() {
       yield* addWeb()
+      const asg = yield* AutoScaling
+      const w = yield* FakeWorld
+      const old = ids(yield* group())
+      yield* w.setLaunchTemplateVersion("web", "2")
+      yield* asg.updateSizes("web", { desiredCapacity: 4 })
+      yield* TestClock.adjust("60 seconds")
+      const fresh = ids(yield* group()).filter((id) => !old.includes(id))
+      expect(fresh).toHaveLength(2)
+
+      // Oldest launch template first: a tool that lowers desired instead of terminating exact ids loses what serves.
+      yield* asg.updateSizes("web", { desiredCapacity: 2 })
+      const g = yield* group()
+      expect(g.instances.filter((i) => i.lifecycleState === "Terminating").map((i) => i.instanceId).sort()).toEqual([...old].sort())
+      yield* TestClock.adjust("10 seconds")
+      expect(ids(yield* group())).toEqual(fresh)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("with one launch spec, Default scales in the instance closest to its next billing hour", () =>
+    Effect.gen(function*() {
+      yield* addWeb({ minSize: 1, desiredCapacity: 3 })
+      const asg = yield* AutoScaling
+      const [first] = ids(yield* group())
+      yield* TestClock.adjust("50 minutes")
+      yield* asg.updateSizes("web", { desiredCapacity: 4 })
+      const newest = ids(yield* group())[3]
+      // Both in the crowded zone: the newest has 59 min to its next hour, the first 8.5 min.
+      yield* TestClock.adjust("1 minute")
+      yield* asg.updateSizes("web", { desiredCapacity: 3 })
+      const g = yield* group()
+      expect(g.instances.find((i) => i.instanceId === newest)?.availabilityZone).toBe(g.instances[0]?.availabilityZone)
+      expect(g.instances.filter((i) => i.lifecycleState === "Terminating").map((i) => i.instanceId)).toEqual([first])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("NewestInstance scales in the newest instances", () =>
+    Effect.gen(function*() {
+      yield* addWeb({ terminationPolicy: "NewestInstance" })
       const asg = yield* AutoScaling
       const old = ids(yield* group())
       yield* asg.updateSizes("web", { desiredCapacity: 4 })
       yield* TestClock.adjust("90 seconds")
-      const fresh = ids(yield* group()).filter((id) => !old.includes(id))
-      expect(fresh).toHaveLength(2)
-
       yield* asg.updateSizes("web", { desiredCapacity: 2 })
-      const g = yield* group()
-      expect(g.instances.filter((i) => i.lifecycleState === "Terminating").map((i) => i.instanceId).sort()).toEqual(
-        [...fresh].sort()
-      )
       yield* TestClock.adjust("10 seconds")
       expect(ids(yield* group())).toEqual(old)
     }).pipe(Effect.provide(world)))
@@ -136,7 +165,7 @@ describe("fake Auto Scaling: capacity", () => {
       yield* asg.terminateInstance(inB, true)
       expect(yield* zones()).toEqual(["eu-west-1a", "eu-west-1c", "eu-west-1a"])
       yield* asg.resumeProcesses("web", ["AZRebalance"])
-      expect(yield* zones()).toEqual(["eu-west-1a", "eu-west-1c", "eu-west-1b"])
+      expect([...(yield* zones())].sort()).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"])
       expect((yield* group()).desiredCapacity).toBe(3)
     }).pipe(Effect.provide(world)))
 })

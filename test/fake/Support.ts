@@ -9,8 +9,12 @@ export const LT = "lt-0123456789abcdef0"
 export const CLB = "web-elb"
 export const TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef"
 
-/** The delays the tests reason with: launch 60 s, healthy 30 s after that, drained 10 s after a termination. */
-export const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+/**
+ * The delays the tests reason with: launch 60 s, healthy 30 s after that, drained 10 s after a termination. New
+ * instances are listed at once here, so these tests can look at a launch right after it; `listing.test.ts` pins the
+ * default delay.
+ */
+export const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds", listingDelay: 0 })
 
 /** A retry schedule without jitter, so the seconds a test adjusts are exact. */
 export const fixedRetries = <A, E, R>(effect: Effect.Effect<A, E, R>) =>

@@ -85,10 +85,10 @@ describe("a rollout killed in its own roll-back", () => {
     Effect.gen(function*() {
       yield* webGroup()
       yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: "lt-0123456789abcdef0", version: "2" })
-      // The record, scaling-out, waiting, restoring, then the degraded marker: the fifth CreateOrUpdateTags.
+      // The record, scaling-out, waiting, rolling-back, then the degraded marker: the fifth CreateOrUpdateTags.
       yield* rolloutKilledAt(afterCalls("CreateOrUpdateTags", 5), Effect.void, { healthyTimeout: "120 seconds" })
       const killed = yield* group("web")
-      expect(killed.tags[PHASE_TAG]).toBe("restoring")
+      expect(killed.tags[PHASE_TAG]).toBe("rolling-back")
       expect(killed.tags[DEGRADED_TAG]).toContain("timed out")
       const result = yield* Effect.flatten(drive(recoverStack(STACK)))
       expect(result.groups[0]).toMatchObject({ status: "rolled-back", terminated: [] })

@@ -133,7 +133,7 @@ describe("recover after a kill -9 at each phase", () => {
     killThenRecover({
       title: "part-way through the rollout's own roll-back (release never healthy)",
       when: afterCalls("TerminateInstanceInAutoScalingGroup", 1),
-      phase: "waiting",
+      phase: "rolling-back",
       expect: "rolled-back",
       neverHealthy: true
     }).pipe(Effect.provide(world)))

@@ -29,9 +29,16 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
   const { control, read, settings } = runner
   return {
     addGroup: (spec) => control((w) => createGroup(w, spec, settings)),
-    addClassicLoadBalancer: (name) =>
-      control((w) => void w.classicLoadBalancers.set(name, w.classicLoadBalancers.get(name) ?? [])),
-    addTargetGroup: (arn) => control((w) => void w.targetGroups.set(arn, w.targetGroups.get(arn) ?? [])),
+    addClassicLoadBalancer: (name, spec) =>
+      control((w) => {
+        w.classicLoadBalancers.set(name, w.classicLoadBalancers.get(name) ?? [])
+        if (spec?.zones !== undefined) w.loadBalancerZones.set(name, spec.zones)
+      }),
+    addTargetGroup: (arn, spec) =>
+      control((w) => {
+        w.targetGroups.set(arn, w.targetGroups.get(arn) ?? [])
+        if (spec?.zones !== undefined) w.loadBalancerZones.set(arn, spec.zones)
+      }),
     addStack: (spec) =>
       Effect.flatMap(
         Either.match(decodeTemplate(spec.templateBody), {
@@ -43,6 +50,28 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
     setLaunchTemplateVersion: (group, version) => control((w) => setLaunchTemplateVersion(w, group, version)),
     setLaunchConfiguration: (group, name) => control((w) => setLaunchConfiguration(w, group, name)),
     markNeverHealthy: (target) => control((w) => void w.neverHealthy.push(pinTarget(w, target))),
+    enterStandby: (instanceId, decrement = true) =>
+      control((w) => {
+        const i = existingInstance(w, instanceId)
+        const g = existingGroup(w, i.group)
+        if (i.lifecycleState !== "InService") setupError(`enterStandby: ${instanceId} is ${i.lifecycleState}, not InService`)
+        if (decrement) {
+          if (g.desiredCapacity - i.weight < g.minSize) setupError(`enterStandby: desired of ${g.name} would drop below its min`)
+          updateGroup(w, g.name, { desiredCapacity: g.desiredCapacity - i.weight })
+        }
+        updateInstance(w, instanceId, { lifecycleState: "EnteringStandby" })
+        scheduleAt(w, w.now + settings.drainDelay, "Standby", instanceId)
+      }),
+    exitStandby: (instanceId) =>
+      control((w) => {
+        const i = existingInstance(w, instanceId)
+        const g = existingGroup(w, i.group)
+        if (i.lifecycleState !== "Standby") setupError(`exitStandby: ${instanceId} is ${i.lifecycleState}, not Standby`)
+        if (g.desiredCapacity + i.weight > g.maxSize) setupError(`exitStandby: desired of ${g.name} would exceed its max`)
+        updateGroup(w, g.name, { desiredCapacity: g.desiredCapacity + i.weight })
+        updateInstance(w, instanceId, { lifecycleState: "Pending" })
+        scheduleAt(w, w.now + settings.launchDelay, "InService", instanceId)
+      }),
     protectFromScaleIn: (instanceId, protect = true) =>
       control((w) => {
         existingInstance(w, instanceId)

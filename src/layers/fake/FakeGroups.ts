@@ -1,5 +1,5 @@
 import { PROCESSES } from "./FakeAutoScaling.js"
-import { countActiveByZone, launchInstance, noteLaunchTemplate, resolveVersion } from "./FakeScaling.js"
+import { countActiveByZone, launchInstance, noteLaunchTemplate, refillWarmPool, resolveVersion } from "./FakeScaling.js"
 import { type GroupState, scheduleAt, type Settings, updateGroup, type World } from "./FakeState.js"
 import type { GroupSpec, NeverHealthyTarget } from "./FakeWorld.js"
 
@@ -19,6 +19,11 @@ export const createGroup = (w: World, spec: GroupSpec, s: Settings): void => {
     setupError(`group ${spec.name}: desired ${spec.desiredCapacity} is outside [${spec.minSize}, ${spec.maxSize}]`)
   }
   if (!Number.isInteger(weight) || weight < 1) setupError(`group ${spec.name}: instanceWeight must be a whole number ≥ 1`)
+  const initialWeights = spec.initialWeights ?? []
+  if (initialWeights.some((x) => !Number.isInteger(x) || x < 1)) setupError(`group ${spec.name}: initialWeights must be whole numbers ≥ 1`)
+  if (spec.initialWeights !== undefined && initialWeights.reduce((a, b) => a + b, 0) < spec.desiredCapacity) {
+    setupError(`group ${spec.name}: initialWeights add up to less than desired ${spec.desiredCapacity}`)
+  }
   const unknown = (spec.suspendedProcesses ?? []).filter((p) => !PROCESSES.includes(p))
   if (unknown.length > 0) setupError(`group ${spec.name}: unknown processes ${unknown.join(", ")}`)
   if (spec.launchTemplate !== undefined) noteLaunchTemplate(w, spec.launchTemplate)
@@ -34,10 +39,12 @@ export const createGroup = (w: World, spec: GroupSpec, s: Settings): void => {
     suspendedProcesses: spec.suspendedProcesses ?? [],
     tags: spec.tags ?? {},
     healthCheckType: spec.healthCheckType ?? "EC2",
-    terminationPolicy: spec.terminationPolicy ?? "NewestInstance",
+    terminationPolicy: spec.terminationPolicy ?? "Default",
     instanceWeight: weight,
     instanceRefreshInProgress: false,
-    instanceIds: []
+    instanceIds: [],
+    ...(spec.warmPoolSize !== undefined ? { warmPoolSize: spec.warmPoolSize } : {}),
+    warmPoolIds: []
   }
   w.groups.set(g.name, g)
   // A group names its load balancers: they exist from then on, as they would in AWS.
@@ -46,10 +53,13 @@ export const createGroup = (w: World, spec: GroupSpec, s: Settings): void => {
   const registeredAt = w.now - s.healthDelay
   // The group starts empty: its zone counts are kept up to date by each launch.
   const counts = countActiveByZone(w, g, s)
-  for (let capacity = 0; capacity < g.desiredCapacity; capacity += weight) {
+  const weights = spec.initialWeights ?? Array.from({ length: Math.ceil(g.desiredCapacity / weight) }, () => weight)
+  for (const instanceWeight of weights) {
     const i = launchInstance(w, existingGroup(w, g.name), s, {
       lifecycleState: "InService",
+      weight: instanceWeight,
       launchedAt: registeredAt - s.launchDelay,
+      listedAt: registeredAt - s.launchDelay,
       registeredAt,
       registeredIn: { classic: g.loadBalancerNames, target: g.targetGroupArns }
     }, counts)
@@ -57,6 +67,7 @@ export const createGroup = (w: World, spec: GroupSpec, s: Settings): void => {
     for (const arn of g.targetGroupArns) w.targetGroups.set(arn, [...(w.targetGroups.get(arn) ?? []), i.instanceId])
     scheduleAt(w, w.now, "HealthCheck", i.instanceId)
   }
+  refillWarmPool(w, g.name, s, "Warmed:Stopped")
 }
 
 export const setLaunchTemplateVersion = (w: World, group: string, version: string): void => {
@@ -84,7 +95,9 @@ export const setLaunchConfiguration = (w: World, group: string, name: string): v
     terminationPolicy: g.terminationPolicy,
     instanceWeight: g.instanceWeight,
     instanceRefreshInProgress: g.instanceRefreshInProgress,
-    instanceIds: g.instanceIds
+    instanceIds: g.instanceIds,
+    ...(g.warmPoolSize !== undefined ? { warmPoolSize: g.warmPoolSize } : {}),
+    warmPoolIds: g.warmPoolIds
   }
   w.groups.set(group, next)
 }

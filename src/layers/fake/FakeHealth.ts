@@ -37,8 +37,17 @@ const health = (i: InstanceState, state: string, reason?: string): InstanceHealt
   reason === undefined ? { instanceId: i.instanceId, state } : { instanceId: i.instanceId, state, reason }
 
 /** DescribeInstanceHealth's view of a registered instance, with AWS's descriptions. */
-export const classicState = (w: World, i: InstanceState, s: Settings): InstanceHealth => {
+/** Whether the load balancer behind `name` (a CLB name or a target group ARN) routes to the instance's zone. */
+const zoneEnabled = (w: World, name: string, i: InstanceState): boolean => {
+  const zones = w.loadBalancerZones.get(name)
+  return zones === undefined || zones.includes(i.availabilityZone)
+}
+
+export const classicState = (w: World, i: InstanceState, s: Settings, name: string): InstanceHealth => {
   if (i.lifecycleState !== "InService") return health(i, "OutOfService", "Instance deregistration currently in progress.")
+  if (!zoneEnabled(w, name, i)) {
+    return health(i, "OutOfService", "Instance is in an Availability Zone for which LoadBalancer is not configured to route traffic to.")
+  }
   if (mayFail(w, i) && failing(w, i, s)) {
     return health(i, "OutOfService", "Instance has failed at least the UnhealthyThreshold number of health checks consecutively.")
   }
@@ -49,8 +58,9 @@ export const classicState = (w: World, i: InstanceState, s: Settings): InstanceH
 }
 
 /** DescribeTargetHealth's view of a registered target, with AWS's reason codes. */
-export const targetState = (w: World, i: InstanceState, s: Settings): InstanceHealth => {
+export const targetState = (w: World, i: InstanceState, s: Settings, arn: string): InstanceHealth => {
   if (i.lifecycleState !== "InService") return health(i, "draining", "Target.DeregistrationInProgress")
+  if (!zoneEnabled(w, arn, i)) return health(i, "unused", "Target.NotInUse")
   if (mayFail(w, i) && failing(w, i, s)) return health(i, "unhealthy", "Target.FailedHealthChecks")
   if (w.now < (i.registeredAt ?? w.now) + s.healthDelay) return health(i, "initial", "Elb.InitialHealthChecking")
   return health(i, "healthy")
@@ -81,8 +91,8 @@ export const isServing = (w: World, i: InstanceState, s: Settings): boolean => {
   const g = w.groups.get(i.group)
   if (g === undefined || i.lifecycleState !== "InService" || i.healthStatus !== "Healthy") return false
   const inClassic = (name: string) =>
-    (w.classicLoadBalancers.get(name) ?? []).includes(i.instanceId) && classicState(w, i, s).state === "InService"
+    (w.classicLoadBalancers.get(name) ?? []).includes(i.instanceId) && classicState(w, i, s, name).state === "InService"
   const inTarget = (arn: string) =>
-    (w.targetGroups.get(arn) ?? []).includes(i.instanceId) && targetState(w, i, s).state === "healthy"
+    (w.targetGroups.get(arn) ?? []).includes(i.instanceId) && targetState(w, i, s, arn).state === "healthy"
   return g.loadBalancerNames.every(inClassic) && g.targetGroupArns.every(inTarget)
 }

@@ -26,7 +26,7 @@ export const makeLoadBalancing = (runner: Runner): typeof LoadBalancing.Service 
           if (!members.includes(id)) {
             return [{ instanceId: id, state: "OutOfService", reason: "Instance is not currently registered with the LoadBalancer." }]
           }
-          return [classicState(w, i, settings)]
+          return [classicState(w, i, settings, loadBalancerName)]
         }))
       }),
     targetHealth: (targetGroupArn) =>

@@ -119,6 +119,7 @@ export const launchInstance = (
     ...(g.launchConfigurationName !== undefined ? { launchConfigurationName: g.launchConfigurationName } : {}),
     weight: g.instanceWeight,
     launchedAt: w.now,
+    ...(s.listingDelay > 0 ? { listedAt: w.now + s.listingDelay } : {}),
     ...overrides
   }
   if (instance.failingFrom !== undefined) w.failingFromSet = true
@@ -129,9 +130,51 @@ export const launchInstance = (
   return instance
 }
 
+/**
+ * A warm pool instance joins the group: Pending, then InService like a launch, but with the launch spec it was built
+ * from (AWS does not rebuild a pool when the template changes). The pool is refilled from the group's spec of now.
+ */
+const takeFromWarmPool = (w: World, g: GroupState, s: Settings, counts: Map<string, number>): InstanceState | undefined => {
+  const id = g.warmPoolIds.find((x) => w.instances.get(x)?.lifecycleState === "Warmed:Stopped")
+  if (id === undefined) return undefined
+  const instance = updateInstance(w, id, {
+    lifecycleState: "Pending",
+    ...(s.listingDelay > 0 ? { listedAt: w.now + s.listingDelay } : {})
+  })
+  updateGroup(w, g.name, { instanceIds: g.instanceIds.concat(id), warmPoolIds: g.warmPoolIds.filter((x) => x !== id) })
+  counts.set(instance.availabilityZone, (counts.get(instance.availabilityZone) ?? 0) + 1)
+  scheduleAt(w, w.now + s.launchDelay, "InService", id)
+  refillWarmPool(w, g.name, s)
+  return instance
+}
+
+/** Launches pool instances (Warmed:Pending, stopped after the launch delay) until the pool has its size again. */
+export const refillWarmPool = (w: World, name: string, s: Settings, state: "Warmed:Pending" | "Warmed:Stopped" = "Warmed:Pending"): void => {
+  let g = w.groups.get(name)
+  const size = g?.warmPoolSize
+  if (g === undefined || size === undefined) return
+  while (g.warmPoolIds.length < size) {
+    const instance: InstanceState = {
+      instanceId: instanceIdOf(++w.instanceSerial),
+      group: g.name,
+      lifecycleState: state,
+      healthStatus: "Healthy",
+      availabilityZone: zoneForLaunch(w, g, s),
+      protectedFromScaleIn: false,
+      ...(g.launchTemplate !== undefined ? { launchTemplate: resolveVersion(w, g.launchTemplate) } : {}),
+      ...(g.launchConfigurationName !== undefined ? { launchConfigurationName: g.launchConfigurationName } : {}),
+      weight: g.instanceWeight,
+      launchedAt: w.now
+    }
+    w.instances.set(instance.instanceId, instance)
+    g = updateGroup(w, g.name, { warmPoolIds: g.warmPoolIds.concat(instance.instanceId) })
+    if (state === "Warmed:Pending") scheduleAt(w, w.now + s.launchDelay, "Warmed", instance.instanceId)
+  }
+}
+
 /** Termination is only requested: the instance drains from its load balancers, then is Terminated. */
 export const beginTermination = (w: World, instance: InstanceState, s: Settings): void => {
-  if (!isActive(instance)) return
+  if (!isActive(instance) && instance.lifecycleState !== "Standby" && instance.lifecycleState !== "EnteringStandby") return
   updateInstance(w, instance.instanceId, { lifecycleState: "Terminating" })
   scheduleAt(w, w.now + s.drainDelay, "Terminated", instance.instanceId)
 }
@@ -142,6 +185,11 @@ export const finishTermination = (w: World, instance: InstanceState): void => {
   if (g !== undefined) {
     updateGroup(w, g.name, { instanceIds: g.instanceIds.filter((id) => id !== instance.instanceId) })
   }
+  deregister(w, instance)
+}
+
+/** Takes the instance out of its load balancers' lists. */
+export const deregister = (w: World, instance: InstanceState): void => {
   // Only the lists it was registered in can hold it (see `registeredIn`): no other load balancer needs a look.
   const leave = (lbs: Map<string, ReadonlyArray<string>>, names: ReadonlyArray<string>) => {
     for (const name of names) {
@@ -155,16 +203,60 @@ export const finishTermination = (w: World, instance: InstanceState): void => {
   leave(w.targetGroups, registeredIn.target)
 }
 
-/** Which instance the group gives up on scale-in: zone balance first, then the termination policy. */
-const chooseVictim = (active: ReadonlyArray<InstanceState>, g: GroupState, s: Settings): InstanceState | undefined => {
+const HOUR = 3_600_000
+
+type Order = (a: InstanceState, b: InstanceState) => number
+
+/** Launch configurations before templates, then a template or configuration that is not the group's, then older versions. */
+const oldestSpecFirst = (g: GroupState): Order => {
+  const rankOf = (i: InstanceState): number => {
+    if (g.launchTemplate !== undefined) {
+      if (i.launchTemplate === undefined) return 0
+      return i.launchTemplate.id !== g.launchTemplate.id ? 1 : 2
+    }
+    return i.launchConfigurationName !== g.launchConfigurationName ? 0 : 1
+  }
+  const version = (i: InstanceState): number => Number(i.launchTemplate?.version ?? 0)
+  return (a, b) => rankOf(a) - rankOf(b) || version(a) - version(b)
+}
+
+/** Closest to the next billing hour first. */
+const nextHourFirst = (now: number): Order => (a, b) =>
+  (HOUR - ((now - a.launchedAt) % HOUR)) - (HOUR - ((now - b.launchedAt) % HOUR))
+
+const byAge: Order = (a, b) => a.launchedAt - b.launchedAt
+
+/** The order of a termination policy, AWS's Default one after it, the id standing in for AWS's random last pick. */
+const victimOrder = (g: GroupState, now: number): Order => {
+  const fallback: ReadonlyArray<Order> = [oldestSpecFirst(g), nextHourFirst(now)]
+  const first: ReadonlyArray<Order> = g.terminationPolicy === "NewestInstance"
+    ? [(a, b) => -byAge(a, b)]
+    : g.terminationPolicy === "OldestInstance"
+    ? [byAge]
+    : g.terminationPolicy === "ClosestToNextInstanceHour"
+    ? [nextHourFirst(now)]
+    : g.terminationPolicy === "OldestLaunchTemplate" || g.terminationPolicy === "OldestLaunchConfiguration"
+    ? [oldestSpecFirst(g)]
+    : []
+  const orders = [...first, ...fallback]
+  return (a, b) => {
+    for (const order of orders) {
+      const d = order(a, b)
+      if (d !== 0) return d
+    }
+    return a.instanceId.localeCompare(b.instanceId)
+  }
+}
+
+/**
+ * Which instance the group gives up on scale-in, as AWS chooses: the zone with the most instances first (among
+ * zones with one not protected from scale-in), then the termination policy within it.
+ */
+const chooseVictim = (w: World, active: ReadonlyArray<InstanceState>, g: GroupState, s: Settings): InstanceState | undefined => {
   const candidates = active.filter((i) => !i.protectedFromScaleIn)
-  const ranked = [...candidates].sort((a, b) => {
-    const age = a.launchedAt - b.launchedAt || a.instanceId.localeCompare(b.instanceId)
-    return g.terminationPolicy === "NewestInstance" ? -age : age
-  })
   const counts = countByZone(s, active)
-  const crowded = Math.max(...ranked.map((i) => counts.get(i.availabilityZone) ?? 0))
-  return ranked.find((i) => (counts.get(i.availabilityZone) ?? 0) === crowded)
+  const crowded = Math.max(...candidates.map((i) => counts.get(i.availabilityZone) ?? 0))
+  return candidates.filter((i) => (counts.get(i.availabilityZone) ?? 0) === crowded).sort(victimOrder(g, w.now))[0]
 }
 
 /** Brings the group to its desired capacity, as far as its suspended processes let it. */
@@ -179,8 +271,9 @@ export const reconcileGroup = (w: World, name: string, s: Settings): void => {
   if (capacity < g.desiredCapacity && !isSuspended(g, "Launch")) {
     // Each launch adds its instance to the counts: the zones are not counted again for the next one.
     const counts = zoneCounts ?? countActiveByZone(w, g, s)
-    for (; capacity < g.desiredCapacity; capacity += g.instanceWeight) {
-      launchInstance(w, g, s, {}, counts)
+    while (capacity < g.desiredCapacity) {
+      const joined = takeFromWarmPool(w, g, s, counts) ?? launchInstance(w, g, s, {}, counts)
+      capacity += joined.weight
       g = w.groups.get(name) ?? g
     }
     return
@@ -189,7 +282,7 @@ export const reconcileGroup = (w: World, name: string, s: Settings): void => {
   if (capacity > g.desiredCapacity && !isSuspended(g, "Terminate")) {
     const remaining = [...activeInstances(w, g)]
     for (;;) {
-      const victim = chooseVictim(remaining, g, s)
+      const victim = chooseVictim(w, remaining, g, s)
       if (victim === undefined || capacity - victim.weight < g.desiredCapacity) return
       beginTermination(w, victim, s)
       capacity -= victim.weight
@@ -213,7 +306,7 @@ const rebalanceZones = (w: World, name: string, s: Settings, counted?: Map<strin
     const fewest = Math.min(...counts.values())
     // Balanced zones need no victim: ranking the instances is the costly part.
     if (Math.max(...counts.values()) - fewest < 2) return
-    const victim = chooseVictim(activeInstances(w, g), g, s)
+    const victim = chooseVictim(w, activeInstances(w, g), g, s)
     if (victim === undefined || (counts.get(victim.availabilityZone) ?? 0) - fewest < 2) return
     launchInstance(w, g, s)
     beginTermination(w, victim, s)

@@ -1,7 +1,7 @@
 import { checkGroupHealth } from "./FakeHealth.js"
 import { applyNextStackStep, nextStackStepAt } from "./FakeStackTimeline.js"
-import { beginTermination, finishTermination, isSuspended, reconcileGroup } from "./FakeScaling.js"
-import { scheduleAt, type ScheduledEvent, type Settings, takeNext, updateInstance, type World } from "./FakeState.js"
+import { beginTermination, deregister, finishTermination, isSuspended, reconcileGroup } from "./FakeScaling.js"
+import { type InstanceState, scheduleAt, type ScheduledEvent, type Settings, takeNext, updateInstance, type World } from "./FakeState.js"
 
 /** More transitions than this at one call means delays of zero feeding each other forever. */
 const RUNAWAY = 100_000
@@ -25,6 +25,13 @@ const goInService = (w: World, instanceId: string, s: Settings): void => {
   scheduleAt(w, w.now + s.healthDelay, "HealthCheck", instanceId)
 }
 
+/** Out of its load balancers for good: registration starts afresh when it leaves Standby. */
+const enterStandby = (w: World, i: InstanceState): void => {
+  deregister(w, i)
+  const { registeredAt: _at, registeredIn: _in, ...rest } = i
+  w.instances.set(i.instanceId, { ...rest, lifecycleState: "Standby" })
+}
+
 const apply = (w: World, event: ScheduledEvent, s: Settings): void => {
   const i = w.instances.get(event.instanceId)
   if (i === undefined) return
@@ -35,6 +42,11 @@ const apply = (w: World, event: ScheduledEvent, s: Settings): void => {
       return beginTermination(w, i, s)
     case "Terminated":
       return i.lifecycleState === "Terminating" ? finishTermination(w, i) : undefined
+    case "Standby":
+      if (i.lifecycleState !== "EnteringStandby") return
+      return enterStandby(w, i)
+    case "Warmed":
+      return i.lifecycleState === "Warmed:Pending" ? void updateInstance(w, i.instanceId, { lifecycleState: "Warmed:Stopped" }) : undefined
     case "HealthCheck":
       // Nothing changes by itself: the group's health check right after the event looks at the instance.
       return

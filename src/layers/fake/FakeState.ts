@@ -3,13 +3,15 @@ import * as Duration from "effect/Duration"
 import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../program/Template.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import type { ResourceChange, StackEvent, StackParameter } from "../../services/CloudFormation.js"
-import type { CallRecord, FakeWorldOptions, NeverHealthyTarget } from "./FakeWorld.js"
+import type { CallRecord, FakeWorldOptions, NeverHealthyTarget, TerminationPolicy } from "./FakeWorld.js"
 
 /** The options with their defaults applied, delays in milliseconds. */
 export interface Settings {
   readonly launchDelay: number
   readonly healthDelay: number
   readonly drainDelay: number
+  /** Launch → listed by DescribeAutoScalingGroups. */
+  readonly listingDelay: number
   readonly stackEventInterval: number
   /** DescribeStackEvents' page size. */
   readonly stackEventPageSize: number
@@ -23,6 +25,7 @@ export const settingsOf = (options: FakeWorldOptions): Settings => ({
   launchDelay: Duration.toMillis(Duration.decode(options.launchDelay ?? "60 seconds")),
   healthDelay: Duration.toMillis(Duration.decode(options.healthDelay ?? "30 seconds")),
   drainDelay: Duration.toMillis(Duration.decode(options.drainDelay ?? "10 seconds")),
+  listingDelay: Duration.toMillis(Duration.decode(options.listingDelay ?? "3 seconds")),
   stackEventInterval: Duration.toMillis(Duration.decode(options.stackEventInterval ?? "5 seconds")),
   stackEventPageSize: options.stackEventPageSize ?? 100,
   stackEventTokens: options.stackEventTokens ?? true,
@@ -42,14 +45,26 @@ export interface GroupState {
   readonly suspendedProcesses: ReadonlyArray<string>
   readonly tags: Readonly<Record<string, string>>
   readonly healthCheckType: "EC2" | "ELB"
-  readonly terminationPolicy: "NewestInstance" | "OldestInstance"
+  readonly terminationPolicy: TerminationPolicy
   readonly instanceWeight: number
   readonly instanceRefreshInProgress: boolean
   /** Its instances that are not Terminated yet, oldest first. */
   readonly instanceIds: ReadonlyArray<string>
+  /** The warm pool's size to keep, when the group has one. */
+  readonly warmPoolSize?: number
+  /** Instances waiting in the warm pool (not part of the group's capacity), oldest first. */
+  readonly warmPoolIds: ReadonlyArray<string>
 }
 
-export type LifecycleState = "Pending" | "InService" | "Terminating" | "Terminated"
+export type LifecycleState =
+  | "Pending"
+  | "InService"
+  | "EnteringStandby"
+  | "Standby"
+  | "Terminating"
+  | "Terminated"
+  | "Warmed:Pending"
+  | "Warmed:Stopped"
 
 export interface InstanceState {
   readonly instanceId: string
@@ -63,6 +78,8 @@ export interface InstanceState {
   readonly launchConfigurationName?: string
   readonly weight: number
   readonly launchedAt: number
+  /** From when DescribeAutoScalingGroups lists it (AWS lists a new instance a few seconds after the launch). */
+  readonly listedAt?: number
   /** When it joined its group's load balancers (InService with AddToLoadBalancer running). */
   readonly registeredAt?: number
   /**
@@ -75,7 +92,7 @@ export interface InstanceState {
   readonly terminatedAt?: number
 }
 
-export type ScheduledKind = "InService" | "HealthCheck" | "ExternalTermination" | "Terminated"
+export type ScheduledKind = "InService" | "HealthCheck" | "ExternalTermination" | "Terminated" | "Standby" | "Warmed"
 
 export interface ScheduledEvent {
   readonly at: number
@@ -218,6 +235,8 @@ export interface World {
   classicLoadBalancers: Map<string, ReadonlyArray<string>>
   /** Target group ARN → ids of the instances registered in it (draining ones included). */
   targetGroups: Map<string, ReadonlyArray<string>>
+  /** CLB name or target group ARN → the Availability Zones its load balancer routes to; absent: every zone. */
+  loadBalancerZones: Map<string, ReadonlyArray<string>>
   launchTemplates: Map<string, LaunchTemplateState>
   neverHealthy: Array<NeverHealthyTarget>
   /** Operation → the faults its next calls answer with, first one first. */
@@ -244,6 +263,7 @@ export const emptyWorld = (now: number): World => {
     instances: new JournaledMap<string, InstanceState>(changes, (_, i) => i.group),
     classicLoadBalancers: new JournaledMap(changes),
     targetGroups: new JournaledMap(changes),
+    loadBalancerZones: new JournaledMap(changes),
     launchTemplates: new JournaledMap(changes),
     neverHealthy: [],
     faults: new JournaledMap(changes),

@@ -29,7 +29,8 @@ const asgInstanceViews = (w: World, g: GroupState): Array<AsgInstance> => {
   const ids = g.instanceIds
   for (let k = 0; k < ids.length; k++) {
     const i = w.instances.get(ids[k] as string)
-    if (i !== undefined) out.push(asgInstanceView(i))
+    // AWS lists a new instance only some seconds after the call that launched it.
+    if (i !== undefined && (i.listedAt === undefined || i.listedAt <= w.now)) out.push(asgInstanceView(i))
   }
   return out
 }
@@ -47,7 +48,8 @@ export const groupView = (w: World, g: GroupState): AutoScalingGroup => ({
   instances: asgInstanceViews(w, g),
   suspendedProcesses: g.suspendedProcesses,
   tags: g.tags,
-  healthCheckType: g.healthCheckType
+  healthCheckType: g.healthCheckType,
+  ...(g.warmPoolSize !== undefined ? { warmPool: { size: g.warmPoolIds.length } } : {})
 })
 
 /** `state` of every registered instance that is not Terminated, in registration order. */
@@ -55,21 +57,22 @@ const registeredView = (
   w: World,
   ids: ReadonlyArray<string>,
   s: Settings,
-  state: (w: World, i: InstanceState, s: Settings) => InstanceHealth
+  state: (w: World, i: InstanceState, s: Settings, name: string) => InstanceHealth,
+  name: string
 ): ReadonlyArray<InstanceHealth> => {
   const out: Array<InstanceHealth> = []
   for (let k = 0; k < ids.length; k++) {
     const i = w.instances.get(ids[k] as string)
-    if (i !== undefined && i.lifecycleState !== "Terminated") out.push(state(w, i, s))
+    if (i !== undefined && i.lifecycleState !== "Terminated") out.push(state(w, i, s, name))
   }
   return out
 }
 
 export const classicView = (w: World, name: string, s: Settings): ReadonlyArray<InstanceHealth> =>
-  registeredView(w, w.classicLoadBalancers.get(name) ?? [], s, classicState)
+  registeredView(w, w.classicLoadBalancers.get(name) ?? [], s, classicState, name)
 
 export const targetView = (w: World, arn: string, s: Settings): ReadonlyArray<InstanceHealth> =>
-  registeredView(w, w.targetGroups.get(arn) ?? [], s, targetState)
+  registeredView(w, w.targetGroups.get(arn) ?? [], s, targetState, arn)
 
 const fakeInstanceView = (i: InstanceState): FakeInstance => ({
   instanceId: i.instanceId,

@@ -13,6 +13,8 @@ export interface FakeWorldOptions {
   readonly healthDelay?: Duration.DurationInput
   /** Terminating (deregistration / draining) → Terminated. Default 10 s. */
   readonly drainDelay?: Duration.DurationInput
+  /** Launch → listed by DescribeAutoScalingGroups: AWS lists a new instance a few seconds after the launch. Default 3 s. */
+  readonly listingDelay?: Duration.DurationInput
   /** Time between two events of a stack action. Default 5 s. */
   readonly stackEventInterval?: Duration.DurationInput
   /** DescribeStackEvents' page size. Default 100, as AWS's. */
@@ -35,10 +37,27 @@ export interface GroupSpec {
   readonly suspendedProcesses?: ReadonlyArray<string>
   readonly tags?: Readonly<Record<string, string>>
   readonly healthCheckType?: "EC2" | "ELB"
-  /** Which instances the group picks when desired drops. Default "NewestInstance". */
-  readonly terminationPolicy?: "NewestInstance" | "OldestInstance"
-  /** Capacity units each instance counts for (mixed-instances weights). Default 1. */
+  /**
+   * Which instances the group picks when desired drops, after balancing zones. Default "Default", as AWS's: oldest
+   * launch template or configuration first, then the one closest to the next billing hour.
+   */
+  readonly terminationPolicy?: TerminationPolicy
+  /** Capacity units each instance it launches counts for (mixed-instances weights). Default 1. */
   readonly instanceWeight?: number
+  /**
+   * The weights of the instances it starts with, one instance each (their sum must reach desired); default
+   * `instanceWeight` each. Lets a group's capacity overshoot desired, as mixed instance types do.
+   */
+  readonly initialWeights?: ReadonlyArray<number>
+  /** A warm pool of this many stopped instances built from the launch spec of the moment; a scale-out takes them first. */
+  readonly warmPoolSize?: number
+}
+
+export type TerminationPolicy = "Default" | "NewestInstance" | "OldestInstance" | "OldestLaunchTemplate" | "OldestLaunchConfiguration" | "ClosestToNextInstanceHour"
+
+/** A load balancer's set-up: the Availability Zones it routes to (default every zone). */
+export interface LoadBalancerSpec {
+  readonly zones?: ReadonlyArray<string>
 }
 
 /** Marks a release (or one instance) as one that never passes a health check. */
@@ -108,14 +127,24 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
   {
     /** Adds a group whose `desiredCapacity` instances are InService and healthy in its load balancers at once. */
     readonly addGroup: (spec: GroupSpec) => Effect.Effect<void>
-    readonly addClassicLoadBalancer: (name: string) => Effect.Effect<void>
-    readonly addTargetGroup: (arn: string) => Effect.Effect<void>
+    /** A classic ELB; an instance in a zone it does not enable is OutOfService there, for ever. */
+    readonly addClassicLoadBalancer: (name: string, spec?: LoadBalancerSpec) => Effect.Effect<void>
+    /** A target group; a target in a zone its load balancer does not enable stays `unused`. */
+    readonly addTargetGroup: (arn: string, spec?: LoadBalancerSpec) => Effect.Effect<void>
     /** A stack in CREATE_COMPLETE, as if created long ago. */
     readonly addStack: (spec: StackSpec) => Effect.Effect<void>
     /** A new release: the group now launches from this version; its running instances become outdated. */
     readonly setLaunchTemplateVersion: (group: string, version: string) => Effect.Effect<void>
     readonly setLaunchConfiguration: (group: string, name: string) => Effect.Effect<void>
     readonly markNeverHealthy: (target: NeverHealthyTarget) => Effect.Effect<void>
+    /**
+     * EnterStandby: the instance is deregistered from its load balancers (EnteringStandby for the drain delay), then
+     * Standby: it stays in the group but not in its capacity. With `decrement` (default true) desired drops by its
+     * weight, else the group launches a replacement.
+     */
+    readonly enterStandby: (instanceId: string, decrement?: boolean) => Effect.Effect<void>
+    /** ExitStandby: desired grows by its weight, and it comes back through Pending as a launch does. */
+    readonly exitStandby: (instanceId: string) => Effect.Effect<void>
     /** Sets ProtectedFromScaleIn: the group then skips the instance when it picks whom to terminate on scale-in. */
     readonly protectFromScaleIn: (instanceId: string, protect?: boolean) => Effect.Effect<void>
     /**

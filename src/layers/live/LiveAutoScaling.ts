@@ -76,6 +76,7 @@ export const toGroup = (g: AS.AutoScalingGroup): AutoScalingGroup => {
     ),
     tags,
     healthCheckType: g.HealthCheckType ?? "EC2",
+    ...(g.WarmPoolConfiguration !== undefined ? { warmPool: { size: g.WarmPoolSize ?? 0 } } : {}),
     ...(g.Status !== undefined ? { status: g.Status } : {})
   }
 }
