@@ -210,8 +210,9 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     yield* step(name, "terminate-old", `terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
     const terminated = yield* terminateExactly(g, olds, original.minSize)
     yield* advance("restoring").pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
-    yield* step(name, "restore", `min ${original.minSize}, max ${original.maxSize}, desired ${original.desiredCapacity}`)
-    yield* asg.updateSizes(name, original).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
+    const restored = keepOthersChange(original, g.desiredCapacity - raised.desiredCapacity)
+    yield* step(name, "restore", `min ${restored.minSize}, max ${restored.maxSize}, desired ${restored.desiredCapacity}${restored.desiredCapacity === original.desiredCapacity ? "" : ` (${original.desiredCapacity} before the rollout, changed meanwhile by a scaling policy or a person)`}`)
+    yield* asg.updateSizes(name, restored).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
     if (ours.length > 0) {
       yield* step(name, "resume", `resuming ${ours.join(", ")}`)
       yield* asg.resumeProcesses(name, ours).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
@@ -304,6 +305,15 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     Effect.uninterruptible
   )
 })
+
+/**
+ * The sizes a successful rollout ends with: the original ones, plus what scaling policies or people changed desired
+ * by while it ran (`delta`), within the original min and a max raised as far as that needs.
+ */
+export const keepOthersChange = (original: GroupSizes, delta: number): GroupSizes => {
+  const desiredCapacity = Math.max(original.minSize, original.desiredCapacity + delta)
+  return { minSize: original.minSize, maxSize: Math.max(original.maxSize, desiredCapacity), desiredCapacity }
+}
 
 const isWaitFailure = (e: { readonly _tag: string }): e is WaitFailure =>
   e._tag === "HealthTimeout" || e._tag === "NewInstanceFailed"

@@ -147,8 +147,9 @@ const expectCommitOrder = (calls: ReadonlyArray<RecordedCall>, before: GroupStat
     c.action === "UpdateAutoScalingGroup" && c.params["DesiredCapacity"] === String(before.sizes.desiredCapacity + n)
   )
   expect(scaleOut, "the scale-out call").toBeGreaterThanOrEqual(0)
+  // Min is held at the raised desired, so nothing scales the group in while old and new run side by side.
   expect(forwarded[scaleOut]?.params).toMatchObject({
-    MinSize: String(before.sizes.minSize + n),
+    MinSize: String(before.sizes.desiredCapacity + n),
     MaxSize: String(before.sizes.maxSize + n)
   })
   const terminations = forwarded.flatMap((c, i) => (c.action === "TerminateInstanceInAutoScalingGroup" ? [i] : []))
@@ -307,7 +308,7 @@ describe("update-asgs against a stack it did not make", () => {
     const updates = currentProxy().calls.filter((c) => c.action === "UpdateAutoScalingGroup")
     expect(updates.slice(0, 3).map((c) => c.outcome)).toEqual(["throttled", "throttled", "forwarded"])
     // The same scale-out was retried, and the third attempt reached moto.
-    for (const c of updates.slice(0, 3)) expect(c.params).toMatchObject({ MinSize: "3", MaxSize: "6", DesiredCapacity: "4" })
+    for (const c of updates.slice(0, 3)) expect(c.params).toMatchObject({ MinSize: "4", MaxSize: "6", DesiredCapacity: "4" })
 
     // Attempts = throttles + 1: each attempt is a fresh SDK invocation that the SDK itself made once (max=1).
     for (const attempts of [describes.slice(0, 4), updates.slice(0, 3)]) {

@@ -149,4 +149,45 @@ describe("the rollout against AWS as it really is", () => {
       expect(ids(after).some((id) => before.includes(id))).toBe(false)
       expect(yield* w.healthyCount("web")).toBe(2)
     }).pipe(Effect.provide(world)))
+
+  it.effect("a scale-out someone makes while the rollout waits is kept when it succeeds, dropped when it rolls back", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ maxSize: 6 })
+      const w = yield* FakeWorld
+      let scaled = false
+      // Desired 4 → 5 once the scale-out is in: a policy adding one instance (new release) mid-rollout.
+      const scaleOut = Effect.gen(function*() {
+        const g = yield* group("web")
+        if (scaled || g.desiredCapacity !== 4) return
+        scaled = true
+        yield* w.setSizes("web", { desiredCapacity: 5 })
+      })
+      const result = yield* Effect.flatten(drive(runRollout(), { onStep: () => scaleOut }))
+      expect(scaled).toBe(true)
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("2 minutes")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 6, 3])
+      expect(after.instances.filter((i) => i.lifecycleState === "InService" && i.launchTemplate?.version === "2")).toHaveLength(3)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("after a roll-back the sizes are the original ones, whatever was scaled meanwhile", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ maxSize: 6 })
+      const w = yield* FakeWorld
+      yield* w.markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      const before = ids(yield* group("web"))
+      let scaled = false
+      const scaleOut = Effect.gen(function*() {
+        if (scaled || (yield* group("web")).desiredCapacity !== 4) return
+        scaled = true
+        yield* w.setSizes("web", { desiredCapacity: 5 })
+      })
+      const result = yield* Effect.flatten(drive(runRollout({ healthyTimeout: "200 seconds" }), { onStep: () => scaleOut }))
+      expect(result.status).toBe("rolled-back")
+      yield* TestClock.adjust("2 minutes")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 6, 2])
+      expect(ids(after).sort()).toEqual([...before].sort())
+    }).pipe(Effect.provide(world)))
 })
