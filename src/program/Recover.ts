@@ -11,10 +11,9 @@ import type { AwsError } from "../services/Errors.js"
 import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import { RecordUnreadable, RollbackUnsafe } from "./RecoverErrors.js"
-import { readHealth } from "./Rollout.js"
 import { GroupNotFound, StackBusy } from "./RolloutErrors.js"
 import { oursTags, type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
-import { describeGroup, removeNewInstances, type TerminationIncomplete, terminateExactly } from "./Terminations.js"
+import { describeGroup, readHealth, removeNewInstances, type TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 import { stackGroups } from "./StackGroups.js"
 import { overallStatus } from "./StackRollout.js"
 import {
@@ -108,6 +107,8 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         yield* step(name, "terminate-old", `terminating ${v.oldIds.length} old instance(s): ${v.oldIds.join(", ")}`)
         yield* terminateExactly(g, v.oldIds, s.minSize)
       }
+      const { terminated: surplus } = yield* trimSurplus(name, stackName, (id) => !record.oldIds.includes(id), () => s.desiredCapacity, s.minSize, options.listingTimeout ?? "30 seconds")
+      if (surplus.length > 0) yield* step(name, "restore", `terminated ${surplus.length} new instance(s) beyond the capacity to restore, least proven first: ${surplus.join(", ")}`)
       yield* restore(record.ours, true)
       return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}`, leftSuspended: [] })
     }).pipe(Effect.uninterruptible)

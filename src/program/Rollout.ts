@@ -8,14 +8,13 @@ import type { AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
 import { LaunchTemplates } from "../services/LaunchTemplates.js"
-import { LoadBalancing } from "../services/LoadBalancing.js"
-import { assess, type Assessment, baselineOf, capacityOf, isOutdated, isRunning, isStandby, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
+import { assess, type Assessment, baselineOf, capacityOf, isOutdated, isRunning, isStandby, type LaunchSpec } from "./Assess.js"
 import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
 import { GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
 import { encodeRecord, oursTags, type Phase, phaseTags, recordKeys, TAGS_PER_GROUP } from "./RolloutRecord.js"
-import { describeGroup, removeNewInstances, TerminationIncomplete, terminateExactly } from "./Terminations.js"
+import { describeGroup, readHealth, removeNewInstances, TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 
 export interface RolloutOptions {
   /** How long the new instances have to become healthy everywhere. */
@@ -54,20 +53,6 @@ const launchSpecOf = Effect.fn("Rollout.launchSpec")(function*(group: AutoScalin
   if (lt.version !== "$Latest" && lt.version !== "$Default") return { launchTemplate: lt } satisfies LaunchSpec
   const versions = yield* (yield* LaunchTemplates).versions(lt.id)
   return { launchTemplate: { ...lt, version: lt.version === "$Latest" ? versions.latest : versions.default } }
-})
-
-/** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group of the group. */
-export const readHealth = Effect.fn("Rollout.readHealth")(function*(group: AutoScalingGroup) {
-  const lb = yield* LoadBalancing
-  const [classic, targetGroups] = yield* Effect.all([
-    Effect.forEach(group.loadBalancerNames, (n) => Effect.map(lb.classicHealth(n), (h) => [n, h] as const), {
-      concurrency: "unbounded"
-    }),
-    Effect.forEach(group.targetGroupArns, (a) => Effect.map(lb.targetHealth(a), (h) => [a, h] as const), {
-      concurrency: "unbounded"
-    })
-  ])
-  return { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) } as LoadBalancerHealth
 })
 
 const message = (e: { readonly _tag: string; readonly message?: string }): string =>
@@ -208,9 +193,18 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const olds = g.instances.filter((i) => oldIds.has(i.instanceId) && isRunning(i)).map((i) => i.instanceId)
     yield* advance("terminating-old")
     yield* step(name, "terminate-old", `terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
-    const terminated = yield* terminateExactly(g, olds, original.minSize)
-    yield* advance("restoring").pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
-    const restored = keepOthersChange(original, g.desiredCapacity - raised.desiredCapacity)
+    const retired = yield* terminateExactly(g, olds, original.minSize)
+    const retiredCapacity = capacityOf(g.instances.filter((i) => retired.includes(i.instanceId)))
+    yield* advance("restoring").pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated: retired, cause })))
+    // What desired would be had nobody else changed it: the raise, less what our terminations took off.
+    const othersChange = (now: AutoScalingGroup) => now.desiredCapacity - (raised.desiredCapacity - retiredCapacity)
+    const trimmed = yield* trimSurplus(name, stackName, (id) => !oldIds.has(id), (now) => keepOthersChange(original, othersChange(now)).desiredCapacity, original.minSize, listingTimeout).pipe(
+      Effect.mapError((e) => new TerminationIncomplete({ group: name, terminated: [...retired, ...e.terminated], cause: e.cause }))
+    )
+    const surplus = trimmed.terminated
+    const restored = keepOthersChange(original, othersChange(trimmed.group))
+    if (surplus.length > 0) yield* step(name, "restore", `terminated ${surplus.length} new instance(s) beyond the capacity to restore, least proven first: ${surplus.join(", ")}`)
+    const terminated = [...retired, ...surplus]
     yield* step(name, "restore", `min ${restored.minSize}, max ${restored.maxSize}, desired ${restored.desiredCapacity}${restored.desiredCapacity === original.desiredCapacity ? "" : ` (${original.desiredCapacity} before the rollout, changed meanwhile by a scaling policy or a person)`}`)
     yield* asg.updateSizes(name, restored).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
     if (ours.length > 0) {

@@ -5,15 +5,30 @@ import * as Schedule from "effect/Schedule"
 import type { AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
-import { capacityOf, isRunning } from "./Assess.js"
+import { capacityOf, healthyIn, isRunning, type LoadBalancerHealth } from "./Assess.js"
+import { LoadBalancing } from "../services/LoadBalancing.js"
 import { GroupNotFound } from "./RolloutErrors.js"
 
 /** Terminating exactly some instances stopped part-way: `terminated` went, the rest did not. */
 export class TerminationIncomplete extends Data.TaggedError("TerminationIncomplete")<{
   readonly group: string
   readonly terminated: ReadonlyArray<string>
-  readonly cause: AwsError
+  readonly cause: AwsError | GroupNotFound
 }> {}
+
+/** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group of the group. */
+export const readHealth = Effect.fn("Rollout.readHealth")(function*(group: AutoScalingGroup) {
+  const lb = yield* LoadBalancing
+  const [classic, targetGroups] = yield* Effect.all([
+    Effect.forEach(group.loadBalancerNames, (n) => Effect.map(lb.classicHealth(n), (h) => [n, h] as const), {
+      concurrency: "unbounded"
+    }),
+    Effect.forEach(group.targetGroupArns, (a) => Effect.map(lb.targetHealth(a), (h) => [a, h] as const), {
+      concurrency: "unbounded"
+    })
+  ])
+  return { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) } as LoadBalancerHealth
+})
 
 /** Leaving the group for good (Standby comes back, so it does not count). */
 export const LEAVING = /^(Terminating|Terminated|Detach)/
@@ -45,8 +60,10 @@ export const terminateExactly = Effect.fn("Rollout.terminateExactly")(function*(
     )
   }
   const terminated: Array<string> = []
+  const inCapacity = new Set(group.instances.filter(isRunning).map((i) => i.instanceId))
   yield* Effect.forEach(ids, (id) =>
-    asg.terminateInstance(id, true).pipe(
+    // A Standby instance is not part of desired: taking it away must not lower desired.
+    asg.terminateInstance(id, inCapacity.has(id)).pipe(
       Effect.tap(() => Effect.sync(() => void terminated.push(id))),
       Effect.mapError((cause) => new TerminationIncomplete({ group: group.name, terminated: [...terminated], cause }))
     ), { discard: true })
@@ -83,15 +100,7 @@ export const removeNewInstances = Effect.fn("Rollout.removeNewInstances")(functi
   const ownLaunch = !first.suspendedProcesses.includes("Launch")
   yield* o.note(ownLaunch)
   if (ownLaunch) yield* asg.suspendProcesses(o.name, ["Launch"])
-  const listed = listedCapacityReachesDesired(first) ? first : yield* describeGroup(o.name, o.stackName).pipe(
-    Effect.repeat(
-      Schedule.spaced("1 second").pipe(
-        Schedule.upTo(Duration.decode(o.listingTimeout)),
-        Schedule.whileInput((g: AutoScalingGroup) => !listedCapacityReachesDesired(g)),
-        Schedule.passthrough
-      )
-    )
-  )
+  const listed = listedCapacityReachesDesired(first) ? first : yield* settledGroup(o.name, o.stackName, o.listingTimeout)
   const fresh = listed.instances.filter((i) => !o.isOld(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
   const terminated = yield* terminateExactly(listed, fresh, o.sizes.minSize)
   yield* asg.updateSizes(o.name, o.sizes).pipe(
@@ -103,4 +112,49 @@ export const removeNewInstances = Effect.fn("Rollout.removeNewInstances")(functi
     )
   }
   return terminated
+})
+
+/** Reads the group until it lists what its desired capacity launched, for at most `timeout`. */
+export const settledGroup = (name: string, stackName: string, timeout: Duration.DurationInput) =>
+  Effect.flatMap(describeGroup(name, stackName), (first) =>
+    listedCapacityReachesDesired(first) ? Effect.succeed(first) : describeGroup(name, stackName).pipe(
+      Effect.repeat(
+        Schedule.spaced("1 second").pipe(
+          Schedule.upTo(Duration.decode(timeout)),
+          Schedule.whileInput((g: AutoScalingGroup) => !listedCapacityReachesDesired(g)),
+          Schedule.passthrough
+        )
+      )
+    ))
+
+/**
+ * Before desired goes back down: terminates by id the new instances beyond the capacity to keep, those not yet
+ * healthy everywhere first. Left to itself, AWS would pick the victims by its termination policy — among instances of
+ * one launch template, the oldest first: the proven ones, keeping those still booting. The group is read until it
+ * lists every launch first (one it has not listed yet would be a victim AWS picks later); `keep` says, from that
+ * group, what capacity to keep.
+ */
+export const trimSurplus = Effect.fn("Rollout.trimSurplus")(function*(
+  name: string,
+  stackName: string,
+  isNew: (instanceId: string) => boolean,
+  keep: (group: AutoScalingGroup) => number,
+  floorMin: number,
+  listingTimeout: Duration.DurationInput
+) {
+  const notYet = (cause: AwsError | GroupNotFound) => new TerminationIncomplete({ group: name, terminated: [], cause })
+  const g = yield* Effect.mapError(settledGroup(name, stackName, listingTimeout), notYet)
+  const running = g.instances.filter(isRunning)
+  let surplus = capacityOf(running) - keep(g)
+  if (surplus <= 0) return { group: g, terminated: [] as ReadonlyArray<string> }
+  const healthy = healthyIn(g, yield* Effect.mapError(readHealth(g), notYet))
+  const rank = (i: (typeof running)[number]) => (healthy(i) ? 2 : i.lifecycleState === "InService" ? 1 : 0)
+  const candidates = running.filter((i) => isNew(i.instanceId)).sort((a, b) => rank(a) - rank(b) || b.instanceId.localeCompare(a.instanceId))
+  const victims: Array<string> = []
+  for (const i of candidates) {
+    if (i.weightedCapacity > surplus) continue
+    victims.push(i.instanceId)
+    surplus -= i.weightedCapacity
+  }
+  return { group: g, terminated: yield* terminateExactly(g, victims, floorMin) }
 })

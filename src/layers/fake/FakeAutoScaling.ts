@@ -118,7 +118,8 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
         }
         // Already on its way out: AWS accepts the request again without changing anything.
         if (i.lifecycleState === "Terminating") return Either.void
-        if (decrementDesired) {
+        // Standby is outside desired: AWS leaves desired alone when one goes.
+        if (decrementDesired && i.lifecycleState !== "Standby" && i.lifecycleState !== "EnteringStandby") {
           if (g.desiredCapacity - i.weight < g.minSize) {
             return invalid(
               op,
