@@ -6,7 +6,8 @@ import {
   type AsgInstance,
   AutoScaling,
   type AutoScalingGroup,
-  type LaunchTemplateRef
+  type LaunchTemplateRef,
+  type ManagedInstance
 } from "../../services/AutoScaling.js"
 import { RetryPolicy, retrying } from "../../services/Retry.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
@@ -14,6 +15,9 @@ import { lazyClient } from "./SdkClient.js"
 
 /** DescribeAutoScalingGroups accepts at most 100 names per call with MaxRecords=100. */
 const describeBatch = 100
+
+/** DescribeAutoScalingInstances accepts at most 50 instance ids per call. */
+const instancesBatch = 50
 
 /** Instance Refresh statuses during which a refresh still replaces instances. */
 const activeRefreshStatuses: ReadonlySet<string> = new Set([
@@ -148,6 +152,31 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
             }),
             { abortSignal: signal }
           )).pipe(Effect.asVoid),
+
+      describeInstances: (instanceIds) => {
+        const unique = Arr.dedupe(instanceIds)
+        // An empty id list would describe every instance of the account.
+        if (unique.length === 0) return Effect.succeed([])
+        return Effect.forEach(Arr.chunksOf(unique, instancesBatch), (ids) =>
+          send("DescribeAutoScalingInstances", async (m, client, signal) => {
+            const found: Array<ManagedInstance> = []
+            const pages = m.paginateDescribeAutoScalingInstances(
+              { client, pageSize: instancesBatch },
+              { InstanceIds: [...ids], MaxRecords: instancesBatch },
+              { abortSignal: signal }
+            )
+            for await (const page of pages) {
+              for (const i of page.AutoScalingInstances ?? []) {
+                found.push({
+                  instanceId: i.InstanceId ?? "",
+                  group: i.AutoScalingGroupName ?? "",
+                  lifecycleState: i.LifecycleState ?? ""
+                })
+              }
+            }
+            return found
+          })).pipe(Effect.map((batches) => batches.flat()))
+      },
 
       setTags: (group, tags) => {
         const entries = Object.entries(tags)
