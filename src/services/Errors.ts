@@ -64,7 +64,7 @@ export type AwsError =
   | AwsCallFailed
 
 export const isRetryable = (e: { readonly _tag: string }): boolean =>
-  e._tag === "Throttled" || e._tag === "TransientAwsError"
+  e._tag === "Throttled" || e._tag === "TransientAwsError" || isBusy(e)
 
 /** AWS refused the change because the group is busy: nothing was done, and it will be possible later. */
 export const isBusy = (e: { readonly _tag: string }): boolean =>

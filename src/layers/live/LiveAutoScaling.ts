@@ -10,6 +10,7 @@ import {
   type ManagedInstance
 } from "../../services/AutoScaling.js"
 import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { terminateLooks } from "../../services/TerminateCheck.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
 
@@ -87,7 +88,7 @@ export const toGroup = (g: AS.AutoScalingGroup): AutoScalingGroup => {
 export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.scoped(
   AutoScaling,
   Effect.gen(function*() {
-    const { schedule } = yield* RetryPolicy
+    const policy = yield* RetryPolicy
     const send = yield* lazyClient(
       () => import("@aws-sdk/client-auto-scaling"),
       (m, options) => new m.AutoScalingClient(options)
@@ -105,7 +106,7 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
         return groups
       })
 
-    return retrying(AutoScaling.of({
+    const service = AutoScaling.of({
       describeGroups: (names) => {
         const unique = Arr.dedupe(names)
         // An empty name list would describe every group of the account.
@@ -216,6 +217,7 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
               (out.InstanceRefreshes ?? []).some((r) => r.Status !== undefined && activeRefreshStatuses.has(r.Status))
             )
           )
-    }), schedule)
+    })
+    return retrying(service, policy, terminateLooks(service))
   })
 )
