@@ -6,6 +6,7 @@ export {
   type FakeStack,
   FakeWorld,
   type FakeWorldOptions,
+  type FaultKind,
   type GroupSpec,
   MUTATING_OPERATIONS,
   type NeverHealthyTarget,
@@ -16,5 +17,11 @@ export { AutoScaling, type AsgInstance, type AutoScalingGroup, type LaunchTempla
 export { CloudFormation } from "./services/CloudFormation.js"
 export { LaunchTemplates } from "./services/LaunchTemplates.js"
 export { type InstanceHealth, LoadBalancing } from "./services/LoadBalancing.js"
-export { defaultRetrySchedule, RetryPolicy } from "./services/Retry.js"
-export { AwsValidationError, Throttled, TransientAwsError } from "./services/Errors.js"
+export { defaultRetrySchedule, RetryPolicy, type RetryPolicyShape } from "./services/Retry.js"
+export {
+  AwsValidationError,
+  ResourceContention,
+  ScalingActivityInProgress,
+  Throttled,
+  TransientAwsError
+} from "./services/Errors.js"

@@ -1,6 +1,9 @@
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type AwsClientSettings, resolveRegion } from "../layers/live/AwsClientConfig.js"
+import { InvalidInput } from "../services/Errors.js"
+import { RetryPolicy } from "../services/Retry.js"
 
 /** Region, profile and endpoint from the flags and the environment: the CLI is the one place that reads env. */
 export const awsSettings = (flags: {
@@ -20,3 +23,20 @@ export const awsSettings = (flags: {
       ...Option.match(flags.endpointUrl, { onNone: () => ({}), onSome: (endpoint) => ({ endpoint }) })
     })
   )
+
+/** `--call-timeout`: a positive number of seconds, fractions allowed. */
+export const parseCallTimeout = (value: string): Effect.Effect<Duration.Duration, InvalidInput> => {
+  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN
+  return seconds > 0
+    ? Effect.succeed(Duration.millis(Math.round(seconds * 1000)))
+    : Effect.fail(new InvalidInput({ message: `--call-timeout must be a positive number of seconds, got "${value}"` }))
+}
+
+/**
+ * Runs `program` (with its AWS layers, which read the policy when they are built) under the RetryPolicy in scope
+ * with `--call-timeout` as its call timeout; a bad value fails before any call.
+ */
+export const withCallTimeout = (value: string) =>
+<A, E, R>(program: Effect.Effect<A, E, R>): Effect.Effect<A, E | InvalidInput, R> =>
+  Effect.flatMap(Effect.all([parseCallTimeout(value), RetryPolicy]), ([callTimeout, policy]) =>
+    Effect.provideService(program, RetryPolicy, { ...policy, callTimeout }))

@@ -20,6 +20,13 @@ export const endpointUrl = Options.text("endpoint-url").pipe(
   Options.optional
 )
 
+/** Text, parsed by `withCallTimeout`: a bad value gets one clear line and exit 2 rather than the parser's usage dump. */
+export const callTimeout = Options.text("call-timeout").pipe(
+  Options.withPseudoName("SECONDS"),
+  Options.withDescription("seconds one attempt of an AWS call may take before it is abandoned and retried (default: 30)"),
+  Options.withDefault("30")
+)
+
 export const healthyTimeout = Options.integer("healthy-timeout").pipe(
   Options.withPseudoName("SECONDS"),
   Options.withDescription("seconds the new instances have to become healthy everywhere (default: 600)"),

@@ -90,6 +90,9 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
       return { line: `AWS kept throttling ${tagged.operation} after every retry: run again later`, code: ExitCode.aws }
     case "TransientAwsError":
       return { line: `AWS kept failing ${tagged.operation} after every retry (${tagged.message}): run again later`, code: ExitCode.aws }
+    case "ScalingActivityInProgress":
+    case "ResourceContention":
+      return { line: `Auto Scaling stayed busy for ${tagged.operation} after every retry (${tagged.message}): check the group's activities, then run again`, code: ExitCode.aws }
     case "AwsValidationError":
       return { line: `AWS refused ${tagged.operation}: ${tagged.message}`, code: ExitCode.aws }
     case "AwsCallFailed":

@@ -3,7 +3,7 @@ import * as Options from "@effect/cli/Options"
 import * as Effect from "effect/Effect"
 import { programs } from "./Lazy.js"
 import type { RecoverMode } from "../program/RecoverView.js"
-import { awsSettings } from "./AwsSettings.js"
+import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { type RunOutcome, runReported } from "./Run.js"
 import { type AwsProvider, liveAws, positiveSeconds, stackName } from "./UpdateAsgs.js"
@@ -15,6 +15,7 @@ const options = {
   region: Opt.region,
   profile: Opt.profile,
   endpointUrl: Opt.endpointUrl,
+  callTimeout: Opt.callTimeout,
   mode: Options.choice("mode", MODES).pipe(
     Options.withDescription(
       "complete: wait for the new instances, then terminate the old ones; rollback: terminate the new ones; " +
@@ -46,7 +47,7 @@ export const makeRecover = (provideAws: AwsProvider) => Command.make("recover", 
       }
       return outcome
     })
-    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, provideAws(program, settings))
+    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, withCallTimeout(args.callTimeout)(provideAws(program, settings)))
   })
 ).pipe(
   Command.withDescription(

@@ -2,7 +2,7 @@ import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
 import type { ResumedGroup, ResumeResult } from "../program/Resume.js"
 import { programs } from "./Lazy.js"
-import { awsSettings } from "./AwsSettings.js"
+import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { type PlainOutput, runPlain } from "./Plain.js"
 import { type AwsProvider, liveAws, stackName } from "./UpdateAsgs.js"
@@ -12,6 +12,7 @@ const options = {
   region: Opt.region,
   profile: Opt.profile,
   endpointUrl: Opt.endpointUrl,
+  callTimeout: Opt.callTimeout,
   asg: Opt.asgs,
   output: Opt.output
 }
@@ -31,7 +32,7 @@ const rendered = (r: ResumeResult): PlainOutput => ({
 export const makeResume = (provideAws: AwsProvider) => Command.make("resume", options, (args) =>
   Effect.gen(function*() {
     const settings = yield* awsSettings(args)
-    yield* runPlain(args.output, provideAws(Effect.flatMap(programs, (p) => p.resumeStack(args.stackName, args.asg)), settings), rendered)
+    yield* runPlain(args.output, withCallTimeout(args.callTimeout)(provideAws(Effect.flatMap(programs, (p) => p.resumeStack(args.stackName, args.asg)), settings)), rendered)
   })
 ).pipe(
   Command.withDescription(

@@ -3,7 +3,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type { GroupReport, StackStatus } from "../program/Status.js"
 import { programs } from "./Lazy.js"
-import { awsSettings } from "./AwsSettings.js"
+import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { type PlainOutput, runPlain } from "./Plain.js"
 import { type AwsProvider, liveAws, stackName } from "./UpdateAsgs.js"
@@ -13,6 +13,7 @@ const options = {
   region: Opt.region,
   profile: Opt.profile,
   endpointUrl: Opt.endpointUrl,
+  callTimeout: Opt.callTimeout,
   output: Opt.output
 }
 
@@ -51,7 +52,7 @@ const rendered = (s: StackStatus): PlainOutput => ({
 export const makeStatus = (provideAws: AwsProvider) => Command.make("status", options, (args) =>
   Effect.gen(function*() {
     const settings = yield* awsSettings(args)
-    yield* runPlain(args.output, provideAws(Effect.flatMap(programs, (p) => p.stackStatus(args.stackName)), settings), rendered)
+    yield* runPlain(args.output, withCallTimeout(args.callTimeout)(provideAws(Effect.flatMap(programs, (p) => p.stackStatus(args.stackName)), settings)), rendered)
   })
 ).pipe(
   Command.withDescription(

@@ -10,7 +10,7 @@ import type { LaunchTemplates } from "../services/LaunchTemplates.js"
 import type { LoadBalancing } from "../services/LoadBalancing.js"
 import { InvalidInput } from "../services/Errors.js"
 import { programs } from "./Lazy.js"
-import { awsSettings } from "./AwsSettings.js"
+import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { runReported } from "./Run.js"
 
@@ -29,6 +29,7 @@ const options = {
   region: Opt.region,
   profile: Opt.profile,
   endpointUrl: Opt.endpointUrl,
+  callTimeout: Opt.callTimeout,
   asg: Opt.asgs,
   healthyTimeout: Opt.healthyTimeout,
   pollInterval: Opt.pollInterval,
@@ -71,7 +72,7 @@ export const makeUpdateAsgs = (provideAws: AwsProvider) => Command.make("update-
         replaceAll: args.replaceAll
       })
     })
-    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, provideAws(program, settings))
+    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, withCallTimeout(args.callTimeout)(provideAws(program, settings)))
   })
 ).pipe(
   Command.withDescription(

@@ -12,7 +12,7 @@ import { DEFAULT_CAPABILITIES } from "../program/Capabilities.js"
 import type { StackPreview } from "../program/StackPreview.js"
 import type { StackUpdateResult } from "../program/StackUpdate.js"
 import { programs } from "./Lazy.js"
-import { awsSettings } from "./AwsSettings.js"
+import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { ExitCode } from "./ExitCodes.js"
 import { describeFailure } from "./Failures.js"
@@ -32,6 +32,7 @@ const options = {
   region: Opt.region,
   profile: Opt.profile,
   endpointUrl: Opt.endpointUrl,
+  callTimeout: Opt.callTimeout,
   template: Options.text("template").pipe(
     Options.withPseudoName("FILE|URL"),
     Options.withDescription("the template: a JSON or YAML file, an https URL, or s3://bucket/key (default: on update, the stack's current template; required to create)"),
@@ -158,7 +159,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
       Effect.catchTags({ StackActionFailed: stackFailureOutcome(args.output), StackActionTimedOut: stackFailureOutcome(args.output) }),
       Effect.provide(Layer.unwrapEffect(Effect.map(programs, (p) => p.FetchHttpClient.layer)))
     )
-    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, provideAws(program, settings))
+    yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, withCallTimeout(args.callTimeout)(provideAws(program, settings)))
   })
 ).pipe(
   Command.withDescription(

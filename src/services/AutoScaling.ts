@@ -43,6 +43,14 @@ export interface AutoScalingGroup {
   readonly status?: string
 }
 
+/** An instance as DescribeAutoScalingInstances reports it. */
+export interface ManagedInstance {
+  readonly instanceId: string
+  readonly group: string
+  /** Pending, InService, Terminating, Terminating:Wait, ... as AWS spells it. */
+  readonly lifecycleState: string
+}
+
 export interface GroupSizes {
   readonly minSize: number
   readonly maxSize: number
@@ -59,7 +67,10 @@ export class AutoScaling extends Context.Tag("aws-ha-updater/AutoScaling")<
     readonly suspendProcesses: (group: string, processes: ReadonlyArray<string>) => Effect.Effect<void, AwsError>
     readonly resumeProcesses: (group: string, processes: ReadonlyArray<string>) => Effect.Effect<void, AwsError>
     readonly updateSizes: (group: string, sizes: Partial<GroupSizes>) => Effect.Effect<void, AwsError>
+    /** Only requests the termination; retried after an ambiguous failure only once a look shows it did not happen. */
     readonly terminateInstance: (instanceId: string, decrementDesired: boolean) => Effect.Effect<void, AwsError>
+    /** DescribeAutoScalingInstances: instances Auto Scaling no longer manages (terminated long enough) are absent. */
+    readonly describeInstances: (instanceIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<ManagedInstance>, AwsError>
     /** CreateOrUpdateTags with PropagateAtLaunch=false. */
     readonly setTags: (group: string, tags: Readonly<Record<string, string>>) => Effect.Effect<void, AwsError>
     readonly deleteTags: (group: string, keys: ReadonlyArray<string>) => Effect.Effect<void, AwsError>

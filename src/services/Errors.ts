@@ -12,6 +12,21 @@ export class TransientAwsError extends Data.TaggedError("TransientAwsError")<{
   readonly message: string
 }> {}
 
+/**
+ * Auto Scaling refused a change because a scaling activity of the group (a launch, a termination) is still running:
+ * nothing was done; retried on a schedule patient enough for an activity that lasts minutes.
+ */
+export class ScalingActivityInProgress extends Data.TaggedError("ScalingActivityInProgress")<{
+  readonly operation: string
+  readonly message: string
+}> {}
+
+/** Auto Scaling refused a change because another update of the same resource is pending: nothing was done; retried. */
+export class ResourceContention extends Data.TaggedError("ResourceContention")<{
+  readonly operation: string
+  readonly message: string
+}> {}
+
 /** AccessDenied / UnauthorizedOperation: the caller lacks a permission. */
 export class AccessDenied extends Data.TaggedError("AccessDenied")<{
   readonly operation: string
@@ -41,13 +56,25 @@ export class AwsCallFailed extends Data.TaggedError("AwsCallFailed")<{
 export type AwsError =
   | Throttled
   | TransientAwsError
+  | ScalingActivityInProgress
+  | ResourceContention
   | AccessDenied
   | CredentialsError
   | AwsValidationError
   | AwsCallFailed
 
 export const isRetryable = (e: { readonly _tag: string }): boolean =>
-  e._tag === "Throttled" || e._tag === "TransientAwsError"
+  e._tag === "Throttled" || e._tag === "TransientAwsError" || isBusy(e)
+
+/** AWS refused the change because the group is busy: nothing was done, and it will be possible later. */
+export const isBusy = (e: { readonly _tag: string }): boolean =>
+  e._tag === "ScalingActivityInProgress" || e._tag === "ResourceContention"
+
+/**
+ * The call may or may not have taken effect (a 5xx, a broken connection, no answer in time), unlike a throttled or
+ * a refused one: a call that must not happen twice looks before it is sent again.
+ */
+export const isAmbiguous = (e: { readonly _tag: string }): boolean => e._tag === "TransientAwsError"
 
 export class StackNotFound extends Data.TaggedError("StackNotFound")<{
   readonly stackName: string

@@ -2,7 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import { makeRecover } from "../../src/cli/Recover.js"
+import { makeResume } from "../../src/cli/Resume.js"
+import { makeStatus } from "../../src/cli/Status.js"
 import { makeUpdateAsgs } from "../../src/cli/UpdateAsgs.js"
+import { makeUpdateStack } from "../../src/cli/UpdateStack.js"
 import { fromContext, runCommand } from "../support/RunCommand.js"
 import { LT, mutatingCalls, webGroup } from "../support/World.js"
 
@@ -56,5 +60,36 @@ describe("update-asgs CLI", () => {
       expect(r.code).toBe(2)
       expect(r.err[0]).toContain("--healthy-timeout must be a positive number of seconds")
       expect((yield* (yield* FakeWorld).calls)).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("--call-timeout takes a number of seconds, fractions included, and the run goes on", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const r = yield* cli(["shop", "--call-timeout", "2.5", "--region", "eu-west-1"])
+      expect(r.code).toBe(0)
+      expect(r.err).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect.each(["0", "-5", "abc", "1e3", "0x10"])("--call-timeout %j exits 2 with one line before any call", (value) =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const r = yield* cli(["shop", `--call-timeout=${value}`, "--region", "eu-west-1"])
+      expect(r.code).toBe(2)
+      expect(r.err).toEqual([`error: --call-timeout must be a positive number of seconds, got "${value}"`])
+      expect(yield* (yield* FakeWorld).calls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect.each([
+    ["status", makeStatus(fromContext), ["shop"]],
+    ["recover", makeRecover(fromContext), ["shop"]],
+    ["resume", makeResume(fromContext), ["shop"]],
+    ["update-stack", makeUpdateStack(fromContext), ["shop", "--no-asgs"]]
+  ] as const)("%s takes --call-timeout too and refuses a bad one with exit 2", ([name, command, args]) =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const r = yield* runCommand(command, name, [...args, "--call-timeout", "zero", "--region", "eu-west-1"])
+      expect(r.code).toBe(2)
+      expect(r.err.join("\n")).toContain(`--call-timeout must be a positive number of seconds, got "zero"`)
+      expect(yield* (yield* FakeWorld).calls).toEqual([])
     }).pipe(Effect.provide(world)))
 })

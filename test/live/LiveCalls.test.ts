@@ -8,7 +8,7 @@ import { afterAll, beforeAll, vi } from "vitest"
 import { AwsClientConfig } from "../../src/layers/live/AwsClientConfig.js"
 import * as LiveAutoScaling from "../../src/layers/live/LiveAutoScaling.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
-import { RetryPolicy } from "../../src/services/Retry.js"
+import { RetryPolicy, type RetryPolicyShape } from "../../src/services/Retry.js"
 
 /** What the stub server does with the next requests; it records every request it saw. */
 type Behaviour = (req: IncomingMessage, res: ServerResponse) => void
@@ -49,13 +49,13 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
-const withAutoScaling = <A, E>(effect: Effect.Effect<A, E, AutoScaling>) =>
+const withAutoScaling = <A, E>(effect: Effect.Effect<A, E, AutoScaling>, policy: RetryPolicyShape = { schedule: Schedule.recurs(2) }) =>
   Effect.suspend(() => {
     seen.length = 0
     const live = LiveAutoScaling.layer.pipe(
       Layer.provide(Layer.succeed(AwsClientConfig, { region: "us-east-1", endpoint })),
-      // Two retries without delay: enough to count attempts, quick enough for a unit test.
-      Layer.provide(Layer.succeed(RetryPolicy, { schedule: Schedule.recurs(2) }))
+      // Two retries without delay by default: enough to count attempts, quick enough for a unit test.
+      Layer.provide(Layer.succeed(RetryPolicy, policy))
     )
     return Effect.provide(effect, live)
   })
@@ -107,5 +107,65 @@ describe("live SDK calls", () => {
       const groups = yield* withAutoScaling(Effect.flatMap(AutoScaling, (as) => as.describeGroups([])))
       expect(groups).toEqual([])
       expect(seen).toHaveLength(0)
+    }))
+
+  it.live("an attempt that gets no answer within the call timeout is aborted and retried as transient", () =>
+    Effect.gen(function*() {
+      behaviour = () => undefined
+      const started = Date.now()
+      const error = yield* withAutoScaling(
+        Effect.flatMap(AutoScaling, (as) => as.describeGroups(["web"])),
+        { schedule: Schedule.recurs(1), callTimeout: "300 millis" }
+      ).pipe(Effect.flip)
+      expect(error).toMatchObject({ _tag: "TransientAwsError", message: expect.stringContaining("call timeout") })
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(seen).toHaveLength(2)
+      const aborted = yield* Effect.promise(() => Promise.all(seen.map((s) => s.aborted))).pipe(Effect.timeout("5 seconds"))
+      expect(aborted).toEqual([true, true])
+    }))
+
+  it.live("ScalingActivityInProgress is retried on the activity schedule, then the call goes through", () =>
+    Effect.gen(function*() {
+      let refusals = 2
+      behaviour = (_, res) => {
+        if (refusals-- > 0) {
+          res.writeHead(400, { "content-type": "text/xml" })
+          res.end(queryError("ScalingActivityInProgress", "Scaling activity 1234 is in progress and blocks this action"))
+        } else {
+          res.writeHead(200, { "content-type": "text/xml" })
+          res.end("<UpdateAutoScalingGroupResponse><ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata></UpdateAutoScalingGroupResponse>")
+        }
+      }
+      yield* withAutoScaling(
+        Effect.flatMap(AutoScaling, (as) => as.updateSizes("web", { desiredCapacity: 3 })),
+        { schedule: Schedule.stop, activitySchedule: Schedule.recurs(3) }
+      )
+      expect(seen.map((s) => s.body.includes("Action=UpdateAutoScalingGroup"))).toEqual([true, true, true])
+    }))
+
+  it.live("a terminate that failed with a 5xx is not sent again when DescribeAutoScalingInstances shows it terminating", () =>
+    Effect.gen(function*() {
+      behaviour = (_, res) => {
+        const last = seen.at(-1)?.body ?? ""
+        if (last.includes("Action=TerminateInstanceInAutoScalingGroup")) {
+          res.writeHead(503, { "content-type": "text/xml" })
+          res.end(queryError("ServiceUnavailable", "try later"))
+        } else {
+          res.writeHead(200, { "content-type": "text/xml" })
+          res.end(
+            "<DescribeAutoScalingInstancesResponse><DescribeAutoScalingInstancesResult><AutoScalingInstances><member>" +
+              "<InstanceId>i-0123</InstanceId><AutoScalingGroupName>web</AutoScalingGroupName><LifecycleState>Terminating</LifecycleState>" +
+              "<AvailabilityZone>us-east-1a</AvailabilityZone><HealthStatus>HEALTHY</HealthStatus><ProtectedFromScaleIn>false</ProtectedFromScaleIn>" +
+              "</member></AutoScalingInstances></DescribeAutoScalingInstancesResult>" +
+              "<ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata></DescribeAutoScalingInstancesResponse>"
+          )
+        }
+      }
+      yield* withAutoScaling(Effect.flatMap(AutoScaling, (as) => as.terminateInstance("i-0123", true)))
+      expect(seen.map((s) => new URLSearchParams(s.body).get("Action"))).toEqual([
+        "TerminateInstanceInAutoScalingGroup",
+        "DescribeAutoScalingInstances"
+      ])
+      expect(new URLSearchParams(seen[1]?.body ?? "").get("InstanceIds.member.1")).toBe("i-0123")
     }))
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { AwsValidationError, Throttled } from "../../src/services/Errors.js"
+import { AwsValidationError, isAmbiguous, isRetryable, Throttled } from "../../src/services/Errors.js"
 import { asTemplateInvalid, isNoUpdates, isStackMissing, toAwsError } from "../../src/layers/live/SdkErrors.js"
 
 /** Shaped like an SDK v3 ServiceException: a name (the AWS code), $fault and $metadata. */
@@ -64,8 +64,22 @@ describe("toAwsError", () => {
     expect(error).toEqual(new AwsValidationError({ operation: "UpdateAutoScalingGroup", message: "desired above max" }))
   })
 
+  it.each([
+    ["the SDK's ScalingActivityInProgressFault", serviceException("ScalingActivityInProgressFault", "Scaling activity 1a2b is in progress and blocks this action"), "ScalingActivityInProgress"],
+    ["the wire code ScalingActivityInProgress", serviceException("ScalingActivityInProgress", "busy"), "ScalingActivityInProgress"],
+    ["an unmodelled error carrying Code ScalingActivityInProgress", Object.assign(serviceException("Error", "busy"), { Code: "ScalingActivityInProgress" }), "ScalingActivityInProgress"],
+    ["the SDK's ResourceContentionFault", serviceException("ResourceContentionFault", "You already have a pending update"), "ResourceContention"],
+    ["the wire code ResourceContention", serviceException("ResourceContention", "pending update"), "ResourceContention"],
+    ["an unmodelled error carrying Code ResourceContention", Object.assign(serviceException("Error", "pending"), { Code: "ResourceContention" }), "ResourceContention"]
+  ])("maps %s to a retryable busy error", (_, error, tag) => {
+    const mapped = toAwsError("TerminateInstanceInAutoScalingGroup", error)
+    expect(mapped).toMatchObject({ _tag: tag, operation: "TerminateInstanceInAutoScalingGroup" })
+    expect(isRetryable(mapped)).toBe(true)
+    expect(isAmbiguous(mapped)).toBe(false)
+  })
+
   it("maps anything else to AwsCallFailed with the original as cause", () => {
-    const original = serviceException("ScalingActivityInProgress", "busy")
+    const original = serviceException("LimitExceeded", "busy")
     const error = toAwsError("TerminateInstanceInAutoScalingGroup", original)
     expect(error._tag).toBe("AwsCallFailed")
     expect(error).toMatchObject({ operation: "TerminateInstanceInAutoScalingGroup", message: "busy", cause: original })

@@ -1,10 +1,10 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { AutoScaling, AutoScalingGroup, GroupSizes } from "../../services/AutoScaling.js"
-import type { AwsValidationError } from "../../services/Errors.js"
-import { invalid, type Runner } from "./FakeCalls.js"
+import type { AwsValidationError, ScalingActivityInProgress } from "../../services/Errors.js"
+import { invalid, type Runner, scalingActivityInProgress } from "./FakeCalls.js"
 import { beginTermination } from "./FakeScaling.js"
-import { type GroupState, updateGroup, type World } from "./FakeState.js"
+import { type GroupState, type Settings, updateGroup, type World } from "./FakeState.js"
 import { groupView } from "./FakeViews.js"
 
 export const PROCESSES: ReadonlyArray<string> = [
@@ -25,6 +25,26 @@ const DESCRIBE_BATCH = 100
 const findGroup = (w: World, operation: string, name: string): Either.Either<GroupState, AwsValidationError> => {
   const g = w.groups.get(name)
   return g !== undefined ? Either.right(g) : invalid(operation, `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`)
+}
+
+/**
+ * With `scalingActivityConflicts`, a change of a group whose instances are launching or draining is refused, as
+ * AWS refuses it while a scaling activity runs.
+ */
+const noActivityRunning = (
+  w: World,
+  s: Settings,
+  operation: string,
+  g: GroupState
+): Either.Either<void, ScalingActivityInProgress> => {
+  if (!s.scalingActivityConflicts) return Either.void
+  for (const id of g.instanceIds) {
+    const i = w.instances.get(id)
+    if (i !== undefined && (i.lifecycleState === "Pending" || i.lifecycleState === "Terminating")) {
+      return Either.left(scalingActivityInProgress(operation, id.replace(/^i-/, "")))
+    }
+  }
+  return Either.void
 }
 
 const processList = (operation: string, processes: ReadonlyArray<string>) => {
@@ -106,16 +126,19 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
       call("UpdateAutoScalingGroup", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "UpdateAutoScalingGroup", group)
+          yield* noActivityRunning(w, settings, "UpdateAutoScalingGroup", g)
           updateGroup(w, group, yield* sizes(g, given))
         })),
     terminateInstance: (instanceId, decrementDesired) =>
-      call("TerminateInstanceInAutoScalingGroup", (w) => {
+      call("TerminateInstanceInAutoScalingGroup", (w): Either.Either<void, AwsValidationError | ScalingActivityInProgress> => {
         const op = "TerminateInstanceInAutoScalingGroup"
         const i = w.instances.get(instanceId)
         const g = i === undefined ? undefined : w.groups.get(i.group)
         if (i === undefined || g === undefined || i.lifecycleState === "Terminated") {
           return invalid(op, `Instance Id not found - No managed instance found for instance ID: ${instanceId}`)
         }
+        const busy = noActivityRunning(w, settings, op, g)
+        if (Either.isLeft(busy)) return busy
         // Already on its way out: AWS accepts the request again without changing anything.
         if (i.lifecycleState === "Terminating") return Either.void
         // Standby is outside desired: AWS leaves desired alone when one goes.
@@ -131,6 +154,15 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
         beginTermination(w, i, settings)
         return Either.void
       }),
+    describeInstances: (instanceIds) =>
+      call("DescribeAutoScalingInstances", (w) =>
+        Either.right(instanceIds.flatMap((id) => {
+          const i = w.instances.get(id)
+          // A terminated instance is no longer managed: AWS stops listing it.
+          return i === undefined || i.lifecycleState === "Terminated"
+            ? []
+            : [{ instanceId: i.instanceId, group: i.group, lifecycleState: i.lifecycleState }]
+        }))),
     setTags: (group, tags) =>
       call("CreateOrUpdateTags", (w) =>
         Either.gen(function*() {

@@ -8,6 +8,7 @@ import { CloudFormation } from "../../services/CloudFormation.js"
 import { LaunchTemplates } from "../../services/LaunchTemplates.js"
 import { LoadBalancing } from "../../services/LoadBalancing.js"
 import { retrying, RetryPolicy } from "../../services/Retry.js"
+import { terminateLooks } from "../../services/TerminateCheck.js"
 import { makeAutoScaling } from "./FakeAutoScaling.js"
 import { makeRunner } from "./FakeCalls.js"
 import { makeCloudFormation } from "./FakeCloudFormation.js"
@@ -18,8 +19,8 @@ import { emptyWorld, settingsOf } from "./FakeState.js"
 import { FakeWorld, type FakeWorldOptions } from "./FakeWorld.js"
 
 /**
- * One simulated AWS world behind every service, plus its control side. The services retry exactly as the live
- * layers do, with the `RetryPolicy` in scope when the layer is built.
+ * One simulated AWS world behind every service, plus its control side. The services time out, retry and look
+ * before re-sending a terminate exactly as the live layers do, with the `RetryPolicy` in scope when the layer is built.
  */
 export const layer = (
   options: FakeWorldOptions = {}
@@ -28,13 +29,14 @@ export const layer = (
     Effect.gen(function*() {
       const settings = settingsOf(options)
       const ref = yield* Ref.make(emptyWorld(yield* Clock.currentTimeMillis))
-      const { schedule } = yield* RetryPolicy
+      const policy = yield* RetryPolicy
       const runner = makeRunner(ref, settings)
+      const autoScaling = makeAutoScaling(runner)
       return Context.make(FakeWorld, makeControl(runner)).pipe(
-        Context.add(AutoScaling, retrying(makeAutoScaling(runner), schedule)),
-        Context.add(LoadBalancing, retrying(makeLoadBalancing(runner), schedule)),
-        Context.add(CloudFormation, retrying(makeCloudFormation(runner), schedule)),
-        Context.add(LaunchTemplates, retrying(makeLaunchTemplates(runner), schedule))
+        Context.add(AutoScaling, retrying(autoScaling, policy, terminateLooks(autoScaling))),
+        Context.add(LoadBalancing, retrying(makeLoadBalancing(runner), policy)),
+        Context.add(CloudFormation, retrying(makeCloudFormation(runner), policy)),
+        Context.add(LaunchTemplates, retrying(makeLaunchTemplates(runner), policy))
       )
     })
   )

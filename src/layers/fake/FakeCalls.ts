@@ -3,14 +3,22 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Ref from "effect/Ref"
-import { type AwsError, AwsValidationError, Throttled, TransientAwsError } from "../../services/Errors.js"
+import {
+  type AwsError,
+  AwsValidationError,
+  ResourceContention,
+  ScalingActivityInProgress,
+  Throttled,
+  TransientAwsError
+} from "../../services/Errors.js"
 import { advance, settle, settleAll } from "./FakeSchedule.js"
 import { atomically, checkpoint, rollback, type Settings, type World } from "./FakeState.js"
-import { MUTATING_OPERATIONS } from "./FakeWorld.js"
+import { type FaultKind, MUTATING_OPERATIONS } from "./FakeWorld.js"
 
 /** Every AWS operation the fake world answers. */
 export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
   "DescribeAutoScalingGroups",
+  "DescribeAutoScalingInstances",
   "SuspendProcesses",
   "ResumeProcesses",
   "UpdateAutoScalingGroup",
@@ -34,10 +42,32 @@ export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
   "ExecuteChangeSet"
 ])
 
-const injected = (operation: string, kind: "throttle" | "transient"): AwsError =>
-  kind === "throttle"
-    ? new Throttled({ operation, message: "Rate exceeded" })
-    : new TransientAwsError({ operation, message: "We encountered an internal error. Please try again." })
+/** AWS's message, with an activity id made from the instance (or counter) behind it, as stable as the world's ids. */
+export const scalingActivityMessage = (serialHex: string): string =>
+  `Scaling activity 00000000-0000-4000-8000-${serialHex.slice(-12).padStart(12, "0")} is in progress and blocks this action`
+
+export const scalingActivityInProgress = (operation: string, serialHex: string): ScalingActivityInProgress =>
+  new ScalingActivityInProgress({ operation, message: scalingActivityMessage(serialHex) })
+
+const injected = (operation: string, kind: Exclude<FaultKind, "hang">): AwsError => {
+  switch (kind) {
+    case "throttle":
+      return new Throttled({ operation, message: "Rate exceeded" })
+    case "scaling-activity":
+      return scalingActivityInProgress(operation, "0")
+    case "resource-contention":
+      return new ResourceContention({
+        operation,
+        message: "You already have a pending update to an Auto Scaling resource (for example, a group, instance, or load balancer)."
+      })
+    case "transient":
+    case "ambiguous":
+      return new TransientAwsError({ operation, message: "We encountered an internal error. Please try again." })
+  }
+}
+
+/** What a hung call hands back instead of an answer. */
+const HANG = Symbol("hang")
 
 export const invalid = (operation: string, message: string): Either.Either<never, AwsValidationError> =>
   Either.left(new AwsValidationError({ operation, message }))
@@ -63,24 +93,32 @@ export const makeRunner = (ref: Ref.Ref<World>, settings: Settings): Runner => {
   // Each works on the one world in place, atomically: a throw leaves it as it was (see `Changes`).
   const call = <A, E>(operation: string, run: (w: World) => Either.Either<A, E>) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Ref.modify(ref, (w): [Either.Either<A, E | AwsError>, World] =>
+      Ref.modify(ref, (w): [Either.Either<A, E | AwsError> | typeof HANG, World] =>
         atomically(w, () => {
           advance(w, now, settings)
           const [fault, ...rest] = w.faults.get(operation) ?? []
           w.faults.set(operation, rest)
-          const record = { operation, at: w.now, mutating: MUTATING_OPERATIONS.has(operation), failed: fault !== undefined }
+          const record = {
+            operation,
+            at: w.now,
+            mutating: MUTATING_OPERATIONS.has(operation),
+            failed: fault !== undefined,
+            ...(fault === undefined ? {} : { fault })
+          }
           w.calls = Chunk.append(w.calls, record)
-          if (fault !== undefined) return [Either.left(injected(operation, fault)), w]
+          if (fault === "hang") return [HANG, w]
+          if (fault !== undefined && fault !== "ambiguous") return [Either.left(injected(operation, fault)), w]
           // A refused call changes nothing: what `run` did before refusing is undone.
           const beforeRun = checkpoint(w)
           const result = run(w)
           if (Either.isLeft(result)) {
             rollback(w, beforeRun)
-            return [result, w]
+            return [fault === "ambiguous" ? Either.left(injected(operation, fault)) : result, w]
           }
           settle(w, settings)
-          return [result, w]
-        }))).pipe(Effect.flatten)
+          // The change stays; only its answer is lost.
+          return [fault === "ambiguous" ? Either.left(injected(operation, fault)) : result, w]
+        }))).pipe(Effect.flatMap((r) => (r === HANG ? Effect.never : r)))
   const control = <A>(f: (w: World) => A) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Ref.modify(ref, (w): [A, World] =>

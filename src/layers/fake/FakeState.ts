@@ -3,7 +3,7 @@ import * as Duration from "effect/Duration"
 import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../program/Template.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import type { ResourceChange, StackEvent, StackParameter } from "../../services/CloudFormation.js"
-import type { CallRecord, FakeWorldOptions, NeverHealthyTarget, TerminationPolicy } from "./FakeWorld.js"
+import type { CallRecord, FakeWorldOptions, FaultKind, NeverHealthyTarget, TerminationPolicy } from "./FakeWorld.js"
 
 /** The options with their defaults applied, delays in milliseconds. */
 export interface Settings {
@@ -19,6 +19,8 @@ export interface Settings {
   readonly stackEventTokens: boolean
   readonly region: string
   readonly accountId: string
+  /** Whether a running scaling activity refuses changes of its group (see `FakeWorldOptions`). */
+  readonly scalingActivityConflicts: boolean
 }
 
 export const settingsOf = (options: FakeWorldOptions): Settings => ({
@@ -30,7 +32,8 @@ export const settingsOf = (options: FakeWorldOptions): Settings => ({
   stackEventPageSize: options.stackEventPageSize ?? 100,
   stackEventTokens: options.stackEventTokens ?? true,
   region: options.region ?? "eu-west-1",
-  accountId: "123456789012"
+  accountId: "123456789012",
+  scalingActivityConflicts: options.scalingActivityConflicts ?? false
 })
 
 export interface GroupState {
@@ -240,7 +243,7 @@ export interface World {
   launchTemplates: Map<string, LaunchTemplateState>
   neverHealthy: Array<NeverHealthyTarget>
   /** Operation → the faults its next calls answer with, first one first. */
-  faults: Map<string, ReadonlyArray<"throttle" | "transient">>
+  faults: Map<string, ReadonlyArray<FaultKind>>
   /** Pending transitions ordered by (at, seq). */
   schedule: Array<ScheduledEvent>
   stacks: Map<string, StackState>

@@ -23,7 +23,21 @@ export interface FakeWorldOptions {
   readonly stackEventTokens?: boolean
   /** Region used in ARNs and S3 URLs. Default eu-west-1. */
   readonly region?: string
+  /**
+   * As AWS does, UpdateAutoScalingGroup, TerminateInstanceInAutoScalingGroup and SetDesiredCapacity answer
+   * ScalingActivityInProgress while a scaling activity of the group runs (any of its instances Pending or
+   * Terminating: launching or draining), changing nothing. Default false: the world lets every change through.
+   */
+  readonly scalingActivityConflicts?: boolean
 }
+
+/**
+ * What an injected fault does to a call. "throttle", "transient", "scaling-activity" and "resource-contention"
+ * answer Throttling, a 5xx, ScalingActivityInProgress or ResourceContention without the call taking effect;
+ * "hang" never answers (until the caller gives up: it is interruptible); "ambiguous" takes effect in the world and
+ * then answers a 5xx, as a lost response does.
+ */
+export type FaultKind = "throttle" | "transient" | "scaling-activity" | "resource-contention" | "hang" | "ambiguous"
 
 export interface GroupSpec {
   readonly name: string
@@ -106,8 +120,10 @@ export interface CallRecord {
   /** Epoch ms. */
   readonly at: number
   readonly mutating: boolean
-  /** Whether the world answered it with an injected fault. */
+  /** Whether the world answered it with an injected fault (a hung call counts: it never answered). */
   readonly failed: boolean
+  /** The injected fault, when there was one. */
+  readonly fault?: FaultKind
 }
 
 export interface StackSpec {
@@ -158,8 +174,8 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly makeUnhealthy: (instanceId: string, after?: Duration.DurationInput) => Effect.Effect<void>
     /** The instance is terminated from outside (EC2, spot), from `after` on (default: now). */
     readonly terminateInstance: (instanceId: string, after?: Duration.DurationInput) => Effect.Effect<void>
-    /** The next `count` calls of `operation` fail with Throttling or a transient 5xx-like error. */
-    readonly failNext: (operation: string, count: number, kind: "throttle" | "transient") => Effect.Effect<void>
+    /** The next `count` calls of `operation` meet the fault `kind` (see `FaultKind`); each is in `calls`. */
+    readonly failNext: (operation: string, count: number, kind: FaultKind) => Effect.Effect<void>
     /** The next update of the stack fails at `logicalId`, then rolls back to UPDATE_ROLLBACK_COMPLETE. */
     readonly failNextStackUpdate: (stackName: string, logicalId: string, reason: string) => Effect.Effect<void>
     /** CloudFormation accepts the stack's next update at once but logs its first event only `after` it. */

@@ -6,14 +6,19 @@ import {
   type AsgInstance,
   AutoScaling,
   type AutoScalingGroup,
-  type LaunchTemplateRef
+  type LaunchTemplateRef,
+  type ManagedInstance
 } from "../../services/AutoScaling.js"
 import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { terminateLooks } from "../../services/TerminateCheck.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
 
 /** DescribeAutoScalingGroups accepts at most 100 names per call with MaxRecords=100. */
 const describeBatch = 100
+
+/** DescribeAutoScalingInstances accepts at most 50 instance ids per call. */
+const instancesBatch = 50
 
 /** Instance Refresh statuses during which a refresh still replaces instances. */
 const activeRefreshStatuses: ReadonlySet<string> = new Set([
@@ -84,7 +89,7 @@ export const toGroup = (g: AS.AutoScalingGroup): AutoScalingGroup => {
 export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.scoped(
   AutoScaling,
   Effect.gen(function*() {
-    const { schedule } = yield* RetryPolicy
+    const policy = yield* RetryPolicy
     const send = yield* lazyClient(
       () => import("@aws-sdk/client-auto-scaling"),
       (m, options) => new m.AutoScalingClient(options)
@@ -102,7 +107,7 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
         return groups
       })
 
-    return retrying(AutoScaling.of({
+    const service = AutoScaling.of({
       describeGroups: (names) => {
         const unique = Arr.dedupe(names)
         // An empty name list would describe every group of the account.
@@ -150,6 +155,31 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
             { abortSignal: signal }
           )).pipe(Effect.asVoid),
 
+      describeInstances: (instanceIds) => {
+        const unique = Arr.dedupe(instanceIds)
+        // An empty id list would describe every instance of the account.
+        if (unique.length === 0) return Effect.succeed([])
+        return Effect.forEach(Arr.chunksOf(unique, instancesBatch), (ids) =>
+          send("DescribeAutoScalingInstances", async (m, client, signal) => {
+            const found: Array<ManagedInstance> = []
+            const pages = m.paginateDescribeAutoScalingInstances(
+              { client, pageSize: instancesBatch },
+              { InstanceIds: [...ids], MaxRecords: instancesBatch },
+              { abortSignal: signal }
+            )
+            for await (const page of pages) {
+              for (const i of page.AutoScalingInstances ?? []) {
+                found.push({
+                  instanceId: i.InstanceId ?? "",
+                  group: i.AutoScalingGroupName ?? "",
+                  lifecycleState: i.LifecycleState ?? ""
+                })
+              }
+            }
+            return found
+          })).pipe(Effect.map((batches) => batches.flat()))
+      },
+
       setTags: (group, tags) => {
         const entries = Object.entries(tags)
         if (entries.length === 0) return Effect.void
@@ -188,6 +218,7 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
               (out.InstanceRefreshes ?? []).some((r) => r.Status !== undefined && activeRefreshStatuses.has(r.Status))
             )
           )
-    }), schedule)
+    })
+    return retrying(service, policy, terminateLooks(service))
   })
 )

@@ -80,7 +80,7 @@ const toValidated = (out: CFN.ValidateTemplateOutput): ValidatedTemplate => ({
 export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.scoped(
   CloudFormation,
   Effect.gen(function*() {
-    const { schedule } = yield* RetryPolicy
+    const policy = yield* RetryPolicy
     const cfn = yield* lazyClient(
       () => import("@aws-sdk/client-cloudformation"),
       (m, options) => new m.CloudFormationClient(options)
@@ -237,6 +237,6 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
           client.send(new m.DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }), {
             abortSignal: signal
           })).pipe(Effect.asVoid)
-    }), schedule)
+    }), policy)
   })
 )

@@ -10,7 +10,7 @@ import { lazyClient } from "./SdkClient.js"
 export const layer: Layer.Layer<LaunchTemplates, never, AwsClientConfig> = Layer.scoped(
   LaunchTemplates,
   Effect.gen(function*() {
-    const { schedule } = yield* RetryPolicy
+    const policy = yield* RetryPolicy
     const ec2 = yield* lazyClient(
       () => import("@aws-sdk/client-ec2"),
       (m, options) => new m.EC2Client(options)
@@ -36,6 +36,6 @@ export const layer: Layer.Layer<LaunchTemplates, never, AwsClientConfig> = Layer
                 )
             })
           )
-    }), schedule)
+    }), policy)
   })
 )

@@ -33,7 +33,7 @@ export const toTargetHealth = (target: ELBv2.TargetHealthDescription): InstanceH
 export const layer: Layer.Layer<LoadBalancing, never, AwsClientConfig> = Layer.scoped(
   LoadBalancing,
   Effect.gen(function*() {
-    const { schedule } = yield* RetryPolicy
+    const policy = yield* RetryPolicy
     const classic = yield* lazyClient(
       () => import("@aws-sdk/client-elastic-load-balancing"),
       (m, options) => new m.ElasticLoadBalancingClient(options)
@@ -62,6 +62,6 @@ export const layer: Layer.Layer<LoadBalancing, never, AwsClientConfig> = Layer.s
           client.send(new m.DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {
             abortSignal: signal
           })).pipe(Effect.map((out) => (out.TargetHealthDescriptions ?? []).map(toTargetHealth)))
-    }), schedule)
+    }), policy)
   })
 )

@@ -1,8 +1,10 @@
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
 import type { AwsError } from "../../services/Errors.js"
+import { defaultCallTimeout, RetryPolicy } from "../../services/Retry.js"
 import { AwsClientConfig, type AwsClientSettings } from "./AwsClientConfig.js"
 import { toAwsError } from "./SdkErrors.js"
 
@@ -13,11 +15,31 @@ export interface ClientOptions {
   readonly maxAttempts: 1
   readonly profile?: string
   readonly endpoint?: string
+  /** The socket's own limits, so that no connection outlives the call timeout by much (see `socketLimits`). */
+  readonly requestHandler: {
+    readonly connectionTimeout: number
+    readonly requestTimeout: number
+    readonly throwOnRequestTimeout: true
+    readonly socketTimeout: number
+  }
 }
 
-export const clientOptions = (settings: AwsClientSettings): ClientOptions => ({
+/**
+ * Our call timeout (services/Retry.ts) ends an attempt and aborts its request; these are the backstop below it,
+ * a second later, instead of the socket's default of minutes.
+ */
+export const socketLimits = (callTimeout: Duration.DurationInput): ClientOptions["requestHandler"] => {
+  const ms = Duration.toMillis(Duration.decode(callTimeout)) + 1_000
+  return { connectionTimeout: ms, requestTimeout: ms, throwOnRequestTimeout: true, socketTimeout: ms }
+}
+
+export const clientOptions = (
+  settings: AwsClientSettings,
+  callTimeout: Duration.DurationInput = defaultCallTimeout
+): ClientOptions => ({
   region: settings.region,
   maxAttempts: 1,
+  requestHandler: socketLimits(callTimeout),
   ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
   ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {})
 })
@@ -43,6 +65,7 @@ export const lazyClient = <M, C extends { destroy(): void }>(
 ): Effect.Effect<Send<M, C>, never, AwsClientConfig | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* AwsClientConfig
+    const { callTimeout } = yield* RetryPolicy
     const scope = yield* Effect.scope
     const cache = yield* Ref.make(Option.none<Loaded<M, C>>())
     const guard = yield* Effect.makeSemaphore(1)
@@ -50,7 +73,7 @@ export const lazyClient = <M, C extends { destroy(): void }>(
       const sdk = yield* Effect.promise(load)
       const client = yield* Scope.extend(
         Effect.acquireRelease(
-          Effect.sync(() => make(sdk, clientOptions(settings))),
+          Effect.sync(() => make(sdk, clientOptions(settings, callTimeout))),
           (client) => Effect.sync(() => client.destroy())
         ),
         scope

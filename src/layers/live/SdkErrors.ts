@@ -4,6 +4,8 @@ import {
   type AwsError,
   AwsValidationError,
   CredentialsError,
+  ResourceContention,
+  ScalingActivityInProgress,
   TemplateInvalid,
   Throttled,
   TransientAwsError
@@ -57,6 +59,10 @@ const transientNames: ReadonlySet<string> = new Set([
   "ServiceUnavailable"
 ])
 
+/** The SDK's exception names and AWS's wire codes of "the group is busy, try later". */
+const scalingActivityNames: ReadonlySet<string> = new Set(["ScalingActivityInProgressFault", "ScalingActivityInProgress"])
+const contentionNames: ReadonlySet<string> = new Set(["ResourceContentionFault", "ResourceContention"])
+
 /** Node socket error codes: the connection broke, not the request. */
 const networkCodes: ReadonlySet<string> = new Set([
   "ECONNRESET",
@@ -76,6 +82,8 @@ interface SdkErrorShape {
   readonly name: string
   readonly message: string
   readonly code: string | undefined
+  /** The AWS error code where an unmodelled exception carries it beside its name. */
+  readonly awsCode: string | undefined
   readonly status: number | undefined
   readonly fault: string | undefined
 }
@@ -95,6 +103,7 @@ const shapeOf = (error: unknown): SdkErrorShape => {
     name: stringField(error, "name") ?? "",
     message: stringField(error, "message") ?? String(error),
     code: stringField(error, "code") ?? stringField(field(error, "cause"), "code"),
+    awsCode: stringField(error, "Code"),
     status: typeof status === "number" ? status : undefined,
     fault: stringField(error, "$fault")
   }
@@ -102,8 +111,11 @@ const shapeOf = (error: unknown): SdkErrorShape => {
 
 /** Translates anything an SDK call rejected with into one of our errors, naming the AWS operation. */
 export const toAwsError = (operation: string, error: unknown): AwsError => {
-  const { code, fault, message, name, status } = shapeOf(error)
+  const { awsCode, code, fault, message, name, status } = shapeOf(error)
   const fields = { operation, message }
+  const named = (names: ReadonlySet<string>) => names.has(name) || (awsCode !== undefined && names.has(awsCode))
+  if (named(scalingActivityNames)) return new ScalingActivityInProgress(fields)
+  if (named(contentionNames)) return new ResourceContention(fields)
   if (throttlingNames.has(name) || status === 429 || /rate exceeded/i.test(message)) {
     return new Throttled(fields)
   }
