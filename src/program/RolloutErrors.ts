@@ -55,3 +55,13 @@ export class RolloutInProgress extends Data.TaggedError("RolloutInProgress")<{
   readonly phase: string
   readonly since: string
 }> {}
+
+/** Another run holds the group now (its claim is there, or its record's heartbeat is fresh): exactly one may roll it. */
+export class RolloutHeld extends Data.TaggedError("RolloutHeld")<{
+  readonly group: string
+  readonly stackName: string
+  /** The holder's run id, when its claim names one. */
+  readonly holder: string
+  /** What shows it is held, e.g. "its heartbeat is 12 s old". */
+  readonly reason: string
+}> {}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { DEGRADED_TAG, DEGRADED_TAGS } from "../../src/program/Degraded.js"
@@ -149,6 +150,12 @@ describe("update-asgs after a kill", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
       const before = (yield* mutatingCalls).length
+      // Killed moments ago, the run cannot be told from a live one: its heartbeat is fresh.
+      const early = yield* cli("update-asgs", ["shop"])
+      expect(early.code).toBe(2)
+      expect(early.err[0]).toContain("another rollout holds group web")
+      expect((yield* mutatingCalls).length).toBe(before)
+      yield* TestClock.adjust("2 minutes")
       const r = yield* cli("update-asgs", ["shop"])
       expect(r.code).toBe(2)
       expect(r.err[0]).toContain("(phase scaling-out, started")

@@ -85,8 +85,9 @@ describe("a rollout killed in its own roll-back", () => {
     Effect.gen(function*() {
       yield* webGroup()
       yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: "lt-0123456789abcdef0", version: "2" })
-      // The record, scaling-out, waiting, restoring, then the degraded marker: the fifth CreateOrUpdateTags.
-      yield* rolloutKilledAt(afterCalls("CreateOrUpdateTags", 5), Effect.void, { healthyTimeout: "120 seconds" })
+      // The claim, the record, scaling-out, waiting, restoring, then the degraded marker: the sixth CreateOrUpdateTags
+      // (no heartbeat is due within the hour).
+      yield* rolloutKilledAt(afterCalls("CreateOrUpdateTags", 6), Effect.void, { healthyTimeout: "120 seconds", heartbeatInterval: "1 hour" })
       const killed = yield* group("web")
       expect(killed.tags[PHASE_TAG]).toBe("restoring")
       expect(killed.tags[DEGRADED_TAG]).toContain("timed out")
