@@ -43,7 +43,7 @@ describe("status", () => {
       })
       expect(lastJson(before.out)["groups"][0].ageSeconds).toBeGreaterThanOrEqual(90)
 
-      const recovered = yield* cli("recover", ["shop"])
+      const recovered = yield* cli("recover", ["shop", "--force"])
       expect(recovered.code).toBe(0)
       const text = recovered.out.join("\n")
       expect(text).toContain("recover: completing the rollout (phase waiting): enough new instances are already healthy")
@@ -80,7 +80,7 @@ describe("recover (command)", () => {
     Effect.gen(function*() {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
-      const r = yield* cli("recover", ["shop", "--output", "json"])
+      const r = yield* cli("recover", ["shop", "--force", "--output", "json"])
       expect(r.code).toBe(3)
       const summary = lastJson(r.out)
       expect(summary).toMatchObject({ type: "summary", status: "rolled-back", command: "recover", mode: "auto", exitCode: 3 })
@@ -93,7 +93,7 @@ describe("recover (command)", () => {
   it.effect("with no record anywhere, reports the group clean and changes nothing (exit 0)", () =>
     Effect.gen(function*() {
       yield* webGroup()
-      const r = yield* cli("recover", ["shop"])
+      const r = yield* cli("recover", ["shop", "--force"])
       expect(r.code).toBe(0)
       expect(r.out.join("\n")).toContain("web skip: clean: no rollout record")
       expect(yield* mutatingCalls).toEqual([])
@@ -104,7 +104,7 @@ describe("recover (command)", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("TerminateInstanceInAutoScalingGroup", 1), Effect.void)
       const before = (yield* mutatingCalls).length
-      const r = yield* cli("recover", ["shop", "--mode", "rollback"])
+      const r = yield* cli("recover", ["shop", "--force", "--mode", "rollback"])
       expect(r.code).toBe(2)
       expect(r.err[0]).toContain("group web: only 1 of 2 old capacity is left and 2 new capacity serves: rolling back would drop serving capacity")
       expect(r.err[0]).toContain("aws-ha-updater recover shop --mode complete")
