@@ -80,7 +80,7 @@ export const checkGroup = Effect.fn("Rollout.checkGroup")(function*(g: AutoScali
 })
 
 /** The groups' resources in `resources` (a template's) must carry no UpdatePolicy. */
-export const checkUpdatePolicies = (selected: ReadonlyArray<StackResource>, resources: Readonly<Record<string, { readonly UpdatePolicy?: unknown }>>) => {
+export const checkUpdatePolicies = (selected: ReadonlyArray<Pick<StackResource, "logicalId" | "physicalId">>, resources: Readonly<Record<string, { readonly UpdatePolicy?: unknown }>>) => {
   for (const r of selected) {
     const policy = resources[r.logicalId]?.UpdatePolicy
     if (policy !== undefined && policy !== null && typeof policy === "object" && Object.keys(policy).length > 0) {
