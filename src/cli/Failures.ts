@@ -66,6 +66,11 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
         line: `group ${tagged.group} carries the record of a rollout that did not finish (phase ${tagged.phase}, started ${tagged.since}): run "aws-ha-updater recover ${tagged.stackName}" first`,
         code: ExitCode.invalid
       }
+    case "RolloutHeld":
+      return {
+        line: `another rollout holds group ${tagged.group}${tagged.holder === "unknown" ? "" : ` (run ${tagged.holder})`}: ${tagged.reason}; nothing was changed. Let it finish; if that run is gone (killed, a lost runner), its heartbeat goes stale after 3 intervals and "aws-ha-updater recover ${tagged.stackName}" takes over (--force does so at once)`,
+        code: ExitCode.invalid
+      }
     case "RecordUnreadable":
       return {
         line: `group ${tagged.group} carries a damaged rollout record: ${tagged.what}; recover cannot tell old instances from new safely: ${tagged.check}`,

@@ -29,6 +29,12 @@ const options = {
     Options.withDefault(600)
   ),
   pollInterval: Opt.pollInterval,
+  force: Options.boolean("force").pipe(
+    Options.withDescription(
+      "take over a rollout whose heartbeat is fresh: only when you know its run is dead (killed moments ago); " +
+        "without it recover refuses a record renewed within 3 heartbeat intervals (default: off)"
+    )
+  ),
   output: Opt.output
 }
 
@@ -39,7 +45,7 @@ export const makeRecover = (provideAws: AwsProvider) => Command.make("recover", 
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
       const pollInterval = yield* positiveSeconds("poll-interval", args.pollInterval)
       const { recoverStack } = yield* programs
-      const result = yield* recoverStack(args.stackName, { mode: args.mode, healthyTimeout, pollInterval })
+      const result = yield* recoverStack(args.stackName, { mode: args.mode, healthyTimeout, pollInterval, force: args.force })
       const outcome: RunOutcome = {
         status: result.status,
         groups: result.groups,
@@ -53,7 +59,7 @@ export const makeRecover = (provideAws: AwsProvider) => Command.make("recover", 
   Command.withDescription(
     "Finish or undo a rollout that died (kill -9, a lost CI runner) from the record it left on each group: restore the sizes " +
       "and the processes as they were, keep the right instances, remove the record. Exit codes: 0 recovered or nothing to do, " +
-      "2 invalid input or an unreadable record (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
+      "2 invalid input, an unreadable record or a rollout that is still alive (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
   )
 )
 

@@ -25,7 +25,10 @@ export const groupLine = (stack: string, g: GroupReport): string => {
   switch (g.state) {
     case "in-rollout":
       return `${who}: in rollout, phase ${g.phase}, started ${g.startedAt ?? "at an unknown time"} (${age(g.ageSeconds)}); ` +
-        `${g.oldCount} old, ${g.newCount} new, ${g.healthy} of ${g.needed} needed new capacity healthy` +
+        `${g.oldCount} old, ${g.newCount} new, ${g.healthy} of ${g.needed} needed new capacity healthy; ` +
+        (g.heartbeatAgeSeconds === undefined
+          ? "no heartbeat"
+          : `heartbeat ${age(g.heartbeatAgeSeconds)}${g.heartbeatEverySeconds === undefined ? "" : ` (renewed every ${g.heartbeatEverySeconds} s${g.heartbeatAgeSeconds >= 3 * g.heartbeatEverySeconds ? "; stale: its run is gone" : "; its run looks alive"})`}`) +
         `${g.degraded === undefined ? "" : `; also degraded since ${g.degraded.since} (${g.degraded.reason})`}` +
         ` — finish or undo it with: aws-ha-updater recover ${stack}`
     case "damaged-record":
@@ -34,6 +37,9 @@ export const groupLine = (stack: string, g: GroupReport): string => {
     case "degraded":
       return `${who}: degraded since ${g.since}: ${g.reason}; processes left suspended: ${g.leftSuspended.join(", ") || "none"}` +
         ` — once the release is fixed: aws-ha-updater resume ${stack}`
+    case "claimed":
+      return `${who}: claimed by run ${g.runs.join(", ")} ${age(g.ageSeconds)}, no rollout record yet` +
+        ` — a run about to start, or one that died before its first change (recover removes a stale claim)`
     case "clean":
       return `${who}: clean`
     case "missing":

@@ -77,7 +77,7 @@ export const makeUpdateAsgs = (provideAws: AwsProvider) => Command.make("update-
 ).pipe(
   Command.withDescription(
     "Replace the instances of the stack's Auto Scaling groups without dropping below the capacity serving traffic. " +
-      "Exit codes: 0 done or nothing to do, 2 invalid input (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
+      "Exit codes: 0 done or nothing to do, 2 invalid input, a busy group or one another rollout holds (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
   )
 )
 

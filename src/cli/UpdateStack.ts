@@ -165,7 +165,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
   Command.withDescription(
     "Create or update the CloudFormation stack, follow it to its end, then replace the instances of its Auto Scaling groups " +
       "without dropping below serving capacity. Exit codes: 0 done or nothing to do, 1 the stack action failed or timed out " +
-      "(no group touched), 2 invalid input (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
+      "(no group touched), 2 invalid input, a busy group or one another rollout holds (nothing changed), 3 rolled back, 4 AWS refused or failed, 130 interrupted."
   )
 )
 

@@ -100,11 +100,14 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
     /** The last round seen, to tell whether the next one saw a change; undefined: count the next one as changed. */
     let last: Round | undefined
     let n = 0
+    /** Whether a round is being taken: the number it will publish under was taken before anyone joining now. */
+    let inFlight = false
 
     const round = Effect.gen(function*() {
       const names = [...(yield* Ref.get(waiting))]
       // Idle: nobody waits, so the next group to join is polled within one `interval`.
       if (names.length === 0) return true
+      inFlight = true
       const groups = yield* asg.describeGroups(names)
       const classicNames = [...new Set(groups.flatMap((g) => g.loadBalancerNames))]
       const targetArns = [...new Set(groups.flatMap((g) => g.targetGroupArns))]
@@ -113,6 +116,7 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
         Effect.forEach(targetArns, (arn) => Effect.map(lb.targetHealth(arn), (h) => [arn, h] as const), { concurrency: 8 })
       ])
       n += 1
+      inFlight = false
       const r: Round = {
         n,
         groups: new Map(groups.map((g) => [g.name, g])),
@@ -124,7 +128,10 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
       return changed
     }).pipe(
       Effect.catchAll((error: AwsError) =>
-        Effect.as(Effect.suspend(() => publish({ _tag: "Failed", n: ++n, error })), true)
+        Effect.as(Effect.suspend(() => {
+          inFlight = false
+          return publish({ _tag: "Failed", n: ++n, error })
+        }), true)
       )
     )
 
@@ -141,7 +148,9 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
       Effect.gen(function*() {
         const joined = yield* Ref.modify(waiting, (s) => (s.has(group) ? [false, s] : [true, new Set([...s, group])]))
         if (joined) last = undefined
-        const wants = (p: Published) => (p._tag === "Failed" ? p.n > after : p.round.n > after && p.round.groups.has(group))
+        // A group joining sees only rounds begun after it joined: an earlier failure was someone else's.
+        const floor = joined ? Math.max(after, inFlight ? n + 1 : n) : after
+        const wants = (p: Published) => (p._tag === "Failed" ? p.n > floor : p.round.n > floor && p.round.groups.has(group))
         // The latest round when it will do, else the first one published from now on that does.
         const p = yield* Effect.flatMap(Deferred.make<Published>(), (deferred) => {
           if (published !== undefined && wants(published)) return Effect.succeed(published)

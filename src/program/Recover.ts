@@ -11,8 +11,8 @@ import type { AwsError } from "../services/Errors.js"
 import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import { RecordUnreadable, RollbackUnsafe } from "./RecoverErrors.js"
-import { GroupNotFound, StackBusy } from "./RolloutErrors.js"
-import { oursTags, type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
+import { GroupNotFound, RolloutHeld, StackBusy } from "./RolloutErrors.js"
+import { claimKey, claimsOf, decodeStamp, HEARTBEAT_KEY, isFresh, oursTags, type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
 import { describeGroup, readHealth, removeNewInstances, type TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 import { stackGroups } from "./StackGroups.js"
 import { overallStatus } from "./StackRollout.js"
@@ -214,6 +214,8 @@ export const recoverStack = Effect.fn("Recover.recoverStack")(function*(stackNam
   const { groups, stack } = yield* stackGroups(stackName, [])
   if (stack.status.endsWith("_IN_PROGRESS")) return yield* Effect.fail(new StackBusy({ stackName, status: stack.status }))
   const plans: Array<{ readonly group: AutoScalingGroup; readonly record: Recoverable | undefined }> = []
+  const now = yield* Clock.currentTimeMillis
+  const force = options.force ?? false
   // Every refusal comes before the first change to any group.
   for (const g of groups) {
     if (g.group === undefined) {
@@ -225,6 +227,18 @@ export const recoverStack = Effect.fn("Recover.recoverStack")(function*(stackNam
       return yield* Effect.fail(new RecordUnreadable({ group: g.name, stackName, what: reading.what, check: reading.check }))
     }
     const record = reading._tag === "Readable" ? reading.record : undefined
+    const claims = claimsOf(g.group.tags)
+    // A live run renews its heartbeat; a run between its claim and its record is there for seconds only.
+    const beat = record === undefined ? claims.find((c) => c.stamp !== undefined && isFresh(c.stamp, now))?.stamp : decodeStamp(g.group.tags[HEARTBEAT_KEY])
+    if (!force && beat !== undefined && isFresh(beat, now)) {
+      const age = Math.max(0, Math.round((now - beat.at) / 1000))
+      return yield* Effect.fail(new RolloutHeld({
+        group: g.name,
+        stackName,
+        holder: claims.map((c) => c.runId).sort()[0] ?? "unknown",
+        reason: `${record === undefined ? "its claim" : "its rollout record's heartbeat"} is ${age} s old (renewed every ${beat.everySeconds} s), so its run looks alive: recover takes over only with --force`
+      }))
+    }
     if (record !== undefined && options.mode === "rollback") {
       const v = rolloutView(g.group, record, yield* readHealth(g.group))
       if (!rollbackIsSafe(v)) {
@@ -237,8 +251,12 @@ export const recoverStack = Effect.fn("Recover.recoverStack")(function*(stackNam
   const decisions: Array<RecoverDecision> = []
   for (const { group, record } of plans) {
     if (record === undefined) {
-      yield* step(group.name, "skip", "clean: no rollout record")
-      const result: GroupResult = { name: group.name, status: "up-to-date", launched: [], terminated: [], reason: "clean: no rollout record", leftSuspended: [] }
+      // Claims of runs that died before writing their record.
+      const leftover = claimsOf(group.tags).map((c) => claimKey(c.runId))
+      if (leftover.length > 0) yield* (yield* AutoScaling).deleteTags(group.name, leftover)
+      const reason = leftover.length > 0 ? `clean: no rollout record; removed ${leftover.length} leftover claim(s)` : "clean: no rollout record"
+      yield* step(group.name, "skip", reason)
+      const result: GroupResult = { name: group.name, status: "up-to-date", launched: [], terminated: [], reason, leftSuspended: [] }
       yield* emit({ type: "group-result", ...result })
       results.push(result)
       decisions.push({ group: group.name, action: "none", why: "no rollout record" })

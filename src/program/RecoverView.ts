@@ -96,6 +96,8 @@ export type RecoverMode = "auto" | "complete" | "rollback"
 
 export interface RecoverOptions {
   readonly mode: RecoverMode
+  /** Take over a rollout whose heartbeat is still fresh (its run is known to be dead). Default false. */
+  readonly force?: boolean
   /** How long `complete` waits for the new instances before it falls back to a roll-back. */
   readonly healthyTimeout: Duration.DurationInput
   readonly pollInterval: Duration.DurationInput

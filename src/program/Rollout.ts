@@ -9,6 +9,7 @@ import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
 import { LaunchTemplates } from "../services/LaunchTemplates.js"
 import { assess, type Assessment, baselineOf, capacityOf, isOutdated, isRunning, isStandby, type LaunchSpec } from "./Assess.js"
+import * as Claim from "./Claim.js"
 import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
@@ -67,7 +68,9 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   stackName: string,
   options: RolloutOptions,
   /** The run's shared poll rounds; a private one when the group is rolled alone. */
-  sharedHub?: PollHub.PollHub
+  sharedHub?: PollHub.PollHub,
+  /** The run's claim settings: the group is claimed before its first change and its record kept alive. */
+  claim?: Claim.ClaimSettings
 ) {
   const asg = yield* AutoScaling
   const name = initial.name
@@ -108,21 +111,26 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const launched = yield* Ref.make<ReadonlySet<string>>(new Set())
   const last = yield* Ref.make<Assessment | undefined>(undefined)
 
-  const record = encodeRecord({
-    id: yield* Effect.sync(() => crypto.randomUUID()),
-    stack: stackName,
-    phase: "suspending",
-    startedAt: yield* Clock.currentTimeMillis,
-    sizes: original,
-    needed: n,
-    ours,
-    oldIds: [...oldIds]
-  })
+  const startedAt = yield* Clock.currentTimeMillis
+  const record = {
+    ...encodeRecord({
+      id: claim?.runId ?? (yield* Effect.sync(() => crypto.randomUUID())),
+      stack: stackName,
+      phase: "suspending",
+      startedAt,
+      sizes: original,
+      needed: n,
+      ours,
+      oldIds: [...oldIds]
+    }),
+    ...(claim === undefined ? {} : Claim.recordTags(claim, startedAt))
+  }
   const tagsAfter = new Set([...Object.keys(initial.tags), ...Object.keys(record), ...DEGRADED_TAGS])
   if (tagsAfter.size > TAGS_PER_GROUP) {
     return yield* Effect.fail(new RecordDoesNotFit({ group: name, tags: Object.keys(initial.tags).length, needed: Object.keys(record).length + DEGRADED_TAGS.length }))
   }
   const advance = (phase: Phase) => asg.setTags(name, phaseTags(phase))
+  if (claim !== undefined) yield* Claim.acquire(name, stackName, claim)
 
   yield* step(name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${n} (capacity units)${standby.length > 0 ? `; ${standby.length} in Standby kept as they are` : ""}`)
   // What each load balancer serves from the old instances now: the new ones must give each at least as much.
@@ -131,6 +139,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const suspend = Effect.gen(function*() {
     // The record goes on the group before anything else changes: a run that dies from here on can be recovered.
     yield* asg.setTags(name, record)
+    if (claim !== undefined) yield* Claim.keepAlive(name, claim)
     if (toSuspend.length === 0) return
     yield* step(name, "suspend", `suspending ${toSuspend.join(", ")}`)
     yield* asg.suspendProcesses(name, toSuspend)
@@ -272,6 +281,8 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       ? Effect.scoped(Effect.flatMap(PollHub.make({ interval: options.pollInterval }), waitHealthy))
       : waitHealthy(sharedHub))
   }).pipe(
+    // The heartbeat lives as long as suspend, scale-out and wait: it ends before the record is removed.
+    Effect.scoped,
     Effect.onInterrupt(() => rollBack("interrupted", "interrupted")),
     Effect.either
   )

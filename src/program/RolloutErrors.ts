@@ -61,3 +61,13 @@ export class WarmPoolPresent extends Data.TaggedError("WarmPoolPresent")<{
   readonly group: string
   readonly size: number
 }> {}
+
+/** Another run holds the group now (its claim is there, or its record's heartbeat is fresh): exactly one may roll it. */
+export class RolloutHeld extends Data.TaggedError("RolloutHeld")<{
+  readonly group: string
+  readonly stackName: string
+  /** The holder's run id, when its claim names one. */
+  readonly holder: string
+  /** What shows it is held, e.g. "its heartbeat is 12 s old". */
+  readonly reason: string
+}> {}

@@ -20,11 +20,42 @@ export interface RolloutRecord {
   readonly ours: ReadonlyArray<string>
   /** Every instance of the group when the rollout started: anything else is new. */
   readonly oldIds: ReadonlyArray<string>
+  /** The last sign of life of the run that holds the group; absent on records of runs without a heartbeat. */
+  readonly heartbeat?: Stamp
 }
+
+/** A moment and the interval its writer promised to renew it at: tag value `ISO-time/seconds`. */
+export interface Stamp {
+  /** Epoch ms. */
+  readonly at: number
+  readonly everySeconds: number
+}
+
+export const encodeStamp = (s: Stamp): string => `${new Date(s.at).toISOString()}/${s.everySeconds}`
+
+export const decodeStamp = (value: string | undefined): Stamp | undefined => {
+  const [iso, every] = (value ?? "").split("/")
+  const at = Date.parse(iso ?? "")
+  const everySeconds = Number(every)
+  return Number.isNaN(at) || !(everySeconds > 0) ? undefined : { at, everySeconds }
+}
+
+/** A stamp not renewed for three of its intervals belongs to a run that is gone. */
+export const isFresh = (s: Stamp, now: number): boolean => now - s.at < 3 * s.everySeconds * 1000
 
 export const RECORD_PREFIX = "aws-ha-updater:rollout"
 const key = (name: string) => `${RECORD_PREFIX}:${name}`
 const OLD_PREFIX = key("old-")
+export const HEARTBEAT_KEY = key("heartbeat")
+/** One tag per run that claims the group: the run id is in the key, so that two claims never overwrite each other. */
+export const CLAIM_PREFIX = "aws-ha-updater:claim:"
+export const claimKey = (runId: string): string => `${CLAIM_PREFIX}${runId}`
+
+/** The runs claiming the group, by run id, with the stamp each wrote. */
+export const claimsOf = (tags: Readonly<Record<string, string>>): Array<{ readonly runId: string; readonly stamp: Stamp | undefined }> =>
+  Object.keys(tags)
+    .filter((k) => k.startsWith(CLAIM_PREFIX))
+    .map((k) => ({ runId: k.slice(CLAIM_PREFIX.length), stamp: decodeStamp(tags[k]) }))
 /** AWS caps a tag value at 256 characters and a group at 50 tags. */
 export const TAG_VALUE_LIMIT = 256
 export const TAGS_PER_GROUP = 50
@@ -56,6 +87,7 @@ export const encodeRecord = (r: RolloutRecord): Record<string, string> => {
     [key("old-count")]: String(r.oldIds.length)
   }
   pack(r.oldIds).forEach((v, i) => (tags[`${OLD_PREFIX}${i}`] = v))
+  if (r.heartbeat !== undefined) tags[HEARTBEAT_KEY] = encodeStamp(r.heartbeat)
   return tags
 }
 
@@ -64,10 +96,12 @@ export const phaseTags = (phase: Phase): Record<string, string> => ({ [key("phas
 /** The processes the rollout must resume, when it adds one (a roll-back suspends Launch). */
 export const oursTags = (ours: ReadonlyArray<string>): Record<string, string> => ({ [key("ours")]: ours.join(",") })
 
+/** Every tag a rollout leaves on the group: its record and the claims on it. */
 export const recordKeys = (tags: Readonly<Record<string, string>>): Array<string> =>
-  Object.keys(tags).filter((k) => k.startsWith(`${RECORD_PREFIX}:`))
+  Object.keys(tags).filter((k) => k.startsWith(`${RECORD_PREFIX}:`) || k.startsWith(CLAIM_PREFIX))
 
-export const hasRecord = (tags: Readonly<Record<string, string>>): boolean => recordKeys(tags).length > 0
+export const hasRecord = (tags: Readonly<Record<string, string>>): boolean =>
+  Object.keys(tags).some((k) => k.startsWith(`${RECORD_PREFIX}:`))
 
 const list = (s: string | undefined): Array<string> => (s ?? "").split(",").filter((x) => x.length > 0)
 
@@ -102,7 +136,8 @@ export const decodeRecord = (
       sizes: { minSize, maxSize, desiredCapacity },
       needed: Number(tags[key("needed")] ?? "0"),
       ours: list(tags[key("ours")]),
-      oldIds
+      oldIds,
+      ...(decodeStamp(tags[HEARTBEAT_KEY]) === undefined ? {} : { heartbeat: decodeStamp(tags[HEARTBEAT_KEY])! })
     }
   }
 }

@@ -1,3 +1,4 @@
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -9,13 +10,21 @@ import { readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
 import { rollGroup, type RolloutOptions } from "./Rollout.js"
-import { GroupBusy, GroupNotFound, RolloutInProgress, StackBusy, UpdatePolicyPresent } from "./RolloutErrors.js"
-import { decodeRecord } from "./RolloutRecord.js"
+import * as Claim from "./Claim.js"
+import {
+  GroupBusy,
+  GroupNotFound,
+  type RecordDoesNotFit,
+  type RolloutHeld,
+  type RolloutInProgress,
+  StackBusy,
+  UpdatePolicyPresent
+} from "./RolloutErrors.js"
 import { parseTemplate, templateResources } from "./Template.js"
 
 export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
 
-export interface StackRolloutOptions extends RolloutOptions {
+export interface StackRolloutOptions extends RolloutOptions, Claim.ClaimOptions {
   /** Only these groups (logical ids or names); all of the stack's groups when empty. */
   readonly groups: ReadonlyArray<string>
   /** How many groups roll at once. Default 1, one by one as the seed did. */
@@ -51,7 +60,37 @@ export const selectGroups = (stackName: string, resources: ReadonlyArray<StackRe
 const couldNotCheck = (group: string, e: { readonly operation: string; readonly message: string }) =>
   emit({ type: "warning", group, message: `could not check for an Instance Refresh (${e.operation}: ${e.message}); going on` })
 
-/** Every refusal happens here, before the first mutating call on any group. */
+/** The refusals one look at a group can give: held or left by another run, being deleted, an Instance Refresh. */
+export const checkGroup = Effect.fn("Rollout.checkGroup")(function*(g: AutoScalingGroup, stackName: string) {
+  const asg = yield* AutoScaling
+  yield* Claim.checkFree(g, stackName, yield* Clock.currentTimeMillis)
+  if (g.status !== undefined && g.status.length > 0) {
+    return yield* Effect.fail(new GroupBusy({ group: g.name, reason: `its status is "${g.status}"` }))
+  }
+  const refreshing = yield* asg.instanceRefreshInProgress(g.name).pipe(
+    Effect.catchTags({
+      Throttled: (e) => Effect.as(couldNotCheck(g.name, e), false),
+      TransientAwsError: (e) => Effect.as(couldNotCheck(g.name, e), false),
+      AwsCallFailed: (e) => Effect.as(couldNotCheck(g.name, e), false)
+    })
+  )
+  if (refreshing) {
+    return yield* Effect.fail(new GroupBusy({ group: g.name, reason: "an Instance Refresh is in progress" }))
+  }
+})
+
+/** The groups' resources in `resources` (a template's) must carry no UpdatePolicy. */
+export const checkUpdatePolicies = (selected: ReadonlyArray<Pick<StackResource, "logicalId" | "physicalId">>, resources: Readonly<Record<string, { readonly UpdatePolicy?: unknown }>>) => {
+  for (const r of selected) {
+    const policy = resources[r.logicalId]?.UpdatePolicy
+    if (policy !== undefined && policy !== null && typeof policy === "object" && Object.keys(policy).length > 0) {
+      return Effect.fail(new UpdatePolicyPresent({ logicalId: r.logicalId, group: r.physicalId, policies: Object.keys(policy) }))
+    }
+  }
+  return Effect.void
+}
+
+/** Every refusal happens here, before the first mutating call on any group; each group is checked again at its turn. */
 const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wanted: ReadonlyArray<string>) {
   const cfn = yield* CloudFormation
   const asg = yield* AutoScaling
@@ -64,44 +103,47 @@ const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wa
   }
   const selected = yield* selectGroups(stackName, yield* cfn.listResources(stackName), wanted)
   if (selected.length === 0) return []
-  const resources = templateResources(yield* parseTemplate(yield* cfn.getTemplate(stackName)))
-  for (const r of selected) {
-    const policy = resources[r.logicalId]?.UpdatePolicy
-    if (policy !== undefined && policy !== null && typeof policy === "object" && Object.keys(policy).length > 0) {
-      return yield* Effect.fail(new UpdatePolicyPresent({ logicalId: r.logicalId, group: r.physicalId, policies: Object.keys(policy) }))
-    }
-  }
+  yield* checkUpdatePolicies(selected, templateResources(yield* parseTemplate(yield* cfn.getTemplate(stackName))))
   const groups = yield* asg.describeGroups(selected.map((r) => r.physicalId))
   const ordered: Array<AutoScalingGroup> = []
   for (const r of selected) {
     const g = groups.find((x) => x.name === r.physicalId)
     if (g === undefined) return yield* Effect.fail(new GroupNotFound({ group: r.physicalId, stackName }))
-    const leftover = decodeRecord(g.tags)
-    if (leftover._tag !== "None") {
-      return yield* Effect.fail(new RolloutInProgress({
-        group: g.name,
-        stackName,
-        phase: leftover._tag === "Record" ? leftover.record.phase : "unknown",
-        since: leftover._tag === "Record" ? new Date(leftover.record.startedAt).toISOString() : "unknown"
-      }))
-    }
-    if (g.status !== undefined && g.status.length > 0) {
-      return yield* Effect.fail(new GroupBusy({ group: g.name, reason: `its status is "${g.status}"` }))
-    }
-    const refreshing = yield* asg.instanceRefreshInProgress(g.name).pipe(
-      Effect.catchTags({
-        Throttled: (e) => Effect.as(couldNotCheck(g.name, e), false),
-        TransientAwsError: (e) => Effect.as(couldNotCheck(g.name, e), false),
-        AwsCallFailed: (e) => Effect.as(couldNotCheck(g.name, e), false)
-      })
-    )
-    if (refreshing) {
-      return yield* Effect.fail(new GroupBusy({ group: g.name, reason: "an Instance Refresh is in progress" }))
-    }
+    yield* checkGroup(g, stackName)
     ordered.push(g)
   }
   return ordered
 })
+
+/** A refusal found before the group changed: the run fails with it while nothing has changed anywhere. */
+type Refusal = RolloutInProgress | RolloutHeld | GroupBusy | GroupNotFound | RecordDoesNotFit
+
+const isRefusal = (e: { readonly _tag: string }): e is Refusal =>
+  ["RolloutInProgress", "RolloutHeld", "GroupBusy", "GroupNotFound", "RecordDoesNotFit"].includes(e._tag)
+
+const refusalReason = (e: Refusal): string => {
+  switch (e._tag) {
+    case "RolloutHeld":
+      return `another rollout holds it (${e.reason})`
+    case "RolloutInProgress":
+      return `it carries the record of a rollout that did not finish (phase ${e.phase}, started ${e.since}): run recover`
+    case "GroupBusy":
+      return `it is busy: ${e.reason}`
+    case "GroupNotFound":
+      return "it no longer exists"
+    case "RecordDoesNotFit":
+      return `the rollout record does not fit beside its ${e.tags} tags`
+  }
+}
+
+/** The group as it is now, looked at again right before its own rollout: others may have changed it meanwhile. */
+const lookAgain = (name: string, stackName: string) =>
+  Effect.gen(function*() {
+    const found = (yield* (yield* AutoScaling).describeGroups([name])).find((g) => g.name === name)
+    if (found === undefined) return yield* Effect.fail(new GroupNotFound({ group: name, stackName }))
+    yield* checkGroup(found, stackName)
+    return found
+  })
 
 /**
  * update-asgs: roll the stack's groups, `parallel` at a time, all sharing one poll round. Each group commits or rolls
@@ -109,7 +151,10 @@ const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wa
  */
 export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: string, options: StackRolloutOptions) {
   const groups = yield* preflight(stackName, options.groups)
+  const claim = yield* Claim.makeSettings(options)
   const stoppedBy = yield* Ref.make<string | undefined>(undefined)
+  // Whether some group may have changed: until then a refusal fails the whole run (exit 2, nothing changed).
+  const activity = yield* Ref.make({ rolling: 0, changed: false, refused: false })
   const outcomes = yield* Effect.scoped(Effect.gen(function*() {
     const hub = yield* PollHub.make({ interval: options.pollInterval })
     return yield* Effect.forEach(groups, (initial) =>
@@ -127,7 +172,39 @@ export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: str
             message: `an earlier run left this group degraded (${marker.reason}, since ${marker.since}); a successful run clears it and resumes ${marker.leftSuspended.join(", ") || "nothing"}`
           })
         }
-        const result = yield* rollGroup(initial, stackName, options, hub)
+        const refused = (e: Refusal) =>
+          Effect.gen(function*() {
+            const nothingChanged = yield* Ref.modify(activity, (a) =>
+              !a.changed && a.rolling === 0 ? [true, { ...a, refused: true }] : [false, a])
+            if (nothingChanged) return yield* Effect.fail(e)
+            const result: GroupResult = {
+              name: initial.name,
+              status: "failed",
+              launched: [],
+              terminated: [],
+              reason: `not rolled: ${refusalReason(e)}; nothing was changed on this group`,
+              leftSuspended: []
+            }
+            yield* step(initial.name, "skip", result.reason!)
+            yield* emit({ type: "group-result", ...result })
+            return result
+          })
+        const result = yield* Effect.gen(function*() {
+          const fresh = yield* lookAgain(initial.name, stackName)
+          const go = yield* Ref.modify(activity, (a) => (a.refused ? [false, a] : [true, { ...a, rolling: a.rolling + 1 }]))
+          // Another group's refusal is failing the run: this one must not start.
+          if (!go) return yield* Effect.interrupt
+          return yield* rollGroup(fresh, stackName, options, hub, claim).pipe(
+            // Refusals and errors come before this group's first change (or are cleaned up by it).
+            Effect.onExit((exit) =>
+              Ref.update(activity, (a) => ({
+                ...a,
+                rolling: a.rolling - 1,
+                changed: a.changed || (exit._tag === "Success" && exit.value.status !== "up-to-date")
+              }))
+            )
+          )
+        }).pipe(Effect.catchIf(isRefusal, refused))
         if (result.status !== "succeeded" && result.status !== "up-to-date") {
           yield* Ref.update(stoppedBy, (s) => s ?? initial.name)
         }

@@ -6,6 +6,7 @@ import { CloudFormation } from "../services/CloudFormation.js"
 import { stackStep } from "./Events.js"
 import { StackActionFailed } from "./StackErrors.js"
 import { describeParameters, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
+import { checkGroupsBeforeDeploy } from "./StackChecks.js"
 import { rollStack, type StackRolloutOptions, type StackRolloutResult } from "./StackRollout.js"
 import { type ActionEnd, eventsBefore, failureReasons, followAction, type StackWaitOptions, SUCCESS_STATUSES } from "./StackWait.js"
 
@@ -72,7 +73,10 @@ export const updateStack = Effect.fn("StackUpdate.updateStack")(function*(
   stackName: string,
   options: StackUpdateOptions & { readonly rollout: Option.Option<StackRolloutOptions> }
 ) {
-  const stack = yield* deployStack(stackName, options)
+  const plan = yield* planStackAction(stackName, options)
+  // A refusal the rollout would meet after the stack action must come before it: exit 2 means nothing changed.
+  if (Option.isSome(options.rollout)) yield* checkGroupsBeforeDeploy(plan, options.rollout.value.groups)
+  const stack = yield* executePlan(plan, options)
   if (Option.isNone(options.rollout)) return { stack, rollout: Option.none() } satisfies StackUpdateResult
   yield* stackStep(stackName, "roll", "rolling the stack's Auto Scaling groups")
   const rollout = yield* rollStack(stackName, options.rollout.value)

@@ -5,7 +5,7 @@ import { LoadBalancing } from "../services/LoadBalancing.js"
 import type { LoadBalancerHealth } from "./Assess.js"
 import { type DegradedMarker, readDegraded } from "./Degraded.js"
 import { readRecord, rolloutView } from "./RecoverView.js"
-import { decodeRecord, type Phase, salvageRecord } from "./RolloutRecord.js"
+import { claimsOf, decodeRecord, type Phase, salvageRecord } from "./RolloutRecord.js"
 import { stackGroups } from "./StackGroups.js"
 
 /** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group, shared by every group. */
@@ -37,8 +37,14 @@ export type GroupReport = Named & (
     readonly newCount: number
     readonly healthy: number
     readonly needed: number
+    /** Seconds since the run last renewed its heartbeat; undefined when the record carries none. */
+    readonly heartbeatAgeSeconds: number | undefined
+    /** The interval the run promised to renew it at. */
+    readonly heartbeatEverySeconds: number | undefined
     readonly degraded?: DegradedMarker
   }
+  /** A run claimed the group and has not written its record (yet, or it died first). */
+  | { readonly state: "claimed"; readonly runs: ReadonlyArray<string>; readonly ageSeconds: number | undefined }
   | { readonly state: "damaged-record"; readonly reason: string; readonly phase: Phase | "unknown"; readonly usable: boolean }
   | { readonly state: "degraded"; readonly reason: string; readonly since: string; readonly leftSuspended: ReadonlyArray<string> }
   | { readonly state: "clean" }
@@ -85,7 +91,19 @@ export const stackStatus = Effect.fn("Status.stackStatus")(function*(stackName: 
         newCount: v.newIds.length,
         healthy: v.healthy,
         needed: r.needed,
+        heartbeatAgeSeconds: r.heartbeat === undefined ? undefined : Math.max(0, Math.round((now - r.heartbeat.at) / 1000)),
+        heartbeatEverySeconds: r.heartbeat?.everySeconds,
         ...(marker === undefined ? {} : { degraded: marker })
+      }
+    }
+    const claims = claimsOf(g.group.tags)
+    if (claims.length > 0) {
+      const latest = Math.max(...claims.map((c) => c.stamp?.at ?? Number.NaN).filter((x) => !Number.isNaN(x)))
+      return {
+        ...named,
+        state: "claimed",
+        runs: claims.map((c) => c.runId).sort(),
+        ageSeconds: Number.isFinite(latest) ? Math.max(0, Math.round((now - latest) / 1000)) : undefined
       }
     }
     if (marker !== undefined) return { ...named, state: "degraded", ...marker }

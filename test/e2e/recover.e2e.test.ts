@@ -68,7 +68,7 @@ describe("recover after the CLI was killed with SIGKILL", () => {
       groups: [{ name: group, state: "in-rollout", phase: "terminating-old", needed: 2, newCount: 2 }]
     })
 
-    const recovered = await tool(["recover", "killed-commit", ...ROLL, "--output", "json"])
+    const recovered = await tool(["recover", "killed-commit", "--force", ...ROLL, "--output", "json"])
     expect(recovered.code, describeRun(recovered)).toBe(0)
     console.log(`recover after SIGKILL in terminating-old (moto):\n${recovered.stdout}`)
     expect(recovered.summary).toMatchObject({
@@ -118,7 +118,7 @@ describe("recover after the CLI was killed with SIGKILL", () => {
     expect(shown.code, describeRun(shown)).toBe(0)
     expect(shown.stdout).toMatch(new RegExp(`${group} \\(Group\\): in rollout, phase scaling-out, .*2 old, 2 new`))
 
-    const recovered = await tool(["recover", "killed-scaled", "--mode", "rollback", ...ROLL, "--output", "json"])
+    const recovered = await tool(["recover", "killed-scaled", "--force", "--mode", "rollback", ...ROLL, "--output", "json"])
     expect(recovered.code, describeRun(recovered)).toBe(3)
     console.log(`recover --mode rollback after SIGKILL in scaling-out (moto):\n${recovered.stdout}`)
     expect(recovered.summary).toMatchObject({ status: "rolled-back", decisions: [{ group, action: "rollback" }] })

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as FastCheck from "effect/FastCheck"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -17,7 +18,7 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { type GroupStatus, Reporter, type RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/Recover.js"
 import { hasRecord, RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
-import type { AutoScalingGroup } from "../../src/services/AutoScaling.js"
+import { AutoScaling, type AutoScalingGroup } from "../../src/services/AutoScaling.js"
 import { RetryPolicy } from "../../src/services/Retry.js"
 import { killable } from "../recover/Kill.js"
 import { CLB, group, LT, runRollout, STACK, TG, webGroup } from "../support/World.js"
@@ -42,8 +43,13 @@ const OPERATIONS = [
   "DescribeTargetHealth"
 ] as const
 
+/** Calls whose effect must happen once: an answer lost after they took effect makes the retry a repeat. */
+const CHANGES = ["UpdateAutoScalingGroup", "TerminateInstanceInAutoScalingGroup", "SuspendProcesses", "CreateOrUpdateTags"] as const
+
 type Fault =
-  | { readonly _tag: "Throttle" | "Transient"; readonly operation: (typeof OPERATIONS)[number]; readonly count: number }
+  | { readonly _tag: "Throttle" | "Transient" | "Hang"; readonly operation: (typeof OPERATIONS)[number]; readonly count: number }
+  | { readonly _tag: "ScalingActivity" | "Ambiguous"; readonly operation: (typeof CHANGES)[number]; readonly count: number }
+  | { readonly _tag: "SecondRun" }
   | { readonly _tag: "PolicyScaleOut" | "PolicyScaleIn"; readonly by: number }
   | { readonly _tag: "Standby" | "Unhealthy" | "Terminated"; readonly pick: number }
   | { readonly _tag: "Kill" }
@@ -57,18 +63,37 @@ interface Plan {
 }
 
 const fault: FastCheck.Arbitrary<Fault> = FastCheck.oneof(
-  FastCheck.record({ _tag: FastCheck.constantFrom("Throttle" as const, "Transient" as const), operation: FastCheck.constantFrom(...OPERATIONS), count: FastCheck.integer({ min: 1, max: 3 }) }),
+  FastCheck.record({ _tag: FastCheck.constantFrom("Throttle" as const, "Transient" as const, "Hang" as const), operation: FastCheck.constantFrom(...OPERATIONS), count: FastCheck.integer({ min: 1, max: 3 }) }),
+  FastCheck.record({ _tag: FastCheck.constantFrom("ScalingActivity" as const, "Ambiguous" as const), operation: FastCheck.constantFrom(...CHANGES), count: FastCheck.integer({ min: 1, max: 2 }) }),
+  FastCheck.constant({ _tag: "SecondRun" as const }),
   FastCheck.record({ _tag: FastCheck.constantFrom("PolicyScaleOut" as const, "PolicyScaleIn" as const), by: FastCheck.integer({ min: 1, max: 2 }) }),
   FastCheck.record({ _tag: FastCheck.constantFrom("Standby" as const, "Unhealthy" as const, "Terminated" as const), pick: FastCheck.nat(20) }),
   FastCheck.constant({ _tag: "Kill" as const })
 )
+
+const KINDS = { Throttle: "throttle", Transient: "transient", Hang: "hang", ScalingActivity: "scaling-activity", Ambiguous: "ambiguous" } as const
+
+/** The services as a second run sees them, each mutating call it makes written down. */
+const recording = Effect.gen(function*() {
+  const calls: Array<string> = []
+  const asg = yield* AutoScaling
+  const watched = Object.fromEntries(Object.entries(asg).map(([name, method]) => [name, (...args: ReadonlyArray<unknown>) => {
+    if (MUTATING.has(name)) calls.push(name === "setTags" ? "CreateOrUpdateTags" : name === "deleteTags" ? "DeleteTags" : name)
+    return (method as (...a: ReadonlyArray<unknown>) => Effect.Effect<unknown, unknown>)(...args)
+  }])) as unknown as typeof asg
+  return {
+    mutating: () => [...calls],
+    provide: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provideService(effect, AutoScaling, watched)
+  }
+})
+const MUTATING = new Set(["suspendProcesses", "resumeProcesses", "updateSizes", "terminateInstance", "setTags", "deleteTags"])
 
 const plan: FastCheck.Arbitrary<Plan> = FastCheck.record({
   desired: FastCheck.integer({ min: 2, max: 4 }),
   minBelow: FastCheck.integer({ min: 0, max: 1 }),
   balancers: FastCheck.constantFrom("classic" as const, "target-group" as const, "both" as const),
   release: FastCheck.constantFrom("good" as const, "good" as const, "never-healthy" as const),
-  faults: FastCheck.array(FastCheck.record({ at: FastCheck.integer({ min: 0, max: 200 }), fault }), { maxLength: 6 })
+  faults: FastCheck.array(FastCheck.record({ at: FastCheck.integer({ min: 0, max: 90 }), fault }), { maxLength: 6 })
 })
 
 /** Faults drawn over the whole run, by kind, and the outcomes seen: the closing note reports them. */
@@ -84,7 +109,11 @@ afterAll(() => {
 
 /** Retries without jitter: a seed must replay exactly. */
 const world = FakeAws.layer({ launchDelay: "20 seconds", healthDelay: "10 seconds", drainDelay: "5 seconds" }).pipe(
-  Layer.provide(Layer.succeed(RetryPolicy, { schedule: Schedule.intersect(Schedule.exponential("250 millis", 2), Schedule.recurs(8)) }))
+  Layer.provide(Layer.succeed(RetryPolicy, {
+    schedule: Schedule.intersect(Schedule.exponential("250 millis", 2), Schedule.recurs(8)),
+    activitySchedule: Schedule.intersect(Schedule.spaced("2 seconds"), Schedule.recurs(20)),
+    callTimeout: "10 seconds"
+  }))
 )
 
 const isServingIn = (snapshot: { readonly classicLoadBalancers: Record<string, ReadonlyArray<{ readonly instanceId: string; readonly state: string }>>; readonly targetGroups: Record<string, ReadonlyArray<{ readonly instanceId: string; readonly state: string }>> }, g: AutoScalingGroup) =>
@@ -120,6 +149,8 @@ const runSchedule = (p: Plan) =>
     })
     const rollout = yield* Effect.forkDaemon(Effect.provideService(provide(runRollout({ healthyTimeout: "60 seconds", pollInterval: "5 seconds" })), Reporter, { emit: noteEnd }))
     const faultsPerOp = new Map<string, number>()
+    const spy = yield* recording
+    let second: Fiber.RuntimeFiber<Either.Either<unknown, unknown>> | undefined
 
     /** Applies a fault; the serving capacity it takes away itself lowers the floor the rollout must keep. */
     const apply = (f: Fault) =>
@@ -130,12 +161,21 @@ const runSchedule = (p: Plan) =>
         const pickOf = (n: number) => alive.length === 0 ? undefined : alive[n % alive.length]
         switch (f._tag) {
           case "Throttle":
-          case "Transient": {
+          case "Transient":
+          case "Hang":
+          case "ScalingActivity":
+          case "Ambiguous": {
             // Within what the retries absorb: a run that AWS fails for good is not what this test is about.
             const count = Math.min(f.count, 6 - (faultsPerOp.get(f.operation) ?? 0))
             if (count <= 0) return
             faultsPerOp.set(f.operation, (faultsPerOp.get(f.operation) ?? 0) + count)
-            return yield* w.failNext(f.operation, count, f._tag === "Throttle" ? "throttle" : "transient")
+            return yield* w.failNext(f.operation, count, KINDS[f._tag])
+          }
+          case "SecondRun": {
+            // Another update-asgs on the same stack while this one runs: it must be refused and leave nothing.
+            if (second !== undefined || status !== undefined) return
+            second = yield* Effect.fork(Effect.either(spy.provide(runRollout({ healthyTimeout: "60 seconds", pollInterval: "5 seconds" }))))
+            return
           }
           case "PolicyScaleOut":
           case "PolicyScaleIn": {
@@ -175,24 +215,24 @@ const runSchedule = (p: Plan) =>
       const serving = yield* w.healthyCount("web")
       if (LOG) {
         const g = yield* group("web")
-        console.log(`t=${second} serving=${serving} floor=${floor} sizes=${g.minSize}/${g.maxSize}/${g.desiredCapacity} ${g.instances.map((i) => `${i.instanceId.slice(-2)}:${i.lifecycleState}${oldIds.has(i.instanceId) ? "(old)" : ""}`).join(" ")}`)
+        console.log(`t=${now} serving=${serving} floor=${floor} sizes=${g.minSize}/${g.maxSize}/${g.desiredCapacity} ${g.instances.map((i) => `${i.instanceId.slice(-2)}:${i.lifecycleState}${oldIds.has(i.instanceId) ? "(old)" : ""}`).join(" ")}`)
         for (const e of events.splice(0)) if (e.type !== "progress") console.log(`  ${JSON.stringify(e)}`)
       }
       if (serving < floor) {
-        return yield* Effect.dieMessage(`serving capacity ${serving} fell below ${floor} at ${second} s`)
+        return yield* Effect.dieMessage(`serving capacity ${serving} fell below ${floor} at ${now} s`)
       }
     })
 
     // The program under test: the rollout, and after a kill, recover.
     let status: GroupStatus | "killed" | undefined
-    let second = 0
+    let now = 0
     const tick = Effect.gen(function*() {
       yield* TestClock.adjust("1 second")
-      second++
-      for (const f of p.faults) if (f.at === second) yield* apply(f.fault)
+      now++
+      for (const f of p.faults) if (f.at === now) yield* apply(f.fault)
       yield* checkSecond
     })
-    while (status === undefined && second < HORIZON) {
+    while (status === undefined && now < HORIZON) {
       yield* tick
       const done = yield* Fiber.poll(rollout)
       if (Option.isSome(done)) {
@@ -202,8 +242,8 @@ const runSchedule = (p: Plan) =>
     }
     let recovered: GroupStatus | undefined
     if (status === "killed") {
-      const recovering = yield* Effect.fork(Effect.provideService(recoverStack(STACK, { mode: "auto", healthyTimeout: "60 seconds", pollInterval: "5 seconds" }), Reporter, { emit: noteEnd }))
-      while (recovered === undefined && second < HORIZON) {
+      const recovering = yield* Effect.fork(Effect.provideService(recoverStack(STACK, { mode: "auto", healthyTimeout: "60 seconds", pollInterval: "5 seconds", force: true }), Reporter, { emit: noteEnd }))
+      while (recovered === undefined && now < HORIZON) {
         yield* tick
         const done = yield* Fiber.poll(recovering)
         if (Option.isSome(done)) recovered = (yield* done.value).groups[0]?.status ?? "up-to-date"
@@ -213,6 +253,14 @@ const runSchedule = (p: Plan) =>
     tally(outcomes, outcome)
     expect(status, "the rollout ended within the horizon").toBeDefined()
     if (status === "killed") expect(recovered, "recover ended within the horizon").toBeDefined()
+
+    // No two writers: a second run started while this one ran was refused, having changed nothing but its own claim.
+    if (second !== undefined) {
+      const other = yield* Fiber.join(second)
+      tally(outcomes, `second run ${Either.isLeft(other) ? (other.left as { _tag?: string })._tag : "not refused"}`)
+      expect(Either.isLeft(other), `${outcome}: the second run was refused`).toBe(true)
+      expect(spy.mutating().filter((op) => op !== "CreateOrUpdateTags" && op !== "DeleteTags"), "the second run changed nothing").toEqual([])
+    }
 
     // Let the group settle (terminations drain), then look at the end state.
     yield* TestClock.adjust("1 minute")
@@ -244,7 +292,7 @@ describe("random fault schedules over the fake world", () => {
     [plan],
     ([p]) => runSchedule(p).pipe(Effect.provide(world)),
     {
-      timeout: 600_000,
+      timeout: 1_800_000,
       fastCheck: { numRuns: RUNS, seed: SEED, ...(PATH === undefined ? {} : { path: PATH }), endOnFailure: true }
     }
   )

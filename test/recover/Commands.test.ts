@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { DEGRADED_TAG, DEGRADED_TAGS } from "../../src/program/Degraded.js"
@@ -42,7 +43,7 @@ describe("status", () => {
       })
       expect(lastJson(before.out)["groups"][0].ageSeconds).toBeGreaterThanOrEqual(90)
 
-      const recovered = yield* cli("recover", ["shop"])
+      const recovered = yield* cli("recover", ["shop", "--force"])
       expect(recovered.code).toBe(0)
       const text = recovered.out.join("\n")
       expect(text).toContain("recover: completing the rollout (phase waiting): enough new instances are already healthy")
@@ -79,7 +80,7 @@ describe("recover (command)", () => {
     Effect.gen(function*() {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
-      const r = yield* cli("recover", ["shop", "--output", "json"])
+      const r = yield* cli("recover", ["shop", "--force", "--output", "json"])
       expect(r.code).toBe(3)
       const summary = lastJson(r.out)
       expect(summary).toMatchObject({ type: "summary", status: "rolled-back", command: "recover", mode: "auto", exitCode: 3 })
@@ -92,7 +93,7 @@ describe("recover (command)", () => {
   it.effect("with no record anywhere, reports the group clean and changes nothing (exit 0)", () =>
     Effect.gen(function*() {
       yield* webGroup()
-      const r = yield* cli("recover", ["shop"])
+      const r = yield* cli("recover", ["shop", "--force"])
       expect(r.code).toBe(0)
       expect(r.out.join("\n")).toContain("web skip: clean: no rollout record")
       expect(yield* mutatingCalls).toEqual([])
@@ -103,7 +104,7 @@ describe("recover (command)", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("TerminateInstanceInAutoScalingGroup", 1), Effect.void)
       const before = (yield* mutatingCalls).length
-      const r = yield* cli("recover", ["shop", "--mode", "rollback"])
+      const r = yield* cli("recover", ["shop", "--force", "--mode", "rollback"])
       expect(r.code).toBe(2)
       expect(r.err[0]).toContain("group web: only 1 of 2 old capacity is left and 2 new capacity serves: rolling back would drop serving capacity")
       expect(r.err[0]).toContain("aws-ha-updater recover shop --mode complete")
@@ -149,6 +150,12 @@ describe("update-asgs after a kill", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
       const before = (yield* mutatingCalls).length
+      // Killed moments ago, the run cannot be told from a live one: its heartbeat is fresh.
+      const early = yield* cli("update-asgs", ["shop"])
+      expect(early.code).toBe(2)
+      expect(early.err[0]).toContain("another rollout holds group web")
+      expect((yield* mutatingCalls).length).toBe(before)
+      yield* TestClock.adjust("2 minutes")
       const r = yield* cli("update-asgs", ["shop"])
       expect(r.code).toBe(2)
       expect(r.err[0]).toContain("(phase scaling-out, started")

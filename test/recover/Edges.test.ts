@@ -15,7 +15,7 @@ import { stackStatus } from "../../src/program/Status.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
 import { cli } from "./Cli.js"
-import { afterCalls, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, KILLED_JUST_NOW, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -40,7 +40,7 @@ describe("a damaged record", () => {
 
       expect((yield* stackStatus(STACK)).groups[0]).toMatchObject({ state: "damaged-record", phase: "suspending", usable: true })
       const events: Array<RolloutEvent> = []
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
       expect(result.groups[0]).toMatchObject({ status: "rolled-back", terminated: [replacement] })
       expect(events.some((e) => e.type === "warning" && e.message.includes("every instance not listed as old counts as new"))).toBe(true)
       yield* TestClock.adjust("30 seconds")
@@ -59,7 +59,7 @@ describe("a damaged record", () => {
       yield* damage([tag("old-0")])
       expect((yield* stackStatus(STACK)).groups[0]).toMatchObject({ state: "damaged-record", usable: false })
       const before = (yield* mutatingCalls).length
-      const r = yield* cli("recover", ["shop"])
+      const r = yield* cli("recover", ["shop", "--force"])
       expect(r.code).toBe(2)
       expect(r.err).toHaveLength(1)
       expect(r.err[0]).toContain("group web carries a damaged rollout record: the list of old instance ids")
@@ -73,7 +73,7 @@ describe("a damaged record", () => {
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
       yield* damage([tag("sizes")])
       const before = (yield* mutatingCalls).length
-      const r = yield* cli("recover", ["shop"])
+      const r = yield* cli("recover", ["shop", "--force"])
       expect(r.code).toBe(2)
       expect(r.err[0]).toContain("the original sizes (tag aws-ha-updater:rollout:sizes) are unreadable")
       expect((yield* mutatingCalls).length).toBe(before)
@@ -85,12 +85,13 @@ describe("a rollout killed in its own roll-back", () => {
     Effect.gen(function*() {
       yield* webGroup()
       yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: "lt-0123456789abcdef0", version: "2" })
-      // The record, scaling-out, waiting, rolling-back, then the degraded marker: the fifth CreateOrUpdateTags.
-      yield* rolloutKilledAt(afterCalls("CreateOrUpdateTags", 5), Effect.void, { healthyTimeout: "120 seconds" })
+      // The claim, the record, scaling-out, waiting, rolling-back, then the degraded marker: the sixth
+      // CreateOrUpdateTags (no heartbeat is due within the hour).
+      yield* rolloutKilledAt(afterCalls("CreateOrUpdateTags", 6), Effect.void, { healthyTimeout: "120 seconds", heartbeatInterval: "1 hour" })
       const killed = yield* group("web")
       expect(killed.tags[PHASE_TAG]).toBe("rolling-back")
       expect(killed.tags[DEGRADED_TAG]).toContain("timed out")
-      const result = yield* Effect.flatten(drive(recoverStack(STACK)))
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW)))
       expect(result.groups[0]).toMatchObject({ status: "rolled-back", terminated: [] })
       expect([...result.groups[0]!.leftSuspended].sort()).toEqual([...PROCESSES_TO_SUSPEND].sort())
       const after = yield* group("web")
@@ -107,14 +108,14 @@ describe("interrupting recover", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("SuspendProcesses", 1), Effect.void)
       const events: Array<RolloutEvent> = []
-      const fiber = yield* Effect.fork(collecting(recoverStack(STACK, { mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events))
+      const fiber = yield* Effect.fork(collecting(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events))
       for (let i = 0; i < 100 && !events.some((e) => e.type === "step" && e.step === "wait"); i++) yield* TestClock.adjust("1 second")
       yield* TestClock.adjust("20 seconds")
       yield* Fiber.interrupt(fiber)
       expect(events.find((e) => e.type === "group-result")).toMatchObject({ status: "interrupted" })
       expect((yield* group("web")).tags[PHASE_TAG]).toBe("waiting")
 
-      const again = yield* Effect.flatten(drive(recoverStack(STACK, { mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      const again = yield* Effect.flatten(drive(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
       expect(again.groups[0]?.status).toBe("succeeded")
       yield* TestClock.adjust("30 seconds")
       const after = yield* group("web")
@@ -130,7 +131,7 @@ describe("interrupting recover", () => {
       yield* rolloutKilledAt(healthyNew, Effect.void)
       yield* w.failNext("TerminateInstanceInAutoScalingGroup", 2, "throttle")
       const events: Array<RolloutEvent> = []
-      const fiber = yield* Effect.fork(collecting(recoverStack(STACK), events))
+      const fiber = yield* Effect.fork(collecting(recoverStack(STACK, KILLED_JUST_NOW), events))
       let throttled = false
       for (let i = 0; i < 1000 && !throttled; i++) {
         yield* TestClock.adjust("100 millis")

@@ -6,6 +6,7 @@ import { expect } from "@effect/vitest"
 import type { CallRecord } from "../../src/layers/fake/FakeWorld.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
+import { defaultRecoverOptions } from "../../src/program/RecoverView.js"
 import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { CloudFormation } from "../../src/services/CloudFormation.js"
@@ -15,6 +16,9 @@ import { collecting, group, runRollout } from "../support/World.js"
 import type { StackRolloutOptions } from "../../src/program/StackRollout.js"
 
 export const PHASE_TAG = `${RECORD_PREFIX}:phase`
+
+/** The runs these tests kill died a moment ago, so their heartbeat is still fresh: recover must be told (--force). */
+export const KILLED_JUST_NOW = { ...defaultRecoverOptions, force: true }
 
 export const count = (calls: ReadonlyArray<CallRecord>, operation: string): number =>
   calls.filter((c) => c.operation === operation).length

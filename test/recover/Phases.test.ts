@@ -54,7 +54,7 @@ const killThenRecover = (opts: {
     const events: Array<RolloutEvent> = []
     const t0 = yield* Clock.currentTimeMillis
     const result = yield* Effect.flatten(drive(
-      collecting(recoverStack(STACK, { mode: "auto", healthyTimeout: "600 seconds", pollInterval: "5 seconds", ...opts.recover }), events),
+      collecting(recoverStack(STACK, { force: true, mode: "auto", healthyTimeout: "600 seconds", pollInterval: "5 seconds", ...opts.recover }), events),
       { onStep: () => ha.check }
     ))
     // Let the terminated instances drain away, still watching capacity.
