@@ -6,7 +6,7 @@ import * as AS from "@aws-sdk/client-auto-scaling"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { describeRun, runCli } from "../support/cli.js"
 import { resetMoto } from "../support/moto.js"
-import { createStackDirectly, destroyClients, haStackTemplate, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
+import { createClassicStack, destroyClients, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
 
 const motoUrl = inject("motoUrl")
@@ -25,20 +25,9 @@ const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => destroyClients(sdk))
 
-const classicStack = async (stackName: string, extra: Readonly<Record<string, string>> = {}) => {
-  const outputs = await createStackDirectly(sdk, stackName, haStackTemplate("classic"), {
-    ImageId: amis[0],
-    InstanceType: "t3.micro",
-    ...extra
-  })
-  const group = outputs["GroupName"]
-  if (group === undefined) throw new Error(`stack ${stackName} has no GroupName output`)
-  return group
-}
-
 describe("update-asgs against AWS as it really is", () => {
   it("keeps an operator's Standby instance: it is neither counted nor terminated, and the summary lists it", async () => {
-    const group = await classicStack("standby")
+    const { group } = await createClassicStack(sdk, "standby", amis[0])
     const before = await readGroupState(sdk, group)
     expect(before.ids).toHaveLength(2)
     const [standby, serving] = before.ids as [string, string]

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from "vitest"
 import { describeRun, runCli } from "../support/cli.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
-import { createStackDirectly, destroyClients, haStackTemplate, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
+import { createClassicStack, destroyClients, readGroupState, sdkClients } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
@@ -20,9 +20,7 @@ const arrived = (held: Promise<void>, what: string, ms = 60_000) =>
 
 describe("a hung call does not hang the run", () => {
   it("the commit's TerminateInstanceInAutoScalingGroup never answers: abandoned after --call-timeout, looked up, sent again", async () => {
-    const [ami] = await twoImageIds(sdk)
-    const outputs = await createStackDirectly(sdk, "hung", haStackTemplate("classic"), { ImageId: ami, InstanceType: "t3.micro" })
-    const group = outputs["GroupName"]!
+    const { group } = await createClassicStack(sdk, "hung")
     const before = await readGroupState(sdk, group)
     const proxy = currentProxy()
     const held = arrived(proxy.hold("TerminateInstanceInAutoScalingGroup"), "the commit's first terminate")

@@ -17,7 +17,7 @@ import type { RecordedCall } from "../support/FaultProxy.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
 import { resetMoto } from "../support/moto.js"
 import {
-  createStackDirectly,
+  createClassicStack,
   defaultNetwork,
   describeStackDirectly,
   destroyClients,
@@ -103,16 +103,7 @@ const cli = (bin: "update-asgs" | "update-stack", args: ReadonlyArray<string>) =
   runCli(bin, args, { endpoint: currentProxy().url, timeoutMs: 120_000 })
 
 /** Stacks built straight in moto, for the update-asgs tests: the tool meets a world it did not make. */
-const classicStack = async (stackName: string) => {
-  const outputs = await createStackDirectly(sdk, stackName, haStackTemplate("classic"), {
-    ImageId: amis[0],
-    InstanceType: "t3.micro"
-  })
-  const group = outputs["GroupName"]
-  const loadBalancer = outputs["LoadBalancerName"]
-  if (group === undefined || loadBalancer === undefined) throw new Error(`stack ${stackName} has no outputs`)
-  return { group, loadBalancer }
-}
+const classicStack = (stackName: string) => createClassicStack(sdk, stackName, amis[0])
 
 /**
  * The end state of a successful rollout: the original sizes, none of the original instances (terminated in EC2),

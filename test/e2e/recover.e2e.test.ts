@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, inject, it } from "vitest"
 import { type CliResult, describeRun, runCli, startCli } from "../support/cli.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
-import { createStackDirectly, destroyClients, haStackTemplate, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
+import { createClassicStack, destroyClients, readGroupState, sdkClients } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
@@ -29,13 +29,7 @@ const lastEvent = (run: CliResult): Record<string, any> => {
 }
 
 /** A stack made straight in moto: a classic ELB, a group of 2 (min 1, max 4) that the tool never saw. */
-const stack = async (stackName: string) => {
-  const [ami] = await twoImageIds(sdk)
-  const outputs = await createStackDirectly(sdk, stackName, haStackTemplate("classic"), { ImageId: ami, InstanceType: "t3.micro" })
-  const group = outputs["GroupName"]
-  if (group === undefined) throw new Error(`stack ${stackName} has no GroupName output`)
-  return group
-}
+const stack = async (stackName: string) => (await createClassicStack(sdk, stackName)).group
 
 /** Starts update-asgs, waits until the held call arrives, then SIGKILLs the process: no finalizer gets to run. */
 const killAt = async (stackName: string, arrived: Promise<void>) => {

@@ -7,7 +7,7 @@ import * as EC2 from "@aws-sdk/client-ec2"
 import { afterAll, describe, expect, inject, it } from "vitest"
 import { describeRun, startCli } from "../support/cli.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
-import { createStackDirectly, destroyClients, haStackTemplate, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
+import { createClassicStack, destroyClients, readGroupState, sdkClients } from "../support/motoWorld.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
@@ -36,9 +36,7 @@ const eventually = (condition: () => boolean, what: string, ms = 60_000) =>
 
 describe("signals on the real CLI", () => {
   it("SIGINT while waiting rolls back, a second SIGINT does not abandon it, exit 130", async () => {
-    const [ami] = await twoImageIds(sdk)
-    const outputs = await createStackDirectly(sdk, "interrupted", haStackTemplate("classic"), { ImageId: ami, InstanceType: "t3.micro" })
-    const group = outputs["GroupName"]!
+    const { group } = await createClassicStack(sdk, "interrupted")
     const before = await groupState(group)
     let launched: Array<string> = []
     // The new instances never pass a health check, so the run sits in its wait until we interrupt it.

@@ -4,26 +4,14 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
-import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { encodeRecord, RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { rollStack } from "../../src/program/StackRollout.js"
-import { CLB, group, LT, options, STACK, TG, templateFor } from "../support/World.js"
+import { group, options, STACK, twoGroups as twoGroupsOf } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
-/** Stack "shop": "web" (2, behind a CLB) then "api" (2, behind a target group), both on a new release. */
-const twoGroups = Effect.gen(function*() {
-  const w = yield* FakeWorld
-  yield* w.addClassicLoadBalancer(CLB)
-  yield* w.addTargetGroup(TG)
-  yield* w.addGroup({ name: "web", minSize: 2, maxSize: 4, desiredCapacity: 2, launchTemplate: { id: LT, version: "1" }, loadBalancerNames: [CLB] })
-  yield* w.addGroup({ name: "api", minSize: 1, maxSize: 6, desiredCapacity: 2, launchConfigurationName: "api-v1", targetGroupArns: [TG] })
-  yield* w.addStack({ name: STACK, templateBody: templateFor({ Web: {}, Api: {} }), existingGroups: { Web: "web", Api: "api" } })
-  yield* w.setLaunchTemplateVersion("web", "2")
-  yield* w.setLaunchConfiguration("api", "api-v2")
-  return w
-})
+const twoGroups = twoGroupsOf({ minSize: 1, maxSize: 6, desiredCapacity: 2 })
 
 const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith("aws-ha-updater:"))
 

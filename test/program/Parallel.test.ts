@@ -2,24 +2,12 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
-import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { rollStack } from "../../src/program/StackRollout.js"
-import { CLB, drive, group, LT, options, STACK, TG, templateFor } from "../support/World.js"
+import { drive, group, LT, options, STACK, twoGroups as twoGroupsOf } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
-/** Stack "shop": group "web" behind a CLB and group "api" behind a target group, both with a new release. */
-const twoGroups = Effect.gen(function*() {
-  const w = yield* FakeWorld
-  yield* w.addClassicLoadBalancer(CLB)
-  yield* w.addTargetGroup(TG)
-  yield* w.addGroup({ name: "web", minSize: 2, maxSize: 4, desiredCapacity: 2, launchTemplate: { id: LT, version: "1" }, loadBalancerNames: [CLB] })
-  yield* w.addGroup({ name: "api", minSize: 3, maxSize: 6, desiredCapacity: 3, launchConfigurationName: "api-v1", targetGroupArns: [TG] })
-  yield* w.addStack({ name: STACK, templateBody: templateFor({ Web: {}, Api: {} }), existingGroups: { Web: "web", Api: "api" } })
-  yield* w.setLaunchTemplateVersion("web", "2")
-  yield* w.setLaunchConfiguration("api", "api-v2")
-  return w
-})
+const twoGroups = twoGroupsOf({ minSize: 3, maxSize: 6, desiredCapacity: 3 })
 
 const count = (calls: ReadonlyArray<{ readonly operation: string }>, op: string) => calls.filter((c) => c.operation === op).length
 

@@ -103,3 +103,20 @@ export const group = (name: string) =>
     const g = s.groups.find((x) => x.name === name)
     return g === undefined ? Effect.dieMessage(`no group ${name}`) : Effect.succeed(g)
   })
+
+/**
+ * Stack "shop": group "web" (2, behind a CLB) then "api" (`api` sizes, behind a target group, launch configurations),
+ * both on a new release.
+ */
+export const twoGroups = (api: { readonly minSize: number; readonly maxSize: number; readonly desiredCapacity: number }) =>
+  Effect.gen(function*() {
+    const w = yield* FakeWorld
+    yield* w.addClassicLoadBalancer(CLB)
+    yield* w.addTargetGroup(TG)
+    yield* w.addGroup({ name: "web", minSize: 2, maxSize: 4, desiredCapacity: 2, launchTemplate: { id: LT, version: "1" }, loadBalancerNames: [CLB] })
+    yield* w.addGroup({ name: "api", ...api, launchConfigurationName: "api-v1", targetGroupArns: [TG] })
+    yield* w.addStack({ name: STACK, templateBody: templateFor({ Web: {}, Api: {} }), existingGroups: { Web: "web", Api: "api" } })
+    yield* w.setLaunchTemplateVersion("web", "2")
+    yield* w.setLaunchConfiguration("api", "api-v2")
+    return w
+  })

@@ -301,6 +301,23 @@ export const createStackDirectly = async (
   return stackOutputs(clients, stackName)
 }
 
+/**
+ * A stack made straight in moto (the tool never saw it): a classic ELB and a group of 2 (min 1, max 4) on `imageId`
+ * (the first of moto's images by default). Gives the group's and the load balancer's names.
+ */
+export const createClassicStack = async (
+  clients: SdkClients,
+  stackName: string,
+  imageId?: string
+): Promise<{ readonly group: string; readonly loadBalancer: string }> => {
+  const ami = imageId ?? (await twoImageIds(clients))[0]
+  const outputs = await createStackDirectly(clients, stackName, haStackTemplate("classic"), { ImageId: ami, InstanceType: "t3.micro" })
+  const group = outputs["GroupName"]
+  const loadBalancer = outputs["LoadBalancerName"]
+  if (group === undefined || loadBalancer === undefined) throw new Error(`stack ${stackName} has no outputs`)
+  return { group, loadBalancer }
+}
+
 /** A stack's status and outputs, read straight from moto. */
 export const describeStackDirectly = async (clients: SdkClients, stackName: string) => {
   const stacks = await clients.cloudFormation.send(new CFN.DescribeStacksCommand({ StackName: stackName }))
