@@ -1,5 +1,6 @@
 /** What a user's tests need to run the rollout against the simulated AWS world. */
 export * as FakeAws from "./layers/fake/FakeAws.js"
+export { CallGuard } from "./layers/fake/FakeCalls.js"
 export {
   type CallRecord,
   type FakeInstance,

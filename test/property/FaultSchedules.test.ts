@@ -15,13 +15,13 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { CallGuard } from "../../src/layers/fake/FakeCalls.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { type GroupStatus, Reporter, type RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/Recover.js"
 import { hasRecord, RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
 import { AutoScaling, type AutoScalingGroup } from "../../src/services/AutoScaling.js"
 import { RetryPolicy } from "../../src/services/Retry.js"
-import { killable } from "../recover/Kill.js"
 import { CLB, group, LT, runRollout, STACK, TG, webGroup } from "../support/World.js"
 
 const RUNS = Number(process.env["FAULT_RUNS"] ?? 1000)
@@ -144,7 +144,9 @@ const runSchedule = (p: Plan) =>
     let floor = yield* w.healthyCount("web")
     let policyDelta = 0
     const killNow = yield* Ref.make(false)
-    const { provide } = yield* killable(Ref.get(killNow))
+    // kill -9: from the moment it is set off, no call of the program's fibers reaches the world, retries included.
+    const provide = <A, E, R>(program: Effect.Effect<A, E, R>) =>
+      Effect.locally(program, CallGuard, (call) => Effect.flatMap(Ref.get(killNow), (dead) => (dead ? Effect.never : call)))
     const events: Array<RolloutEvent> = []
     /** When the program (the rollout, or recover after a kill) reported its group's result. */
     let endedAt = Number.POSITIVE_INFINITY
@@ -285,7 +287,7 @@ const runSchedule = (p: Plan) =>
     const end = yield* group("web")
     const snapshot = yield* w.snapshot
     const serving = isServingIn(snapshot, end)
-    expect(hasRecord(end.tags), `record left after ${outcome}`).toBe(false)
+    expect(hasRecord(end.tags), `record left after ${outcome}: ${Object.keys(end.tags).join(", ")}`).toBe(false)
     const succeeded = recovered === undefined ? status === "succeeded" : recovered === "succeeded"
     const running = end.instances.filter((i) => i.lifecycleState === "InService" || i.lifecycleState === "Pending")
     const sizes = [end.minSize, end.maxSize, end.desiredCapacity]

@@ -1,6 +1,7 @@
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Either from "effect/Either"
 import * as Ref from "effect/Ref"
 import {
@@ -66,6 +67,14 @@ const injected = (operation: string, kind: Exclude<FaultKind, "hang">): AwsError
   }
 }
 
+/**
+ * What every call of the fibers it is set for passes through before it reaches the world, each attempt and each
+ * retry alike: a test's hold on a program. `kill -9` is a guard that, once set off, never lets a call through again.
+ */
+export const CallGuard: FiberRef.FiberRef<(call: Effect.Effect<any, any>) => Effect.Effect<any, any>> = FiberRef.unsafeMake(
+  (call: Effect.Effect<any, any>) => call
+)
+
 /** What a hung call hands back instead of an answer. */
 const HANG = Symbol("hang")
 
@@ -118,7 +127,10 @@ export const makeRunner = (ref: Ref.Ref<World>, settings: Settings): Runner => {
           settle(w, settings)
           // The change stays; only its answer is lost.
           return [fault === "ambiguous" ? Either.left(injected(operation, fault)) : result, w]
-        }))).pipe(Effect.flatMap((r) => (r === HANG ? Effect.never : r)))
+        }))).pipe(
+      Effect.flatMap((r) => (r === HANG ? Effect.never : r)),
+      (attempt) => Effect.flatMap(FiberRef.get(CallGuard), (guard) => guard(attempt) as typeof attempt)
+    )
   const control = <A>(f: (w: World) => A) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Ref.modify(ref, (w): [A, World] =>
