@@ -99,3 +99,15 @@ describe("parameters sent", () => {
     ])
   })
 })
+
+describe("an empty value", () => {
+  it.effect("KEY= is sent as the empty string, never turned into UsePreviousValue", () =>
+    Effect.gen(function*() {
+      const parsed = yield* parseAssignments(["Name=", "Env=dev"])
+      expect(parameterInputs(["Env", "Name", "Secret"], parsed, new Set(["Env", "Name", "Secret"]))).toEqual([
+        { key: "Env", value: "dev" },
+        { key: "Name", value: "" },
+        { key: "Secret", usePreviousValue: true }
+      ])
+    }))
+})
