@@ -4,7 +4,7 @@ import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { recoverStack } from "../../src/program/Recover.js"
-import { decodeRecord, encodeRecord, RECORD_PREFIX, type RolloutRecord, TAG_VALUE_LIMIT } from "../../src/program/RolloutRecord.js"
+import { decodeRecord, encodeRecord, hasRecord, phaseTags, RECORD_PREFIX, recordKeys, type RolloutRecord, salvageRecord, TAG_VALUE_LIMIT } from "../../src/program/RolloutRecord.js"
 import { stackStatus } from "../../src/program/Status.js"
 import { drive, group, mutatingCalls, runRollout, STACK, webGroup } from "../support/World.js"
 import { afterCalls, rolloutKilledAt } from "../recover/Kill.js"
@@ -63,6 +63,47 @@ describe("the record's old-instance list", () => {
     const tags = encodeRecord(r)
     const reversed = Object.fromEntries(Object.entries(tags).reverse())
     expect(decodeRecord(reversed)).toEqual({ _tag: "Record", record: r })
+  })
+})
+
+describe("a record damaged by a run that died while writing it", () => {
+  const whole = encodeRecord(record(idsOf(13, 19)))
+  const without = (...names: ReadonlyArray<string>) =>
+    Object.fromEntries(Object.entries(whole).filter(([k]) => !names.includes(k.slice(RECORD_PREFIX.length + 1))))
+  const withTag = (name: string, value: string) => ({ ...whole, [`${RECORD_PREFIX}:${name}`]: value })
+
+  it("is no record at all without a tag of ours, and only our prefix followed by ':' counts", () => {
+    expect(decodeRecord({ Name: "web", "aws-ha-updater:degraded": "timed out" })).toEqual({ _tag: "None" })
+    expect(hasRecord({ [`${RECORD_PREFIX}s:id`]: "x" })).toBe(false)
+    expect(recordKeys({ ...whole, Name: "web" }).sort()).toEqual(Object.keys(whole).sort())
+    expect(phaseTags("restoring")).toEqual({ [`${RECORD_PREFIX}:phase`]: "restoring" })
+  })
+
+  it("is damaged without its id, phase, start, sizes, count or a chunk, or with any of them unreadable", () => {
+    const damaged = { _tag: "Damaged", reason: "the rollout record on the group is incomplete" }
+    for (const name of ["id", "phase", "started", "sizes", "old-count", "old-0", "old-1"]) expect(decodeRecord(without(name))).toEqual(damaged)
+    for (const [name, value] of [["phase", "resuming"], ["started", "yesterday"], ["sizes", "2,4"], ["sizes", "2,x,3"], ["old-count", "many"], ["old-count", "12"]] as const) {
+      expect(decodeRecord(withTag(name, value))).toEqual(damaged)
+    }
+    // Neither the stack nor what is needed nor the processes decide whether it can be read.
+    expect(decodeRecord(without("stack", "needed", "ours"))).toMatchObject({ _tag: "Record", record: { stack: "", needed: 0, ours: [] } })
+  })
+
+  it("still says what each readable field says, and the old ids only when count and chunks agree", () => {
+    const r = record(idsOf(13, 19))
+    expect(salvageRecord(whole)).toEqual({ phase: r.phase, startedAt: r.startedAt, sizes: r.sizes, needed: r.needed, ours: r.ours, oldIds: r.oldIds })
+    expect(salvageRecord(without("old-1"))).not.toHaveProperty("oldIds")
+    expect(salvageRecord(without("old-count"))).not.toHaveProperty("oldIds")
+    expect(salvageRecord(withTag("old-count", "13.5"))).not.toHaveProperty("oldIds")
+    expect(salvageRecord(withTag("phase", "resuming"))).not.toHaveProperty("phase")
+    expect(salvageRecord(withTag("started", "yesterday"))).not.toHaveProperty("startedAt")
+    // An empty size is not a zero.
+    for (const sizes of ["2,,3", "2,4", "2, ,3", "2,4,3,5"]) expect(salvageRecord(withTag("sizes", sizes))).not.toHaveProperty("sizes")
+    expect(salvageRecord(withTag("needed", "lots"))).not.toHaveProperty("needed")
+    expect(salvageRecord(without("needed"))).not.toHaveProperty("needed")
+    expect(salvageRecord(without("ours"))).not.toHaveProperty("ours")
+    expect(salvageRecord(withTag("ours", ""))).toMatchObject({ ours: [] })
+    expect(salvageRecord({ [`${RECORD_PREFIX}:old-count`]: "0" })).toEqual({ oldIds: [] })
   })
 })
 
