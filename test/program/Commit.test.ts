@@ -4,7 +4,7 @@ import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
-import { collecting, drive, group, runRollout, webGroup } from "../support/World.js"
+import { collecting, drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -87,4 +87,51 @@ describe("the commit", () => {
       // AWS answers a terminate of an instance that finished leaving with "Instance Id not found": one call per instance still running.
       expect(yield* terminateCalls).toBe(2)
     }).pipe(Effect.provide(FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "300 seconds" }))))
+
+  it.effect("when it fails, the new instances stay, sizes stay raised, processes suspended and the group is tagged degraded", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      // Every attempt of the first terminate of the commit fails, its retries' too.
+      yield* (yield* FakeWorld).failNext("TerminateInstanceInAutoScalingGroup", 9, "transient")
+      const result = yield* Effect.flatten(drive(runRollout()))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.reason).toContain("committing failed (TransientAwsError")
+      expect(g.terminated).toEqual([])
+      expect(g.launched).toHaveLength(2)
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(after.desiredCapacity).toBe(4)
+      expect(ids(after).sort()).toEqual([...before, ...g.launched].sort())
+      expect(after.suspendedProcesses.length).toBeGreaterThan(0)
+      expect(after.tags["aws-ha-updater:degraded"]).toContain("committing failed")
+    }).pipe(Effect.provide(world)))
+})
+
+describe("what the rollout replaces", () => {
+  it.effect("resolves $Default to the version the instances report: a new default makes them outdated", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ launchTemplate: { id: LT, name: "web", version: "$Default" } }, { release: false })
+      const w = yield* FakeWorld
+      yield* w.setLaunchTemplateVersion("web", "$Default")
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "up-to-date" })
+      // Version 4 exists, but the default is 3: $Latest would say 4.
+      yield* w.setDefaultLaunchTemplateVersion(LT, "4")
+      yield* w.setDefaultLaunchTemplateVersion(LT, "3")
+      const result = yield* Effect.flatten(drive(runRollout()))
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      expect((yield* group("web")).instances.map((i) => i.launchTemplate?.version)).toEqual(["3", "3"])
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "up-to-date" })
+    }).pipe(Effect.provide(world)))
+
+  it.effect("leaves a group with no running instance alone, even with --replace-all, without a mutating call", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 0, desiredCapacity: 0 })
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout({ replaceAll: true }), events)))
+      expect(result.groups[0]).toMatchObject({ status: "up-to-date" })
+      expect(events.some((e) => e.type === "step" && e.step === "skip" && e.message === "no running instance to replace")).toBe(true)
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
 })
