@@ -83,4 +83,39 @@ describe("the rollout's roll-back", () => {
       expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
       expect(ids(after)).toEqual(before)
     }).pipe(Effect.provide(world)))
+
+  it.effect("a timeout reports how much of the needed capacity was healthy", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      let marked = false
+      // One of the two new instances never passes its health check; the other does.
+      const markOne = Effect.gen(function*() {
+        if (marked) return
+        const fresh = (yield* w.snapshot).instances.filter((i) => i.launchTemplate?.version === "2")
+        if (fresh.length === 0) return
+        marked = true
+        yield* w.markNeverHealthy({ instanceId: fresh[0]!.instanceId })
+      })
+      const result = yield* Effect.flatten(drive(runRollout({ healthyTimeout: "300 seconds" }), { onStep: () => markOne }))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", reason: "timed out after 300 s with 1 of 2 new healthy" })
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a roll-back that fails itself ends failed, warns to check the group, and leaves the record for recover", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      yield* w.markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      yield* w.failNext("TerminateInstanceInAutoScalingGroup", 9, "transient")
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout({ healthyTimeout: "120 seconds" }), events)))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.reason).toContain("the roll-back itself failed (TransientAwsError")
+      expect(g.launched).toHaveLength(2)
+      expect(events.some((e) => e.type === "warning" && e.message.includes("check the group's sizes and instances"))).toBe(true)
+      const after = yield* group("web")
+      expect(recordTags(after.tags).length).toBeGreaterThan(0)
+      expect(after.tags[DEGRADED_TAG]).toBeUndefined()
+    }).pipe(Effect.provide(world)))
 })
