@@ -42,7 +42,8 @@ const measured = Object.fromEntries(
   })
 )
 
-const commit = (() => {
+// A run from a snapshot without .git (a copy of HEAD, so that edits meanwhile never reach the sandbox) names its commit.
+const commit = process.env["MUTATION_COMMIT"] ?? (() => {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim()
   } catch {
