@@ -6,9 +6,9 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { DEFAULT_CAPABILITIES } from "../../src/program/StackPlan.js"
 import { deployStack } from "../../src/program/StackUpdate.js"
-import { defaultWaitOptions, isFinalEvent, STACK_TYPE } from "../../src/program/StackWait.js"
+import { defaultWaitOptions, failureReasons, isFinalEvent, STACK_TYPE } from "../../src/program/StackWait.js"
 import type { StackEvent } from "../../src/services/CloudFormation.js"
-import { shopTemplate } from "../support/Stacks.js"
+import { addShop, SHOP, shopTemplate } from "../support/Stacks.js"
 import { collecting, drive } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -50,4 +50,51 @@ describe("the end of a stack action, in a stack with a resource whose logical id
       const snap = yield* (yield* FakeWorld).snapshot
       expect(snap.stacks.find((s) => s.stackName === NAME)?.status).toBe("UPDATE_COMPLETE")
     }).pipe(Effect.provide(world)))
+})
+
+describe("the stack's own events", () => {
+  it("are known by logical id, by the stack's name as physical id, or by its stack id; a nested stack's never", () => {
+    const stackId = "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop/1"
+    const withId = isFinalEvent({ stackName: "shop", stackId, clientRequestToken: "t", startedAt: 0, earlier: new Set() })
+    const withoutId = isFinalEvent({ stackName: "shop", clientRequestToken: "t", startedAt: 0, earlier: new Set() })
+    expect(withId(event({ stackName: "shop", logicalId: "Root", physicalId: "shop" }))).toBe(true)
+    expect(withId(event({ stackName: "shop", logicalId: "Root", physicalId: stackId }))).toBe(true)
+    expect(withoutId(event({ stackName: "shop", logicalId: "Nested" }))).toBe(false)
+    expect(withId(event({ stackName: "shop", logicalId: "Nested" }))).toBe(false)
+  })
+
+  it.effect("arriving faster than the polls and than a page holds: every one shown once, oldest first, the end seen in a batch", () =>
+    Effect.gen(function*() {
+      yield* addShop
+      const events: Array<RolloutEvent> = []
+      const exit = yield* drive(collecting(deployStack(SHOP, {
+        template: Option.none(),
+        parameters: new Map([["AmiId", "ami-2"]]),
+        capabilities: DEFAULT_CAPABILITIES,
+        ...defaultWaitOptions
+      }), events))
+      expect(yield* exit).toEqual({ action: "updated", status: "UPDATE_COMPLETE" })
+      expect(events.flatMap((e) => (e.type === "stack-event" ? [`${e.logicalId} ${e.status}`] : []))).toEqual([
+        "shop UPDATE_IN_PROGRESS",
+        "WebTemplate UPDATE_IN_PROGRESS",
+        "WebTemplate UPDATE_COMPLETE",
+        "Web UPDATE_IN_PROGRESS",
+        "Web UPDATE_COMPLETE",
+        "shop UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        "shop UPDATE_COMPLETE"
+      ])
+      // An event without a reason is shown without one.
+      for (const e of events) if (e.type === "stack-event" && e.status.endsWith("IN_PROGRESS") && e.logicalId !== "shop") expect(e).not.toHaveProperty("reason")
+    }).pipe(Effect.provide(FakeAws.layer({ stackEventInterval: "1 second", stackEventPageSize: 2 }))))
+})
+
+describe("why an action failed", () => {
+  it("each cause once, without empty reasons; the cancellations alone when nothing else explains", () => {
+    const failed = (logicalId: string, reason: string) => event({ logicalId, status: "UPDATE_FAILED", reason })
+    expect(failureReasons([failed("Web", "bad AMI"), failed("Web", "bad AMI"), failed("Queue", ""), failed("Db", "Resource update canceled")]))
+      .toEqual(["Web: bad AMI"])
+    expect(failureReasons([failed("Queue", "Resource update cancelled"), failed("Db", "Resource update canceled")]))
+      .toEqual(["Queue: Resource update cancelled", "Db: Resource update canceled"])
+    expect(failureReasons([event({ status: "UPDATE_IN_PROGRESS", reason: "User Initiated" })])).toEqual([])
+  })
 })
