@@ -88,6 +88,34 @@ describe("the stack's own events", () => {
     }).pipe(Effect.provide(FakeAws.layer({ stackEventInterval: "1 second", stackEventPageSize: 2 }))))
 })
 
+describe("the end of the action", () => {
+  const follow = Effect.gen(function*() {
+    const events: Array<RolloutEvent> = []
+    const exit = yield* drive(collecting(deployStack(SHOP, {
+      template: Option.none(),
+      parameters: new Map([["AmiId", "ami-2"]]),
+      capabilities: DEFAULT_CAPABILITIES,
+      ...defaultWaitOptions
+    }), events))
+    return { result: yield* exit, shown: events.filter((e) => e.type === "stack-event").length }
+  })
+
+  it.effect("is seen when it comes in one batch with the action's first events", () =>
+    Effect.gen(function*() {
+      yield* addShop
+      // Nothing for 3 s, then every event within a second: the first round that sees any sees them all.
+      yield* (yield* FakeWorld).delayNextStackAction(SHOP, "3 seconds")
+      expect(yield* follow).toEqual({ result: { action: "updated", status: "UPDATE_COMPLETE" }, shown: 7 })
+    }).pipe(Effect.provide(FakeAws.layer({ stackEventInterval: "100 millis" }))))
+
+  it.effect("is seen when it comes in one batch with later events", () =>
+    Effect.gen(function*() {
+      yield* addShop
+      // Events every 1.5 s, polls every 5 s: the last round brings the end with two others.
+      expect(yield* follow).toEqual({ result: { action: "updated", status: "UPDATE_COMPLETE" }, shown: 7 })
+    }).pipe(Effect.provide(FakeAws.layer({ stackEventInterval: "1500 millis" }))))
+})
+
 describe("why an action failed", () => {
   it("each cause once, without empty reasons; the cancellations alone when nothing else explains", () => {
     const failed = (logicalId: string, reason: string) => event({ logicalId, status: "UPDATE_FAILED", reason })
