@@ -6,7 +6,7 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { DEFAULT_CAPABILITIES } from "../../src/program/StackPlan.js"
 import { deployStack } from "../../src/program/StackUpdate.js"
-import { defaultWaitOptions, failureReasons, isFinalEvent, STACK_TYPE } from "../../src/program/StackWait.js"
+import { defaultWaitOptions, failureReasons, isFinalEvent, STACK_TYPE, SUCCESS_STATUSES } from "../../src/program/StackWait.js"
 import type { StackEvent } from "../../src/services/CloudFormation.js"
 import { addShop, SHOP, shopTemplate } from "../support/Stacks.js"
 import { collecting, drive } from "../support/World.js"
@@ -61,6 +61,20 @@ describe("the stack's own events", () => {
     expect(withId(event({ stackName: "shop", logicalId: "Root", physicalId: stackId }))).toBe(true)
     expect(withoutId(event({ stackName: "shop", logicalId: "Nested" }))).toBe(false)
     expect(withId(event({ stackName: "shop", logicalId: "Nested" }))).toBe(false)
+  })
+
+  it("end an action at every terminal status AWS documents, and at no _IN_PROGRESS one; three of them are successes", () => {
+    const final = isFinalEvent({ stackName: "shop", clientRequestToken: "t", startedAt: 0, earlier: new Set() })
+    const terminal = [
+      "CREATE_COMPLETE", "CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_COMPLETE", "UPDATE_FAILED",
+      "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "DELETE_COMPLETE", "DELETE_FAILED", "IMPORT_COMPLETE",
+      "IMPORT_ROLLBACK_COMPLETE", "IMPORT_ROLLBACK_FAILED"
+    ]
+    for (const status of terminal) expect([status, final(event({ stackName: "shop", logicalId: "shop", status }))]).toEqual([status, true])
+    for (const status of ["UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS", ""]) {
+      expect([status, final(event({ stackName: "shop", logicalId: "shop", status }))]).toEqual([status, false])
+    }
+    expect([...SUCCESS_STATUSES].sort()).toEqual(["CREATE_COMPLETE", "IMPORT_COMPLETE", "UPDATE_COMPLETE"])
   })
 
   it.effect("arriving faster than the polls and than a page holds: every one shown once, oldest first, the end seen in a batch", () =>
