@@ -5,18 +5,6 @@ export default defineConfig({
   test: {
     pool: "forks",
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: "unit",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "**/node_modules/**"],
-          testTimeout: 30_000,
-          hookTimeout: 60_000
-        }
-      },
-      "./vitest.e2e.config.ts"
-    ]
+    projects: ["./vitest.unit.config.ts", "./vitest.e2e.config.ts"]
   }
 })

@@ -164,6 +164,20 @@ describe("recover modes", () => {
       expect(events.some((e) => e.type === "step" && e.step === "scale-out")).toBe(true)
     }).pipe(Effect.provide(world)))
 
+  it.effect("--mode complete after a kill between the scaling-out tag and the size change scales out itself", () =>
+    Effect.gen(function*() {
+      const { events } = yield* killThenRecover({
+        title: "--mode complete between the scaling-out tag and the size change",
+        // The claim, the record, then the scaling-out tag: killed before the UpdateAutoScalingGroup that would raise
+        // the sizes.
+        when: afterCalls("CreateOrUpdateTags", 3),
+        phase: "scaling-out",
+        expect: "completed",
+        recover: { mode: "complete" }
+      })
+      expect(events.some((e) => e.type === "step" && e.step === "scale-out" && e.message.includes("desired 2→4"))).toBe(true)
+    }).pipe(Effect.provide(world)))
+
   it.effect("--mode complete falls back to a roll-back when the new instances never become healthy in time", () =>
     Effect.gen(function*() {
       const { result } = yield* killThenRecover({

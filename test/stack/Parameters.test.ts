@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { checkParameters, parameterInputs, parseAssignments, specsOfTemplate } from "../../src/program/Parameters.js"
+import { checkParameters, parameterInputs, parameterViolation, parseAssignments, specsOfTemplate, specsOfValidated } from "../../src/program/Parameters.js"
 import { decodeTemplate } from "../../src/program/Template.js"
 import * as Either from "effect/Either"
 
@@ -96,6 +96,62 @@ describe("parameters sent", () => {
       { key: "Env", usePreviousValue: true },
       { key: "Name", value: "web" },
       { key: "Secret", usePreviousValue: true }
+    ])
+  })
+})
+
+describe("an empty value", () => {
+  it.effect("KEY= is sent as the empty string, never turned into UsePreviousValue", () =>
+    Effect.gen(function*() {
+      const parsed = yield* parseAssignments(["Name=", "Env=dev"])
+      expect(parameterInputs(["Env", "Name", "Secret"], parsed, new Set(["Env", "Name", "Secret"]))).toEqual([
+        { key: "Env", value: "dev" },
+        { key: "Name", value: "" },
+        { key: "Secret", usePreviousValue: true }
+      ])
+    }))
+})
+
+describe("the edges of the local checks", () => {
+  const spec = (declaration: Record<string, unknown>) => ({ key: "P", declaration: { Type: "String", ...declaration } as never })
+
+  it("bounds and lengths are inclusive", () => {
+    expect(parameterViolation(spec({ Type: "Number", MinValue: 1, MaxValue: 10 }), "1")).toBeUndefined()
+    expect(parameterViolation(spec({ Type: "Number", MinValue: 1, MaxValue: 10 }), "10")).toBeUndefined()
+    expect(parameterViolation(spec({ MinLength: 3, MaxLength: 12 }), "abc")).toBeUndefined()
+    expect(parameterViolation(spec({ MinLength: 3, MaxLength: 12 }), "abcdefghijkl")).toBeUndefined()
+  })
+
+  it("a number is finite and not blank, in every item of a List<Number>", () => {
+    expect(parameterViolation(spec({ Type: "Number" }), "")).toBe(`"" is not a number`)
+    expect(parameterViolation(spec({ Type: "Number" }), "Infinity")).toBe(`"Infinity" is not a number`)
+    expect(parameterViolation(spec({ Type: "List<Number>" }), "1, 2,x")).toBe(`"x" is not a number`)
+    expect(parameterViolation(spec({ Type: "List<Number>" }), "1, 2")).toBeUndefined()
+  })
+
+  it("a list's whole value is not held to the pattern or lengths, each item is held to the allowed values", () => {
+    expect(parameterViolation(spec({ Type: "CommaDelimitedList", AllowedPattern: "[a-z]+", MaxLength: 2 }), "abc,def")).toBeUndefined()
+    expect(parameterViolation(spec({ Type: "List<AWS::EC2::Subnet::Id>", AllowedValues: ["s-1"] }), "s-1,s-2")).toContain(`"s-2"`)
+  })
+
+  it("an SSM parameter's value is a name CloudFormation resolves, and a pattern JavaScript cannot compile is left to CloudFormation", () => {
+    expect(parameterViolation(spec({ Type: "AWS::SSM::Parameter::Value<String>", AllowedValues: ["x"], MinLength: 50 }), "/ami/latest")).toBeUndefined()
+    expect(parameterViolation(spec({ AllowedPattern: "(?<!x)[" }), "anything")).toBeUndefined()
+  })
+
+  it.effect("lists every unknown key and every missing value, and says when a template has no parameter", () =>
+    Effect.gen(function*() {
+      const none = specsOfTemplate(Either.getOrThrow(decodeTemplate(JSON.stringify({ Resources: { Q: { Type: "AWS::SQS::Queue" } } }))))
+      expect(none).toEqual([])
+      expect(yield* message(checkParameters(none, given({ A: "1", B: "2" }), new Set()))).toBe("the template has no parameter A, B (its parameters: none)")
+      const two = [spec({}), { ...spec({}), key: "Q" }]
+      expect(yield* message(checkParameters(two, given({}), new Set()))).toBe("parameter P, Q must have a value: give it as KEY=VALUE")
+    }))
+
+  it("from ValidateTemplate: names, NoEcho and defaults only", () => {
+    expect(specsOfValidated({ parameters: [{ key: "A", noEcho: true, defaultValue: "x" }, { key: "B", noEcho: false }] } as never)).toEqual([
+      { key: "A", declaration: { Type: "String", NoEcho: true, Default: "x" } },
+      { key: "B", declaration: { Type: "String", NoEcho: false } }
     ])
   })
 })

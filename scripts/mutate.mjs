@@ -1,0 +1,70 @@
+// `npm run mutate [-- stryker options]`: Stryker over the modules stryker.config.mjs names, then the score of each
+// module into bench/mutation.json. `npm run mutate -- --mutate src/program/Parameters.ts` runs one module; the
+// scores of the modules it did not run stay as the file had them.
+import { execFileSync, spawnSync } from "node:child_process"
+import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const report = join(root, "reports/mutation/mutation.json")
+const scores = join(root, "bench/mutation.json")
+
+const corePackage = createRequire(import.meta.url).resolve("@stryker-mutator/core/package.json")
+const stryker = join(dirname(corePackage), "bin/stryker.js")
+const run = spawnSync(process.execPath, [stryker, "run", ...process.argv.slice(2)], { cwd: root, stdio: "inherit" })
+if (run.status !== 0) process.exit(run.status ?? 1)
+
+/** Stryker's own definition: detected (killed, timed out) over valid mutants (those that compiled). */
+const DETECTED = new Set(["Killed", "Timeout"])
+const UNDETECTED = new Set(["Survived", "NoCoverage"])
+
+const { files } = JSON.parse(readFileSync(report, "utf8"))
+const measured = Object.fromEntries(
+  Object.entries(files).map(([file, { mutants }]) => {
+    const count = (statuses) => mutants.filter((m) => statuses.has(m.status)).length
+    const detected = count(DETECTED)
+    const undetected = count(UNDETECTED)
+    const survivors = mutants
+      .filter((m) => UNDETECTED.has(m.status))
+      .map((m) => `${m.location.start.line}:${m.location.start.column} ${m.mutatorName} ${m.status}${m.replacement === undefined ? "" : ` → ${m.replacement.replace(/\s+/g, " ").slice(0, 80)}`}`)
+    return [file.replace(/\\/g, "/"), {
+      score: detected + undetected === 0 ? null : Math.round((1000 * detected) / (detected + undetected)) / 10,
+      killed: count(new Set(["Killed"])),
+      timeout: count(new Set(["Timeout"])),
+      survived: count(new Set(["Survived"])),
+      noCoverage: count(new Set(["NoCoverage"])),
+      compileErrors: count(new Set(["CompileError"])),
+      ignored: count(new Set(["Ignored"])),
+      survivors
+    }]
+  })
+)
+
+// A run from a snapshot without .git (a copy of HEAD, so that edits meanwhile never reach the sandbox) names its commit.
+const commit = process.env["MUTATION_COMMIT"] ?? (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim()
+  } catch {
+    return "unknown"
+  }
+})()
+const at = new Date().toISOString()
+const before = existsSync(scores) ? JSON.parse(readFileSync(scores, "utf8")) : { modules: {} }
+const modules = { ...before.modules }
+for (const [file, m] of Object.entries(measured)) modules[file] = { ...m, commit, at }
+const sorted = Object.fromEntries(Object.entries(modules).sort(([a], [b]) => a.localeCompare(b)))
+const totals = Object.values(sorted).reduce(
+  (t, m) => ({ detected: t.detected + m.killed + m.timeout, valid: t.valid + m.killed + m.timeout + m.survived + m.noCoverage }),
+  { detected: 0, valid: 0 }
+)
+const version = JSON.parse(readFileSync(corePackage, "utf8")).version
+writeFileSync(scores, `${JSON.stringify({
+  tool: `@stryker-mutator/core ${version}`,
+  score: totals.valid === 0 ? null : Math.round((1000 * totals.detected) / totals.valid) / 10,
+  modules: sorted
+}, null, 2)}\n`)
+
+for (const [file, m] of Object.entries(measured)) console.log(`${file}: ${m.score ?? "-"} % (${m.killed + m.timeout} detected, ${m.survived + m.noCoverage} undetected)`)
+console.log(`scores written to ${scores}`)

@@ -1,0 +1,138 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { collecting, drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId)
+
+/** Every instance the world ever launched into "web", terminated ones included. */
+const everLaunched = Effect.map(Effect.flatMap(FakeWorld, (w) => w.snapshot), (s) => s.instances.filter((i) => i.group === "web").length)
+
+const terminateCalls = Effect.map(Effect.flatMap(FakeWorld, (w) => w.calls), (calls) =>
+  calls.filter((c) => c.operation === "TerminateInstanceInAutoScalingGroup").length)
+
+/** Runs the rollout one simulated second at a time, keeping the lowest serving count of "web" seen at any second. */
+const rollWatchingCapacity = Effect.gen(function*() {
+  const w = yield* FakeWorld
+  const start = yield* w.healthyCount("web")
+  let lowest = start
+  const events: Array<RolloutEvent> = []
+  const result = yield* Effect.flatten(drive(collecting(runRollout(), events), {
+    onStep: () => Effect.map(w.healthyCount("web"), (n) => void (lowest = Math.min(lowest, n)))
+  }))
+  return { result, events, start, lowest }
+})
+
+describe("the commit", () => {
+  it.effect("terminates the old instances with decrement: the group never launches a replacement for one", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      expect(yield* everLaunched).toBe(2)
+      const result = yield* Effect.flatten(drive(runRollout()))
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      // Without decrement AWS keeps desired where it was and launches one instance per terminated one, which the
+      // restore then scales in again, by its own termination policy: only the two new instances may ever have launched.
+      expect(yield* everLaunched).toBe(4)
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(ids(after).sort()).toEqual(result.groups[0]!.launched.slice().sort())
+    }).pipe(Effect.provide(world)))
+
+  it.effect("raises by the running capacity where some instances already run the new spec, so serving never drops", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ maxSize: 8 })
+      // A scaling policy added two instances after the release: they run version 2 already.
+      yield* (yield* FakeWorld).setSizes("web", { desiredCapacity: 4 })
+      yield* TestClock.adjust("2 minutes")
+      const before = yield* group("web")
+      expect(before.instances.map((i) => i.launchTemplate?.version).sort()).toEqual(["1", "1", "2", "2"])
+      const { result, events, start, lowest } = yield* rollWatchingCapacity
+      expect(start).toBe(4)
+      expect(result.status).toBe("succeeded")
+      expect(events.some((e) => e.type === "step" && e.step === "scale-out" && e.message.includes("desired 4→8"))).toBe(true)
+      expect(lowest).toBeGreaterThanOrEqual(start)
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(after.instances.length).toBe(4)
+      expect(ids(after).some((id) => ids(before).includes(id))).toBe(false)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("in a group without a load balancer waits until the new instances are InService, not Pending", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ loadBalancerNames: [] })
+      const { result, start, lowest } = yield* rollWatchingCapacity
+      expect(start).toBe(2)
+      expect(result.status).toBe("succeeded")
+      expect(lowest).toBeGreaterThanOrEqual(start)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("does not terminate again an old instance that is already terminating", () =>
+    Effect.gen(function*() {
+      const [a, b] = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      // Spot reclaims b while its load balancer drains it for 300 s; the group launches a replacement at once.
+      yield* (yield* FakeWorld).terminateInstance(b!)
+      // AWS lists the replacement a few seconds after its launch.
+      yield* TestClock.adjust("3 seconds")
+      const before = yield* group("web")
+      expect(before.instances.find((i) => i.instanceId === b)?.lifecycleState).toBe("Terminating")
+      const replacement = ids(before).find((id) => id !== a && id !== b)!
+      const result = yield* Effect.flatten(drive(runRollout()))
+      expect(result.status).toBe("succeeded")
+      expect(result.groups[0]!.terminated.slice().sort()).toEqual([a!, replacement].sort())
+      // AWS answers a terminate of an instance that finished leaving with "Instance Id not found": one call per instance still running.
+      expect(yield* terminateCalls).toBe(2)
+    }).pipe(Effect.provide(FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "300 seconds" }))))
+
+  it.effect("when it fails, the new instances stay, sizes stay raised, processes suspended and the group is tagged degraded", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      // Every attempt of the first terminate of the commit fails, its retries' too.
+      yield* (yield* FakeWorld).failNext("TerminateInstanceInAutoScalingGroup", 9, "transient")
+      const result = yield* Effect.flatten(drive(runRollout()))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.reason).toContain("committing failed (TransientAwsError")
+      expect(g.terminated).toEqual([])
+      expect(g.launched).toHaveLength(2)
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(after.desiredCapacity).toBe(4)
+      expect(ids(after).sort()).toEqual([...before, ...g.launched].sort())
+      expect(after.suspendedProcesses.length).toBeGreaterThan(0)
+      expect(after.tags["aws-ha-updater:degraded"]).toContain("committing failed")
+    }).pipe(Effect.provide(world)))
+})
+
+describe("what the rollout replaces", () => {
+  it.effect("resolves $Default to the version the instances report: a new default makes them outdated", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ launchTemplate: { id: LT, name: "web", version: "$Default" } }, { release: false })
+      const w = yield* FakeWorld
+      yield* w.setLaunchTemplateVersion("web", "$Default")
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "up-to-date" })
+      // Version 4 exists, but the default is 3: $Latest would say 4.
+      yield* w.setDefaultLaunchTemplateVersion(LT, "4")
+      yield* w.setDefaultLaunchTemplateVersion(LT, "3")
+      const result = yield* Effect.flatten(drive(runRollout()))
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      expect((yield* group("web")).instances.map((i) => i.launchTemplate?.version)).toEqual(["3", "3"])
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "up-to-date" })
+    }).pipe(Effect.provide(world)))
+
+  it.effect("leaves a group with no running instance alone, even with --replace-all, without a mutating call", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 0, desiredCapacity: 0 })
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout({ replaceAll: true }), events)))
+      expect(result.groups[0]).toMatchObject({ status: "up-to-date" })
+      expect(events.some((e) => e.type === "step" && e.step === "skip" && e.message === "no running instance to replace")).toBe(true)
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
+})

@@ -1,0 +1,45 @@
+import { defaultRecoverOptions } from "../../src/program/RecoverView.js"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import { recoverStack } from "../../src/program/Recover.js"
+import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
+import { afterCalls, rolloutKilledAt } from "./Kill.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const everLaunched = Effect.map(Effect.flatMap(FakeWorld, (w) => w.snapshot), (s) => s.instances.filter((i) => i.group === "web").length)
+
+describe("recover does not redo what the rollout already did", () => {
+  it.effect("a rollout killed after resuming: recover only clears the record, suspending nothing again", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("ResumeProcesses", 1), Effect.void)
+      expect((yield* group("web")).suspendedProcesses).toEqual([])
+      const before = (yield* mutatingCalls).length
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...defaultRecoverOptions, force: true })))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: [] })
+      expect((yield* mutatingCalls).slice(before)).toEqual(["CreateOrUpdateTags", "DeleteTags"])
+      expect((yield* group("web")).suspendedProcesses).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a record without its phase, old instances already retiring: no second scale-out", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("TerminateInstanceInAutoScalingGroup", 1), Effect.void)
+      // The phase tag is lost: recover must tell from the instances that the scale-out happened.
+      yield* Effect.flatMap(AutoScaling, (asg) => asg.deleteTags("web", [`${RECORD_PREFIX}:phase`]))
+      expect(yield* everLaunched).toBe(4)
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded" })
+      yield* TestClock.adjust("1 minute")
+      expect(yield* everLaunched).toBe(4)
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(after.instances.map((i) => i.launchTemplate?.version)).toEqual(["2", "2"])
+    }).pipe(Effect.provide(world)))
+})

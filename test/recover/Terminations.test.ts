@@ -1,0 +1,83 @@
+import { defaultRecoverOptions } from "../../src/program/RecoverView.js"
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { recoverStack } from "../../src/program/Recover.js"
+import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { collecting, drive, group, LT, STACK, webGroup } from "../support/World.js"
+import { afterCalls, rolloutKilledAt } from "./Kill.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId).sort()
+const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
+const everLaunched = Effect.map(Effect.flatMap(FakeWorld, (w) => w.snapshot), (s) => s.instances.filter((i) => i.group === "web").length)
+const healthyNew = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
+
+describe("recover terminates with decrement: the group never launches a replacement", () => {
+  it.effect("for a new instance it rolls back", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      expect(yield* everLaunched).toBe(4)
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...defaultRecoverOptions, force: true })))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back" })
+      yield* TestClock.adjust("1 minute")
+      expect(yield* everLaunched).toBe(4)
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(ids(after)).toEqual(before)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("for an old instance it retires", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      yield* rolloutKilledAt(healthyNew, Effect.void)
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...defaultRecoverOptions, force: true })))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded" })
+      yield* TestClock.adjust("1 minute")
+      expect(yield* everLaunched).toBe(4)
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(ids(after).some((id) => before.includes(id))).toBe(false)
+    }).pipe(Effect.provide(world)))
+})
+
+describe("interrupting recover's roll-back", () => {
+  it.effect("after --mode complete timed out does not abandon it: it terminates, restores and clears the record first", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      const w = yield* FakeWorld
+      yield* w.markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      yield* rolloutKilledAt(afterCalls("DescribeInstanceHealth", 4), Effect.void)
+      // The roll-back's first terminate is throttled: its retries (seconds of back-off) are where the interruption lands.
+      yield* w.failNext("TerminateInstanceInAutoScalingGroup", 5, "throttle")
+      const events: Array<RolloutEvent> = []
+      const fiber = yield* Effect.fork(collecting(
+        recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "120 seconds", pollInterval: "5 seconds" }),
+        events
+      ))
+      let throttled = false
+      for (let i = 0; i < 300 && !throttled; i++) {
+        yield* TestClock.adjust("1 second")
+        throttled = (yield* w.calls).some((c) => c.operation === "TerminateInstanceInAutoScalingGroup" && c.failed)
+      }
+      expect(throttled).toBe(true)
+      expect(events.some((e) => e.type === "step" && e.step === "roll-back" && e.message.includes("falling back"))).toBe(true)
+      yield* Fiber.interruptFork(fiber)
+      const exit = yield* Effect.flatten(drive(Effect.exit(Fiber.join(fiber)), { step: "100 millis" }))
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect(events.filter((e) => e.type === "group-result")).toMatchObject([{ status: "rolled-back" }])
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(ids(after)).toEqual(before)
+      expect(recordTags(after.tags)).toEqual([])
+      expect(after.suspendedProcesses).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
