@@ -59,11 +59,14 @@ describe("the record's old-instance list", () => {
     expect(chunks(encodeRecord(record(idsOf(25, 19))))).toHaveLength(3)
   })
 
-  it("is read in chunk order, not in the order of the tag keys", () => {
-    const r = record(idsOf(40, 19))
+  it("is read in chunk order, not in the order of the tag keys, past chunk 9", () => {
+    // 150 instances take 13 chunks: old-10 sorts before old-2 as text.
+    const r = record(idsOf(150, 19))
     const tags = encodeRecord(r)
+    expect(chunks(tags)).toHaveLength(13)
     const reversed = Object.fromEntries(Object.entries(tags).reverse())
     expect(decodeRecord(reversed)).toEqual({ _tag: "Record", record: r })
+    expect(salvageRecord(reversed).oldIds).toEqual(r.oldIds)
   })
 })
 
@@ -83,7 +86,7 @@ describe("a record damaged by a run that died while writing it", () => {
   it("is damaged without its id, phase, start, sizes, count or a chunk, or with any of them unreadable", () => {
     const damaged = { _tag: "Damaged", reason: "the rollout record on the group is incomplete" }
     for (const name of ["id", "phase", "started", "sizes", "old-count", "old-0", "old-1"]) expect(decodeRecord(without(name))).toEqual(damaged)
-    for (const [name, value] of [["phase", "resuming"], ["started", "yesterday"], ["sizes", "2,4"], ["sizes", "2,x,3"], ["old-count", "many"], ["old-count", "12"]] as const) {
+    for (const [name, value] of [["phase", "resuming"], ["started", "yesterday"], ["sizes", "2,4"], ["sizes", "2,4,3,5"], ["sizes", "2,x,3"], ["old-count", "many"], ["old-count", "12"]] as const) {
       expect(decodeRecord(withTag(name, value))).toEqual(damaged)
     }
     // Neither the stack nor what is needed nor the processes decide whether it can be read.
