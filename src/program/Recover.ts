@@ -13,7 +13,7 @@ import { emit, type GroupResult, step } from "./Events.js"
 import { RecordUnreadable, RollbackUnsafe } from "./RecoverErrors.js"
 import { GroupNotFound, RolloutHeld, StackBusy } from "./RolloutErrors.js"
 import { claimKey, claimsOf, decodeStamp, HEARTBEAT_KEY, isFresh, oursTags, type Phase, phaseTags, recordKeys } from "./RolloutRecord.js"
-import { describeGroup, readHealth, removeNewInstances, type TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
+import { describeGroup, raisedSizes, readHealth, removeNewInstances, type TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 import { stackGroups } from "./StackGroups.js"
 import { overallStatus } from "./StackRollout.js"
 import {
@@ -125,8 +125,8 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       // The run died before its scale-out took effect: the group never got its extra capacity.
       const beforeScaleOut = record.phase === "suspending" || record.phase === "scaling-out" ||
         (record.phase === "unknown" && v.oldCapacity >= v.needed)
-      if (beforeScaleOut && g.desiredCapacity < s.desiredCapacity + v.needed) {
-        const raised = { minSize: s.minSize + v.needed, maxSize: s.maxSize + v.needed, desiredCapacity: s.desiredCapacity + v.needed }
+      const raised = raisedSizes(s, v.needed)
+      if (beforeScaleOut && g.desiredCapacity < raised.desiredCapacity) {
         yield* setPhase("scaling-out")
         yield* step(name, "scale-out", `min ${g.minSize}→${raised.minSize}, max ${g.maxSize}→${raised.maxSize}, desired ${g.desiredCapacity}→${raised.desiredCapacity}`)
         yield* asg.updateSizes(name, raised)

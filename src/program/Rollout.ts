@@ -15,7 +15,7 @@ import { emit, type GroupResult, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
 import { GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
 import { encodeRecord, oursTags, type Phase, phaseTags, recordKeys, TAGS_PER_GROUP } from "./RolloutRecord.js"
-import { describeGroup, readHealth, removeNewInstances, TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
+import { describeGroup, raisedSizes, readHealth, removeNewInstances, TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 
 export interface RolloutOptions {
   /** How long the new instances have to become healthy everywhere. */
@@ -95,13 +95,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   }
   const n = capacityOf(running)
   // From the running capacity, which may exceed desired (weights): AWS then launches at least `n` new units.
-  const raisedDesired = Math.max(original.desiredCapacity, n) + n
-  const raised: GroupSizes = {
-    // Min at desired: nothing may scale the group in while old and new run side by side.
-    minSize: raisedDesired,
-    maxSize: Math.max(original.maxSize + raisedDesired - original.desiredCapacity, raisedDesired),
-    desiredCapacity: raisedDesired
-  }
+  const raised = raisedSizes(original, n)
   const listingTimeout = options.listingTimeout ?? DEFAULT_LISTING_TIMEOUT
   const oldIds = new Set(initial.instances.map((i) => i.instanceId))
   const degraded = readDegraded(initial)

@@ -100,7 +100,7 @@ export const removeNewInstances = Effect.fn("Rollout.removeNewInstances")(functi
   const ownLaunch = !first.suspendedProcesses.includes("Launch")
   yield* o.note(ownLaunch)
   if (ownLaunch) yield* asg.suspendProcesses(o.name, ["Launch"])
-  const listed = listedCapacityReachesDesired(first) ? first : yield* settledGroup(o.name, o.stackName, o.listingTimeout)
+  const listed = yield* settledGroup(o.name, o.stackName, o.listingTimeout, first)
   const fresh = listed.instances.filter((i) => !o.isOld(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
   const terminated = yield* terminateExactly(listed, fresh, o.sizes.minSize)
   yield* asg.updateSizes(o.name, o.sizes).pipe(
@@ -114,9 +114,23 @@ export const removeNewInstances = Effect.fn("Rollout.removeNewInstances")(functi
   return terminated
 })
 
-/** Reads the group until it lists what its desired capacity launched, for at most `timeout`. */
-export const settledGroup = (name: string, stackName: string, timeout: Duration.DurationInput) =>
-  Effect.flatMap(describeGroup(name, stackName), (first) =>
+/**
+ * The sizes of a scale-out that replaces `needed` running capacity: desired raised from the running capacity (which
+ * may exceed desired under weights), min held at it so that nothing scales the group in while old and new run side by
+ * side, max keeping its headroom above it.
+ */
+export const raisedSizes = (original: GroupSizes, needed: number): GroupSizes => {
+  const desiredCapacity = Math.max(original.desiredCapacity, needed) + needed
+  return {
+    minSize: desiredCapacity,
+    maxSize: Math.max(original.maxSize + desiredCapacity - original.desiredCapacity, desiredCapacity),
+    desiredCapacity
+  }
+}
+
+/** Reads the group (from `seen`, when just read) until it lists what its desired capacity launched, for at most `timeout`. */
+export const settledGroup = (name: string, stackName: string, timeout: Duration.DurationInput, seen?: AutoScalingGroup) =>
+  Effect.flatMap(seen === undefined ? describeGroup(name, stackName) : Effect.succeed(seen), (first) =>
     listedCapacityReachesDesired(first) ? Effect.succeed(first) : describeGroup(name, stackName).pipe(
       Effect.repeat(
         Schedule.spaced("1 second").pipe(
