@@ -1,4 +1,5 @@
 /** The library surface: compose the rollout into your own Effect programs. */
+export * as Alarms from "./services/Alarms.js"
 export * as AutoScaling from "./services/AutoScaling.js"
 export * as CloudFormation from "./services/CloudFormation.js"
 export * as Errors from "./services/Errors.js"

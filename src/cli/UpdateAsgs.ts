@@ -4,6 +4,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AwsClientConfig, type AwsClientSettings } from "../layers/live/AwsClientConfig.js"
+import type { Alarms } from "../services/Alarms.js"
 import type { AutoScaling } from "../services/AutoScaling.js"
 import type { CloudFormation } from "../services/CloudFormation.js"
 import type { LaunchTemplates } from "../services/LaunchTemplates.js"
@@ -51,7 +52,7 @@ export const parseParallel = (value: string) => {
 export type AwsProvider = <A, E, R>(
   program: Effect.Effect<A, E, R>,
   settings: AwsClientSettings
-) => Effect.Effect<A, E, Exclude<R, AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates>>
+) => Effect.Effect<A, E, Exclude<R, AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates | Alarms>>
 
 export const liveAws: AwsProvider = (program, settings) =>
   program.pipe(Effect.provide(liveLayer), Effect.provideService(AwsClientConfig, settings))

@@ -1,4 +1,5 @@
 import * as AS from "@aws-sdk/client-auto-scaling"
+import * as CW from "@aws-sdk/client-cloudwatch"
 import * as ELB from "@aws-sdk/client-elastic-load-balancing"
 import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
@@ -7,6 +8,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { afterAll, beforeAll, inject } from "vitest"
 import { AwsClientConfig } from "../../src/layers/live/AwsClientConfig.js"
+import { Alarms } from "../../src/services/Alarms.js"
 import * as LiveAws from "../../src/layers/live/LiveAws.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { CloudFormation, type StackActionInput } from "../../src/services/CloudFormation.js"
@@ -311,5 +313,28 @@ layer(live, { excludeTestServices: true })("live layers against moto", (it) => {
       yield* cfn.deleteChangeSet("changes", "add-topic")
       const gone = yield* cfn.describeChangeSet("changes", "add-topic").pipe(Effect.flip)
       expect(gone.operation).toBe("DescribeChangeSet")
+    }))
+
+  it.effect("reads an alarm's state and reason as SetAlarmState left them, and leaves an unknown name out", () =>
+    Effect.gen(function*() {
+      const reason = "Threshold Crossed: 1 datapoint [42.0] was greater than the threshold (10.0)."
+      yield* setup(async () => {
+        await sdk.cloudWatch.send(
+          new CW.PutMetricAlarmCommand({
+            AlarmName: "web-5xx",
+            Namespace: "AWS/ApplicationELB",
+            MetricName: "HTTPCode_Target_5XX_Count",
+            Statistic: "Sum",
+            Period: 60,
+            EvaluationPeriods: 1,
+            Threshold: 10,
+            ComparisonOperator: "GreaterThanThreshold"
+          })
+        )
+        await sdk.cloudWatch.send(new CW.SetAlarmStateCommand({ AlarmName: "web-5xx", StateValue: "ALARM", StateReason: reason }))
+      })
+      const alarms = yield* Effect.flatMap(Alarms, (a) => a.describe(["web-5xx", "no-such-alarm"]))
+      expect(alarms).toEqual([{ name: "web-5xx", state: "ALARM", reason }])
+      expect(yield* Effect.flatMap(Alarms, (a) => a.describe(["no-such-alarm"]))).toEqual([])
     }))
 })

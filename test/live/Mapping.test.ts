@@ -1,4 +1,6 @@
+import type { StateValue } from "@aws-sdk/client-cloudwatch"
 import { describe, expect, it } from "@effect/vitest"
+import { toAlarmState } from "../../src/layers/live/LiveAlarms.js"
 import { toGroup } from "../../src/layers/live/LiveAutoScaling.js"
 import { toStackEvent } from "../../src/layers/live/LiveCloudFormation.js"
 import { toClassicHealth, toTargetHealth } from "../../src/layers/live/LiveLoadBalancing.js"
@@ -116,5 +118,16 @@ describe("SDK responses to domain types", () => {
       status: "UPDATE_IN_PROGRESS",
       clientRequestToken: "tok-1"
     })
+  })
+
+  it("reads an alarm's state and reason, and takes a state it does not know for INSUFFICIENT_DATA, never OK", () => {
+    expect(toAlarmState({ AlarmName: "web-5xx", StateValue: "ALARM", StateReason: "Threshold Crossed" })).toEqual({
+      name: "web-5xx",
+      state: "ALARM",
+      reason: "Threshold Crossed"
+    })
+    expect(toAlarmState({ AlarmName: "composite", StateValue: "OK" })).toEqual({ name: "composite", state: "OK", reason: "" })
+    expect(toAlarmState({ AlarmName: "new", StateValue: "MUTED" as StateValue }).state).toBe("INSUFFICIENT_DATA")
+    expect(toAlarmState({ AlarmName: "bare" }).state).toBe("INSUFFICIENT_DATA")
   })
 })

@@ -1,6 +1,7 @@
 /** Builds AWS resources in moto with the SDK directly, so that e2e tests exercise our layers on a world they did not make. */
 import * as AS from "@aws-sdk/client-auto-scaling"
 import * as CFN from "@aws-sdk/client-cloudformation"
+import * as CW from "@aws-sdk/client-cloudwatch"
 import * as EC2 from "@aws-sdk/client-ec2"
 import * as ELB from "@aws-sdk/client-elastic-load-balancing"
 import * as ELBv2 from "@aws-sdk/client-elastic-load-balancing-v2"
@@ -16,6 +17,7 @@ export const sdkClients = (endpoint: string) => {
   return {
     autoScaling: new AS.AutoScalingClient(config),
     cloudFormation: new CFN.CloudFormationClient(config),
+    cloudWatch: new CW.CloudWatchClient(config),
     ec2: new EC2.EC2Client(config),
     elb: new ELB.ElasticLoadBalancingClient(config),
     elbv2: new ELBv2.ElasticLoadBalancingV2Client(config)
