@@ -14,6 +14,7 @@ export {
   type StackSpec,
   type WorldSnapshot
 } from "./layers/fake/FakeWorld.js"
+export { Alarms, type AlarmState, type AlarmStateValue } from "./services/Alarms.js"
 export { AutoScaling, type AsgInstance, type AutoScalingGroup, type LaunchTemplateRef } from "./services/AutoScaling.js"
 export { CloudFormation } from "./services/CloudFormation.js"
 export { LaunchTemplates } from "./services/LaunchTemplates.js"

@@ -3,12 +3,14 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import { Alarms } from "../../services/Alarms.js"
 import { AutoScaling } from "../../services/AutoScaling.js"
 import { CloudFormation } from "../../services/CloudFormation.js"
 import { LaunchTemplates } from "../../services/LaunchTemplates.js"
 import { LoadBalancing } from "../../services/LoadBalancing.js"
 import { retrying, RetryPolicy } from "../../services/Retry.js"
 import { terminateLooks } from "../../services/TerminateCheck.js"
+import { makeAlarms } from "./FakeAlarms.js"
 import { makeAutoScaling } from "./FakeAutoScaling.js"
 import { makeRunner } from "./FakeCalls.js"
 import { makeCloudFormation } from "./FakeCloudFormation.js"
@@ -24,7 +26,7 @@ import { FakeWorld, type FakeWorldOptions } from "./FakeWorld.js"
  */
 export const layer = (
   options: FakeWorldOptions = {}
-): Layer.Layer<FakeWorld | AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates> =>
+): Layer.Layer<FakeWorld | AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates | Alarms> =>
   Layer.effectContext(
     Effect.gen(function*() {
       const settings = settingsOf(options)
@@ -36,7 +38,8 @@ export const layer = (
         Context.add(AutoScaling, retrying(autoScaling, policy, terminateLooks(autoScaling))),
         Context.add(LoadBalancing, retrying(makeLoadBalancing(runner), policy)),
         Context.add(CloudFormation, retrying(makeCloudFormation(runner), policy)),
-        Context.add(LaunchTemplates, retrying(makeLaunchTemplates(runner), policy))
+        Context.add(LaunchTemplates, retrying(makeLaunchTemplates(runner), policy)),
+        Context.add(Alarms, retrying(makeAlarms(runner), policy))
       )
     })
   )

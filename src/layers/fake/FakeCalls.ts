@@ -30,6 +30,7 @@ export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
   "DescribeInstanceHealth",
   "DescribeTargetHealth",
   "DescribeLaunchTemplates",
+  "DescribeAlarms",
   "DescribeStacks",
   "ListStackResources",
   "GetTemplate",

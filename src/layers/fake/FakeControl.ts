@@ -88,6 +88,13 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         }
         updateGroup(w, group, { minSize, maxSize, desiredCapacity })
       }),
+    putAlarm: (name, state = "OK", reason = "Unchecked: Initial alarm creation") =>
+      control((w) => void w.alarms.set(name, { state, reason })),
+    setAlarmState: (name, state, reason) =>
+      control((w) => {
+        if (!w.alarms.has(name)) setupError(`setAlarmState: no alarm named ${name} (putAlarm it first)`)
+        w.alarms.set(name, { state, reason })
+      }),
     setDefaultLaunchTemplateVersion: (launchTemplateId, version) =>
       control((w) => {
         const known = w.launchTemplates.get(launchTemplateId) ?? { latest: 1, default: 1 }

@@ -1,6 +1,7 @@
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../program/Template.js"
+import type { AlarmStateValue } from "../../services/Alarms.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import type { ResourceChange, StackEvent, StackParameter } from "../../services/CloudFormation.js"
 import type { CallRecord, FakeWorldOptions, FaultKind, NeverHealthyTarget, TerminationPolicy } from "./FakeWorld.js"
@@ -181,6 +182,12 @@ export interface LaunchTemplateState {
   readonly default: number
 }
 
+/** A CloudWatch alarm as DescribeAlarms shows it. */
+export interface AlarmRecord {
+  readonly state: AlarmStateValue
+  readonly reason: string
+}
+
 /**
  * What changed in the world. While a call or a control runs, every change of a map below (and of the schedule) is
  * journalled so that a failed one is undone — the world is changed in place, never copied, which keeps a call cheap
@@ -241,6 +248,8 @@ export interface World {
   /** CLB name or target group ARN → the Availability Zones its load balancer routes to; absent: every zone. */
   loadBalancerZones: Map<string, ReadonlyArray<string>>
   launchTemplates: Map<string, LaunchTemplateState>
+  /** Alarm name → its state and why CloudWatch put it there. */
+  alarms: Map<string, AlarmRecord>
   neverHealthy: Array<NeverHealthyTarget>
   /** Operation → the faults its next calls answer with, first one first. */
   faults: Map<string, ReadonlyArray<FaultKind>>
@@ -268,6 +277,7 @@ export const emptyWorld = (now: number): World => {
     targetGroups: new JournaledMap(changes),
     loadBalancerZones: new JournaledMap(changes),
     launchTemplates: new JournaledMap(changes),
+    alarms: new JournaledMap(changes),
     neverHealthy: [],
     faults: new JournaledMap(changes),
     schedule: [],

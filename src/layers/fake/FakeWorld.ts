@@ -1,6 +1,7 @@
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type { AlarmStateValue } from "../../services/Alarms.js"
 import type { AutoScalingGroup, GroupSizes, LaunchTemplateRef } from "../../services/AutoScaling.js"
 import type { StackEvent } from "../../services/CloudFormation.js"
 import type { InstanceHealth } from "../../services/LoadBalancing.js"
@@ -168,6 +169,10 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
      * our calls: never recorded, never faulted). AWS's rules apply: desired must end inside [min, max].
      */
     readonly setSizes: (group: string, sizes: Partial<GroupSizes>) => Effect.Effect<void>
+    /** Creates or replaces a CloudWatch alarm, in `state` (default "OK") for `reason` (default CloudWatch's first one). */
+    readonly putAlarm: (name: string, state?: AlarmStateValue, reason?: string) => Effect.Effect<void>
+    /** As `aws cloudwatch set-alarm-state`: the alarm must exist already. */
+    readonly setAlarmState: (name: string, state: AlarmStateValue, reason: string) => Effect.Effect<void>
     /** What "$Default" of the launch template resolves to (default "1"). */
     readonly setDefaultLaunchTemplateVersion: (launchTemplateId: string, version: string) => Effect.Effect<void>
     /** The instance fails its health checks from `after` on (default: now). */
