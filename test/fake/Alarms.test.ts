@@ -6,7 +6,8 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { Alarms } from "../../src/services/Alarms.js"
-import { fixedRetries, operations, world } from "./Support.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { addWeb, fixedRetries, group, ids, operations, states, world } from "./Support.js"
 
 describe("fake CloudWatch: alarms", () => {
   it.effect("describe answers the named alarms with their state and reason, and leaves unknown names out", () =>
@@ -72,5 +73,58 @@ describe("fake CloudWatch: alarms", () => {
       const found = yield* (yield* Alarms).describe([...names, "a-7"])
       expect(found.map((a) => [a.name, a.state])).toEqual([["a-7", "OK"], ["a-201", "ALARM"]])
       expect(yield* operations).toEqual(["DescribeAlarms", "DescribeAlarms", "DescribeAlarms"])
+    }).pipe(Effect.provide(world)))
+})
+
+describe("fake Auto Scaling: an alarm-driven scaling policy", () => {
+  it.effect("scales the group out, launching instances, without being one of our calls", () =>
+    Effect.gen(function*() {
+      yield* addWeb()
+      const w = yield* FakeWorld
+      const before = ids(yield* group())
+      expect(yield* w.firePolicy("web", 2)).toBe(true)
+      const g = yield* group()
+      expect(g.desiredCapacity).toBe(4)
+      expect(ids(g).slice(0, 2)).toEqual(before)
+      expect(states(g)).toEqual(["InService", "InService", "Pending", "Pending"])
+      yield* TestClock.adjust("90 seconds")
+      expect(yield* w.healthyCount("web")).toBe(4)
+      expect(yield* w.calls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("is ignored while AlarmNotification is suspended, and works again once it is resumed", () =>
+    Effect.gen(function*() {
+      yield* addWeb()
+      const w = yield* FakeWorld
+      const asg = yield* AutoScaling
+      yield* asg.suspendProcesses("web", ["AlarmNotification"])
+      const before = yield* group()
+      expect(yield* w.firePolicy("web", 2)).toBe(false)
+      expect(yield* w.firePolicy("web", -1)).toBe(false)
+      yield* TestClock.adjust("5 minutes")
+      const after = yield* group()
+      expect(after.desiredCapacity).toBe(2)
+      expect(ids(after)).toEqual(ids(before))
+      yield* asg.resumeProcesses("web", ["AlarmNotification"])
+      expect(yield* w.firePolicy("web", 1)).toBe(true)
+      expect((yield* group()).desiredCapacity).toBe(3)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("clamps desired into [min, max], as AWS clamps a policy's result, and changes nothing at a limit", () =>
+    Effect.gen(function*() {
+      yield* addWeb({ desiredCapacity: 3 })
+      const w = yield* FakeWorld
+      expect(yield* w.firePolicy("web", 10)).toBe(true)
+      const g = yield* group()
+      expect([g.desiredCapacity, g.maxSize]).toEqual([6, 6])
+      expect(states(g).filter((s) => s === "Pending")).toHaveLength(3)
+      expect(yield* w.firePolicy("web", 1)).toBe(false)
+
+      yield* TestClock.adjust("90 seconds")
+      expect(yield* w.firePolicy("web", -10)).toBe(true)
+      const shrunk = yield* group()
+      expect(shrunk.desiredCapacity).toBe(2)
+      expect(states(shrunk).filter((s) => s === "InService")).toHaveLength(2)
+      expect(yield* w.firePolicy("web", -1)).toBe(false)
     }).pipe(Effect.provide(world)))
 })

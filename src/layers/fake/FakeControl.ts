@@ -13,6 +13,7 @@ import {
   setupError
 } from "./FakeGroups.js"
 import { isServing } from "./FakeHealth.js"
+import { isSuspended } from "./FakeScaling.js"
 import { addStackToWorld } from "./FakeStacks.js"
 import { type InstanceState, scheduleAt, updateGroup, updateInstance, type World } from "./FakeState.js"
 import { snapshotOf } from "./FakeViews.js"
@@ -87,6 +88,16 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
           setupError(`setSizes ${group}: desired ${desiredCapacity} is outside [${minSize}, ${maxSize}]`)
         }
         updateGroup(w, group, { minSize, maxSize, desiredCapacity })
+      }),
+    firePolicy: (group, change) =>
+      control((w) => {
+        const g = existingGroup(w, group)
+        if (!Number.isInteger(change)) setupError(`firePolicy ${group}: change ${change} is not a whole number`)
+        if (isSuspended(g, "AlarmNotification")) return false
+        const desiredCapacity = Math.min(g.maxSize, Math.max(g.minSize, g.desiredCapacity + change))
+        if (desiredCapacity === g.desiredCapacity) return false
+        updateGroup(w, group, { desiredCapacity })
+        return true
       }),
     putAlarm: (name, state = "OK", reason = "Unchecked: Initial alarm creation") =>
       control((w) => void w.alarms.set(name, { state, reason })),

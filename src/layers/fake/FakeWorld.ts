@@ -169,6 +169,12 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
      * our calls: never recorded, never faulted). AWS's rules apply: desired must end inside [min, max].
      */
     readonly setSizes: (group: string, sizes: Partial<GroupSizes>) => Effect.Effect<void>
+    /**
+     * An alarm-driven simple scaling policy of the group executes, adding `change` (negative: removing) to desired.
+     * AWS clamps the result into [min, max], and ignores the policy while the group's AlarmNotification is suspended.
+     * Not one of our calls: never recorded, never faulted. Succeeds with whether desired changed.
+     */
+    readonly firePolicy: (group: string, change: number) => Effect.Effect<boolean>
     /** Creates or replaces a CloudWatch alarm, in `state` (default "OK") for `reason` (default CloudWatch's first one). */
     readonly putAlarm: (name: string, state?: AlarmStateValue, reason?: string) => Effect.Effect<void>
     /** As `aws cloudwatch set-alarm-state`: the alarm must exist already. */
