@@ -81,6 +81,13 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
         line: `group ${tagged.group}: only ${tagged.oldCapacity} of ${tagged.needed} old capacity is left and ${tagged.healthyNew} new capacity serves: rolling back would drop serving capacity; run "aws-ha-updater recover ${tagged.stackName} --mode complete" (or --mode auto)`,
         code: ExitCode.invalid
       }
+    case "AlarmGateRefused":
+      return {
+        line: tagged.problem === "missing"
+          ? `CloudWatch has no alarm named ${tagged.alarm} in this region (--alarm): check the name; nothing was changed`
+          : `alarm ${tagged.alarm} is already in ALARM (${tagged.reason}): a rollout gated by it could only roll back; nothing was changed`,
+        code: ExitCode.invalid
+      }
     case "CredentialsError":
       return {
         line: `AWS credentials are missing, invalid or expired (${tagged.operation}: ${tagged.message}): set AWS_PROFILE or --profile, run "aws sso login", or export fresh keys`,

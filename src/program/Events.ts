@@ -16,6 +16,7 @@ export type Step =
   | "suspend"
   | "scale-out"
   | "wait"
+  | "bake"
   | "terminate-old"
   | "restore"
   | "resume"
@@ -33,6 +34,8 @@ export interface GroupResult {
   readonly leftSuspended: ReadonlyArray<string>
   /** Instances an operator had put in Standby: neither counted nor replaced, left as they were. */
   readonly standby?: ReadonlyArray<string>
+  /** A rollout in waves: how many were committed, and the instances they leave running the new release. */
+  readonly waves?: { readonly committed: number; readonly newRelease: ReadonlyArray<string> }
 }
 
 export type RolloutEvent =

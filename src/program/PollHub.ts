@@ -5,6 +5,7 @@ import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import type { AlarmState } from "../services/Alarms.js"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
@@ -16,6 +17,8 @@ export interface Round {
   readonly n: number
   readonly groups: ReadonlyMap<string, AutoScalingGroup>
   readonly health: LoadBalancerHealth
+  /** The watched alarms as this round read them (one DescribeAlarms for all); empty when none is watched. */
+  readonly alarms: ReadonlyArray<AlarmState>
 }
 
 type Published = { readonly _tag: "Round"; readonly round: Round } | { readonly _tag: "Failed"; readonly n: number; readonly error: AwsError }
@@ -38,6 +41,8 @@ export interface PollSettings {
   readonly backoff?: number
   /** The longest interval the back-off reaches. Default: twice `interval`. */
   readonly maxInterval?: Duration.DurationInput
+  /** Reads the watched alarms, once per round for every group; absent when the run watches none. */
+  readonly alarms?: Effect.Effect<ReadonlyArray<AlarmState>, AwsError>
 }
 
 const sameHealth = (
@@ -69,12 +74,14 @@ const sameRound = (a: Round, b: Round): boolean => {
       if (x.instanceId !== y.instanceId || x.lifecycleState !== y.lifecycleState || x.healthStatus !== y.healthStatus) return false
     }
   }
-  return sameHealth(a.health.classic, b.health.classic) && sameHealth(a.health.targetGroups, b.health.targetGroups)
+  return sameHealth(a.health.classic, b.health.classic) && sameHealth(a.health.targetGroups, b.health.targetGroups) &&
+    a.alarms.length === b.alarms.length && a.alarms.every((x, k) => x.state === b.alarms[k]!.state)
 }
 
 /**
  * One poll round for every group that waits, whatever their number: one DescribeAutoScalingGroups (batched by the
- * service), one DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group. Rounds run on a
+ * service), one DescribeInstanceHealth per CLB, one DescribeTargetHealth per target group and one DescribeAlarms for
+ * the watched alarms. Rounds run on a
  * Schedule that starts at `interval` and backs off while nothing changes, and only while some group waits.
  */
 export const make = (settings: PollSettings): Effect.Effect<PollHub, never, AutoScaling | LoadBalancing | Scope.Scope> =>
@@ -111,16 +118,18 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
       const groups = yield* asg.describeGroups(names)
       const classicNames = [...new Set(groups.flatMap((g) => g.loadBalancerNames))]
       const targetArns = [...new Set(groups.flatMap((g) => g.targetGroupArns))]
-      const [classic, targetGroups] = yield* Effect.all([
+      const [classic, targetGroups, alarms] = yield* Effect.all([
         Effect.forEach(classicNames, (name) => Effect.map(lb.classicHealth(name), (h) => [name, h] as const), { concurrency: 8 }),
-        Effect.forEach(targetArns, (arn) => Effect.map(lb.targetHealth(arn), (h) => [arn, h] as const), { concurrency: 8 })
+        Effect.forEach(targetArns, (arn) => Effect.map(lb.targetHealth(arn), (h) => [arn, h] as const), { concurrency: 8 }),
+        settings.alarms ?? Effect.succeed([])
       ])
       n += 1
       inFlight = false
       const r: Round = {
         n,
         groups: new Map(groups.map((g) => [g.name, g])),
-        health: { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) }
+        health: { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) },
+        alarms
       }
       yield* publish({ _tag: "Round", round: r })
       const changed = last === undefined || !sameRound(last, r)

@@ -39,7 +39,21 @@ export class NewInstanceFailed extends Data.TaggedError("NewInstanceFailed")<{
   readonly reason: string
 }> {}
 
-export type WaitFailure = HealthTimeout | NewInstanceFailed
+/** A CloudWatch alarm the run watches went to ALARM (or vanished) while a wave waited or baked. */
+export class AlarmFired extends Data.TaggedError("AlarmFired")<{
+  readonly group: string
+  readonly alarm: string
+  readonly reason: string
+}> {}
+
+/** Before any change: an alarm named with --alarm does not exist, or is already in ALARM. */
+export class AlarmGateRefused extends Data.TaggedError("AlarmGateRefused")<{
+  readonly alarm: string
+  readonly problem: "missing" | "firing"
+  readonly reason: string
+}> {}
+
+export type WaitFailure = HealthTimeout | NewInstanceFailed | AlarmFired
 
 /** The rollout record would not fit beside the group's own tags (AWS allows 50 per group). */
 export class RecordDoesNotFit extends Data.TaggedError("RecordDoesNotFit")<{

@@ -4,8 +4,8 @@ import type { GroupSizes } from "../services/AutoScaling.js"
  * The rollout record, kept in the group's own tags so that a run that died (kill -9, a lost CI runner) can be
  * recovered by the next one: what the group looked like before, and which instances are the old ones.
  */
-export type Phase = "suspending" | "scaling-out" | "waiting" | "terminating-old" | "restoring" | "rolling-back"
-export const PHASES: ReadonlyArray<Phase> = ["suspending", "scaling-out", "waiting", "terminating-old", "restoring", "rolling-back"]
+export type Phase = "suspending" | "scaling-out" | "waiting" | "baking" | "terminating-old" | "restoring" | "rolling-back"
+export const PHASES: ReadonlyArray<Phase> = ["suspending", "scaling-out", "waiting", "baking", "terminating-old", "restoring", "rolling-back"]
 
 export interface RolloutRecord {
   readonly id: string
@@ -22,6 +22,23 @@ export interface RolloutRecord {
   readonly oldIds: ReadonlyArray<string>
   /** The last sign of life of the run that holds the group; absent on records of runs without a heartbeat. */
   readonly heartbeat?: Stamp
+  /**
+   * A rollout in waves: the record covers the current one. `oldIds` then lists every instance present when the wave
+   * began (the old ones still to replace and the new ones of earlier waves), and `needed` is the wave's capacity.
+   * Absent: one wave replaces every old instance.
+   */
+  readonly wave?: WaveRecord
+}
+
+export interface WaveRecord {
+  /** 1-based. */
+  readonly number: number
+  /** Desired capacity when the wave began, before its raise: what rolling the wave back returns desired to. */
+  readonly base: number
+  /** The old instances this wave retires once its new ones serve. */
+  readonly retire: ReadonlyArray<string>
+  /** New instances of the waves already committed: they run the new release and stay. */
+  readonly kept: ReadonlyArray<string>
 }
 
 /** A moment and the interval its writer promised to renew it at: tag value `ISO-time/seconds`. */
@@ -46,6 +63,8 @@ export const isFresh = (s: Stamp, now: number): boolean => now - s.at < 3 * s.ev
 export const RECORD_PREFIX = "aws-ha-updater:rollout"
 const key = (name: string) => `${RECORD_PREFIX}:${name}`
 const OLD_PREFIX = key("old-")
+const RETIRE_PREFIX = key("retire-")
+const KEPT_PREFIX = key("kept-")
 export const HEARTBEAT_KEY = key("heartbeat")
 /** One tag per run that claims the group: the run id is in the key, so that two claims never overwrite each other. */
 export const CLAIM_PREFIX = "aws-ha-updater:claim:"
@@ -87,9 +106,29 @@ export const encodeRecord = (r: RolloutRecord): Record<string, string> => {
     [key("old-count")]: String(r.oldIds.length)
   }
   pack(r.oldIds).forEach((v, i) => (tags[`${OLD_PREFIX}${i}`] = v))
+  if (r.wave !== undefined) Object.assign(tags, waveTags(r.wave))
   if (r.heartbeat !== undefined) tags[HEARTBEAT_KEY] = encodeStamp(r.heartbeat)
   return tags
 }
+
+/** The tags of a wave, written again as each wave begins. */
+export const waveTags = (w: WaveRecord): Record<string, string> => {
+  const tags: Record<string, string> = {
+    [key("wave")]: String(w.number),
+    [key("base")]: String(w.base),
+    [key("retire-count")]: String(w.retire.length),
+    [key("kept-count")]: String(w.kept.length)
+  }
+  pack(w.retire).forEach((v, i) => (tags[`${RETIRE_PREFIX}${i}`] = v))
+  pack(w.kept).forEach((v, i) => (tags[`${KEPT_PREFIX}${i}`] = v))
+  return tags
+}
+
+const CHUNK = /^(old|retire|kept)-\d+$/
+
+/** Chunks of the lists in `tags` that `next` does not rewrite: left over from a longer list, to be emptied with it. */
+export const staleChunks = (tags: Readonly<Record<string, string>>, next: Readonly<Record<string, string>>): Array<string> =>
+  Object.keys(tags).filter((k) => k.startsWith(`${RECORD_PREFIX}:`) && CHUNK.test(k.slice(RECORD_PREFIX.length + 1)) && !(k in next))
 
 export const phaseTags = (phase: Phase): Record<string, string> => ({ [key("phase")]: phase })
 
@@ -105,6 +144,33 @@ export const hasRecord = (tags: Readonly<Record<string, string>>): boolean =>
 
 const list = (s: string | undefined): Array<string> => (s ?? "").split(",").filter((x) => x.length > 0)
 
+/**
+ * The ids of a packed list: every chunk in index order, which must hold exactly `count` ids. A later wave's shorter
+ * list leaves the chunks it no longer needs empty, in the same write.
+ */
+const chunked = (tags: Readonly<Record<string, string>>, prefix: string, countTag: string | undefined): Array<string> | undefined => {
+  const count = countTag === undefined || countTag.trim() === "" ? Number.NaN : Number(countTag)
+  const ids = Object.keys(tags)
+    .filter((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)))
+    .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
+    .flatMap((k) => list(tags[k]))
+  return Number.isInteger(count) && ids.length === count ? ids : undefined
+}
+
+/** The wave tags: absent when the rollout runs in one wave, "damaged" when some are there but do not make one. */
+const waveOf = (tags: Readonly<Record<string, string>>): WaveRecord | "damaged" | undefined => {
+  const number = tags[key("wave")]
+  if (number === undefined && tags[key("base")] === undefined && tags[key("retire-count")] === undefined) return undefined
+  const n = Number(number)
+  const base = Number(tags[key("base")] ?? "")
+  const retire = chunked(tags, RETIRE_PREFIX, tags[key("retire-count")])
+  const kept = chunked(tags, KEPT_PREFIX, tags[key("kept-count")])
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(base) || tags[key("base")] === undefined || retire === undefined || kept === undefined) {
+    return "damaged"
+  }
+  return { number: n, base, retire, kept }
+}
+
 /** The record, or a reason why the tags that are there do not make one (a run died while writing it). */
 export const decodeRecord = (
   tags: Readonly<Record<string, string>>
@@ -113,16 +179,13 @@ export const decodeRecord = (
   const phase = tags[key("phase")] as Phase | undefined
   const sizes = (tags[key("sizes")] ?? "").split(",").map(Number)
   const started = Date.parse(tags[key("started")] ?? "")
-  const oldCount = Number(tags[key("old-count")])
-  const oldIds = Object.keys(tags)
-    .filter((k) => k.startsWith(OLD_PREFIX) && /^\d+$/.test(k.slice(OLD_PREFIX.length)))
-    .sort((a, b) => Number(a.slice(OLD_PREFIX.length)) - Number(b.slice(OLD_PREFIX.length)))
-    .flatMap((k) => list(tags[k]))
+  const oldIds = chunked(tags, OLD_PREFIX, tags[key("old-count")])
+  const wave = waveOf(tags)
   const [minSize, maxSize, desiredCapacity] = sizes
   if (
     tags[key("id")] === undefined || phase === undefined || !PHASES.includes(phase) || Number.isNaN(started) ||
     sizes.length !== 3 || sizes.some(Number.isNaN) || minSize === undefined || maxSize === undefined ||
-    desiredCapacity === undefined || Number.isNaN(oldCount) || oldIds.length !== oldCount
+    desiredCapacity === undefined || oldIds === undefined || wave === "damaged"
   ) {
     return { _tag: "Damaged", reason: "the rollout record on the group is incomplete" }
   }
@@ -137,6 +200,7 @@ export const decodeRecord = (
       needed: Number(tags[key("needed")] ?? "0"),
       ours: list(tags[key("ours")]),
       oldIds,
+      ...(wave === undefined ? {} : { wave }),
       ...(decodeStamp(tags[HEARTBEAT_KEY]) === undefined ? {} : { heartbeat: decodeStamp(tags[HEARTBEAT_KEY])! })
     }
   }
@@ -151,6 +215,8 @@ export interface SalvagedRecord {
   readonly ours?: ReadonlyArray<string>
   /** Present only when the count tag and every chunk agree: a partial list would make old instances look new. */
   readonly oldIds?: ReadonlyArray<string>
+  /** The wave, or "damaged" when its tags are there but do not make one: what a wave retires must not be guessed. */
+  readonly wave?: WaveRecord | "damaged"
 }
 
 export const salvageRecord = (tags: Readonly<Record<string, string>>): SalvagedRecord => {
@@ -158,11 +224,8 @@ export const salvageRecord = (tags: Readonly<Record<string, string>>): SalvagedR
   const started = Date.parse(tags[key("started")] ?? "")
   const sizes = (tags[key("sizes")] ?? "").split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s)))
   const needed = Number(tags[key("needed")] ?? "")
-  const oldCount = tags[key("old-count")] === undefined ? Number.NaN : Number(tags[key("old-count")])
-  const oldIds = Object.keys(tags)
-    .filter((k) => k.startsWith(OLD_PREFIX) && /^\d+$/.test(k.slice(OLD_PREFIX.length)))
-    .sort((a, b) => Number(a.slice(OLD_PREFIX.length)) - Number(b.slice(OLD_PREFIX.length)))
-    .flatMap((k) => list(tags[k]))
+  const oldIds = chunked(tags, OLD_PREFIX, tags[key("old-count")])
+  const wave = waveOf(tags)
   const [minSize, maxSize, desiredCapacity] = sizes
   return {
     ...(phase !== undefined && PHASES.includes(phase) ? { phase } : {}),
@@ -173,6 +236,7 @@ export const salvageRecord = (tags: Readonly<Record<string, string>>): SalvagedR
       : {}),
     ...(tags[key("needed")] === undefined || Number.isNaN(needed) ? {} : { needed }),
     ...(tags[key("ours")] === undefined ? {} : { ours: list(tags[key("ours")]) }),
-    ...(Number.isInteger(oldCount) && oldIds.length === oldCount ? { oldIds } : {})
+    ...(oldIds === undefined ? {} : { oldIds }),
+    ...(wave === undefined ? {} : { wave })
   }
 }

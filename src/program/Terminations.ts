@@ -41,9 +41,12 @@ export const describeGroup = (name: string, stackName: string): Effect.Effect<Au
     })
   )
 
+/** Terminations requested at once: a wave of a hundred retires in a few round trips, within AWS's request rates. */
+export const TERMINATE_CONCURRENCY = 10
+
 /**
- * Terminates exactly `ids` with decrement. AWS refuses a decrement that would take desired below min, so min is
- * first lowered as far as these terminations need (never above `floorMin`, the min the group is restored to).
+ * Terminates exactly `ids` with decrement, ten at a time. AWS refuses a decrement that would take desired below min,
+ * so min is first lowered as far as these terminations need (never above `floorMin`, the min the group is restored to).
  */
 export const terminateExactly = Effect.fn("Rollout.terminateExactly")(function*(
   group: AutoScalingGroup,
@@ -59,14 +62,17 @@ export const terminateExactly = Effect.fn("Rollout.terminateExactly")(function*(
       Effect.mapError((cause) => new TerminationIncomplete({ group: group.name, terminated: [], cause }))
     )
   }
-  const terminated: Array<string> = []
   const inCapacity = new Set(group.instances.filter(isRunning).map((i) => i.instanceId))
-  yield* Effect.forEach(ids, (id) =>
-    // A Standby instance is not part of desired: taking it away must not lower desired.
-    asg.terminateInstance(id, inCapacity.has(id)).pipe(
-      Effect.tap(() => Effect.sync(() => void terminated.push(id))),
-      Effect.mapError((cause) => new TerminationIncomplete({ group: group.name, terminated: [...terminated], cause }))
-    ), { discard: true })
+  // A Standby instance is not part of desired: taking it away must not lower desired. Each request runs to its answer
+  // even when another fails, so that `terminated` says exactly which ones AWS took.
+  const answers = yield* Effect.forEach(ids, (id) => Effect.either(asg.terminateInstance(id, inCapacity.has(id))), {
+    concurrency: TERMINATE_CONCURRENCY
+  })
+  const terminated = ids.filter((_, k) => answers[k]!._tag === "Right")
+  const failure = answers.find((a) => a._tag === "Left")
+  if (failure !== undefined && failure._tag === "Left") {
+    return yield* Effect.fail(new TerminationIncomplete({ group: group.name, terminated, cause: failure.left }))
+  }
   return terminated as ReadonlyArray<string>
 })
 
@@ -84,6 +90,8 @@ export interface RemoveNewOptions {
    * a run that dies meanwhile leaves `recover` what it needs.
    */
   readonly note: (suspendsLaunch: boolean) => Effect.Effect<void, AwsError>
+  /** Processes to suspend for good together with Launch, in the same call (`note` records them first). */
+  readonly suspendAlso?: ReadonlyArray<string>
 }
 
 const listedCapacityReachesDesired = (g: AutoScalingGroup): boolean =>
@@ -99,7 +107,8 @@ export const removeNewInstances = Effect.fn("Rollout.removeNewInstances")(functi
   const first = yield* describeGroup(o.name, o.stackName)
   const ownLaunch = !first.suspendedProcesses.includes("Launch")
   yield* o.note(ownLaunch)
-  if (ownLaunch) yield* asg.suspendProcesses(o.name, ["Launch"])
+  const suspend = [...(o.suspendAlso ?? []).filter((p) => !first.suspendedProcesses.includes(p)), ...(ownLaunch ? ["Launch"] : [])]
+  if (suspend.length > 0) yield* asg.suspendProcesses(o.name, suspend)
   const listed = yield* settledGroup(o.name, o.stackName, o.listingTimeout, first)
   const fresh = listed.instances.filter((i) => !o.isOld(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
   const terminated = yield* terminateExactly(listed, fresh, o.sizes.minSize)

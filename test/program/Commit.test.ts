@@ -93,7 +93,7 @@ describe("the commit", () => {
     Effect.gen(function*() {
       const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
       // Every attempt of the first terminate of the commit fails, its retries' too.
-      yield* (yield* FakeWorld).failNext("TerminateInstanceInAutoScalingGroup", 9, "transient")
+      yield* (yield* FakeWorld).failNext("TerminateInstanceInAutoScalingGroup", 60, "transient")
       const result = yield* Effect.flatten(drive(runRollout()))
       const g = result.groups[0]!
       expect(g.status).toBe("failed")

@@ -106,7 +106,7 @@ describe("the rollout's roll-back", () => {
       yield* webGroup()
       const w = yield* FakeWorld
       yield* w.markNeverHealthy({ launchTemplateId: LT, version: "2" })
-      yield* w.failNext("TerminateInstanceInAutoScalingGroup", 9, "transient")
+      yield* w.failNext("TerminateInstanceInAutoScalingGroup", 60, "transient")
       const events: Array<RolloutEvent> = []
       const result = yield* Effect.flatten(drive(collecting(runRollout({ healthyTimeout: "120 seconds" }), events)))
       const g = result.groups[0]!

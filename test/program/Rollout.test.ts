@@ -9,7 +9,9 @@ import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { DEGRADED_TAG, LEFT_SUSPENDED_TAG } from "../../src/program/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
-import { PROCESSES_TO_SUSPEND } from "../../src/program/Rollout.js"
+import { processesToSuspend } from "../../src/program/Rollout.js"
+
+const PROCESSES_TO_SUSPEND = processesToSuspend(true)
 import { CLB, collecting, drive, group, LT, mutatingCalls, runRollout, TG, webGroup } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })

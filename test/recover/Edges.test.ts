@@ -9,7 +9,10 @@ import { DEGRADED_TAG } from "../../src/program/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/Recover.js"
 import { decide } from "../../src/program/RecoverView.js"
-import { PROCESSES_TO_SUSPEND } from "../../src/program/Rollout.js"
+import { processesToSuspend } from "../../src/program/Rollout.js"
+
+/** What a failed rollout leaves suspended: scaling too. */
+const PROCESSES_TO_SUSPEND = processesToSuspend(true)
 import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
 import { stackStatus } from "../../src/program/Status.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"

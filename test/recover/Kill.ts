@@ -1,3 +1,4 @@
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Ref from "effect/Ref"
@@ -23,11 +24,35 @@ export const KILLED_JUST_NOW = { ...defaultRecoverOptions, force: true }
 export const count = (calls: ReadonlyArray<CallRecord>, operation: string): number =>
   calls.filter((c) => c.operation === operation).length
 
-/** Looked at before every call the doomed program makes: true kills it there, before the call reaches the world. */
-export type KillPoint = Effect.Effect<boolean, never, FakeWorld>
+/** How many calls of each service method the kill switch has let through so far. */
+export class LetThrough extends Context.Tag("test/LetThrough")<LetThrough, Ref.Ref<ReadonlyMap<string, number>>>() {}
 
+/** Looked at before every call the doomed program makes: true kills it there, before the call reaches the world. */
+export type KillPoint = Effect.Effect<boolean, never, FakeWorld | LetThrough>
+
+/** The service method behind each AWS operation a kill point names. */
+const METHOD: Readonly<Record<string, string>> = {
+  TerminateInstanceInAutoScalingGroup: "terminateInstance",
+  UpdateAutoScalingGroup: "updateSizes",
+  SuspendProcesses: "suspendProcesses",
+  ResumeProcesses: "resumeProcesses",
+  CreateOrUpdateTags: "setTags",
+  DeleteTags: "deleteTags",
+  DescribeInstanceHealth: "classicHealth",
+  DescribeTargetHealth: "targetHealth",
+  DescribeAutoScalingGroups: "describeGroups"
+}
+
+/**
+ * Once `n` calls of `operation` reached the world, or were let through towards it: calls made at once (ten terminates
+ * of a commit) pass the switch before any of them is recorded, and must count from the moment they pass.
+ */
 export const afterCalls = (operation: string, n: number): KillPoint =>
-  Effect.map(Effect.flatMap(FakeWorld, (w) => w.calls), (calls) => count(calls, operation) >= n)
+  Effect.gen(function*() {
+    const calls = yield* Effect.flatMap(FakeWorld, (w) => w.calls)
+    const passed = yield* Ref.get(yield* LetThrough)
+    return Math.max(count(calls, operation), passed.get(METHOD[operation] ?? operation) ?? 0) >= n
+  })
 
 type AnyMethod = (...args: ReadonlyArray<any>) => Effect.Effect<any, any, never>
 
@@ -39,18 +64,20 @@ export const killable = (when: KillPoint) =>
   Effect.gen(function*() {
     const world = yield* FakeWorld
     const killed = yield* Ref.make(false)
-    const guard = <A, E>(call: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+    const passed = yield* Ref.make<ReadonlyMap<string, number>>(new Map())
+    const guard = <A, E>(method: string, call: Effect.Effect<A, E>): Effect.Effect<A, E> =>
       Effect.gen(function*() {
         if (yield* Ref.get(killed)) return yield* Effect.never
-        if (yield* Effect.provideService(when, FakeWorld, world)) {
+        if (yield* when.pipe(Effect.provideService(FakeWorld, world), Effect.provideService(LetThrough, passed))) {
           yield* Ref.set(killed, true)
           return yield* Effect.never
         }
+        yield* Ref.update(passed, (m) => new Map([...m, [method, (m.get(method) ?? 0) + 1]]))
         return yield* call
       })
     const wrap = <S extends object>(service: S): S =>
       Object.fromEntries(
-        Object.entries(service).map(([name, method]) => [name, (...args: ReadonlyArray<unknown>) => guard((method as AnyMethod)(...args))])
+        Object.entries(service).map(([name, method]) => [name, (...args: ReadonlyArray<unknown>) => guard(name, (method as AnyMethod)(...args))])
       ) as S
     const services = {
       asg: wrap(yield* AutoScaling),
