@@ -59,3 +59,31 @@ export const parallel = Options.text("parallel").pipe(
   Options.withDescription("how many groups roll at once, or all (default: 1, one by one)"),
   Options.withDefault("1")
 )
+
+export const freezeScaling = Options.boolean("freeze-scaling").pipe(
+  Options.withDescription("suspend AlarmNotification too, so scaling policies stay still for the whole rollout (default: off: they keep working, the raised min keeps scale-in away, and what they add is kept)")
+)
+
+export const maxSurge = Options.text("max-surge").pipe(
+  Options.withPseudoName("N|P%"),
+  Options.withDescription("capacity launched beyond the group's at any moment: N units or P% of the running capacity, rounded up, at least 1; the group is replaced in waves of this size (default: 100%, one wave)"),
+  Options.withDefault("100%")
+)
+
+export const canary = Options.text("canary").pipe(
+  Options.withPseudoName("N|P%"),
+  Options.withDescription("the first wave launches only this much (N units or P%); the rest follows in --max-surge waves (default: no canary)"),
+  Options.optional
+)
+
+export const bake = Options.integer("bake").pipe(
+  Options.withPseudoName("SECONDS"),
+  Options.withDescription("seconds a wave's new instances are watched once healthy before old ones go; one turning unhealthy or leaving, or an alarm, rolls the wave back (default: 0)"),
+  Options.withDefault(0)
+)
+
+export const alarms = Options.text("alarm").pipe(
+  Options.withPseudoName("NAME"),
+  Options.withDescription("a CloudWatch alarm read in every poll round while waiting and baking: ALARM rolls the current wave back; one missing or already in ALARM refuses the run (repeatable; default: none)"),
+  Options.repeated
+)

@@ -25,6 +25,7 @@ export const groupLine = (stack: string, g: GroupReport): string => {
   switch (g.state) {
     case "in-rollout":
       return `${who}: in rollout, phase ${g.phase}, started ${g.startedAt ?? "at an unknown time"} (${age(g.ageSeconds)}); ` +
+        (g.wave === undefined ? "" : `wave ${g.wave.number}: ${g.wave.newRelease} instance(s) of earlier waves run the new release, ${g.wave.oldLeft} old still to replace; this wave: `) +
         `${g.oldCount} old, ${g.newCount} new, ${g.healthy} of ${g.needed} needed new capacity healthy; ` +
         (g.heartbeatAgeSeconds === undefined
           ? "no heartbeat"

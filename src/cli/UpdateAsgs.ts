@@ -14,6 +14,7 @@ import { programs } from "./Lazy.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { runReported } from "./Run.js"
+import { parseStrategy } from "./Strategy.js"
 
 export const stackName = Args.text({ name: "STACK_NAME" }).pipe(Args.withDescription("the CloudFormation stack"))
 
@@ -35,6 +36,11 @@ const options = {
   healthyTimeout: Opt.healthyTimeout,
   pollInterval: Opt.pollInterval,
   replaceAll: Opt.replaceAll,
+  maxSurge: Opt.maxSurge,
+  canary: Opt.canary,
+  bake: Opt.bake,
+  alarm: Opt.alarms,
+  freezeScaling: Opt.freezeScaling,
   parallel: Opt.parallel,
   output: Opt.output
 }
@@ -64,13 +70,15 @@ export const makeUpdateAsgs = (provideAws: AwsProvider) => Command.make("update-
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
       const pollInterval = yield* positiveSeconds("poll-interval", args.pollInterval)
       const parallel = yield* parseParallel(args.parallel)
+      const strategy = yield* parseStrategy(args)
       const { rollStack } = yield* programs
       return yield* rollStack(args.stackName, {
         groups: args.asg,
         parallel,
         healthyTimeout,
         pollInterval,
-        replaceAll: args.replaceAll
+        replaceAll: args.replaceAll,
+        ...strategy
       })
     })
     yield* runReported({ mode: args.output, stack: args.stackName, region: settings.region }, withCallTimeout(args.callTimeout)(provideAws(program, settings)))

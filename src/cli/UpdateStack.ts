@@ -18,6 +18,7 @@ import { ExitCode } from "./ExitCodes.js"
 import { describeFailure } from "./Failures.js"
 import type { OutputMode } from "./Render.js"
 import { type RunOutcome, runReported } from "./Run.js"
+import { parseStrategy } from "./Strategy.js"
 import { type AwsProvider, liveAws, parseParallel, positiveSeconds, stackName } from "./UpdateAsgs.js"
 
 const seconds = (name: string, fallback: number, description: string) =>
@@ -63,6 +64,11 @@ const options = {
   ),
   asg: Opt.asgs,
   replaceAll: Opt.replaceAll,
+  maxSurge: Opt.maxSurge,
+  canary: Opt.canary,
+  bake: Opt.bake,
+  alarm: Opt.alarms,
+  freezeScaling: Opt.freezeScaling,
   parallel: Opt.parallel,
   output: Opt.output,
   parameters: Args.text({ name: "KEY=VALUE" }).pipe(
@@ -142,6 +148,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
       }
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)
       const parallel = yield* parseParallel(args.parallel)
+      const strategy = yield* parseStrategy(args)
       const template = yield* Option.match(args.template, {
         onNone: () => Effect.succeed(Option.none()),
         onSome: (spec) => Effect.map(loadTemplate(spec, settings.region), Option.some)
@@ -152,7 +159,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
         ...plan,
         rollout: args.noAsgs
           ? Option.none()
-          : Option.some({ groups: args.asg, healthyTimeout, pollInterval: wait.pollInterval, replaceAll: args.replaceAll, parallel })
+          : Option.some({ groups: args.asg, healthyTimeout, pollInterval: wait.pollInterval, replaceAll: args.replaceAll, parallel, ...strategy })
       })
       return updateOutcome(result)
     }).pipe(

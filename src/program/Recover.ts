@@ -6,6 +6,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
+import { isRunning } from "./Assess.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
 import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
@@ -26,7 +27,8 @@ import {
   type RecoverResult,
   rollbackIsSafe,
   type RolloutView,
-  rolloutView
+  rolloutView,
+  targetSizes
 } from "./RecoverView.js"
 
 /** A poll round that found too little new healthy capacity: the wait's schedule tries again. */
@@ -44,7 +46,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
 ) {
   const asg = yield* AutoScaling
   const name = initial.name
-  const s = record.sizes
+  const s = targetSizes(record)
   const reported = yield* Ref.make(false)
   const report = (result: GroupResult) =>
     Effect.as(Effect.zipRight(Ref.set(reported, true), emit({ type: "group-result", ...result })), result)
@@ -73,7 +75,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
 
   const rollBack = (why: string) =>
     Effect.gen(function*() {
-      yield* step(name, "roll-back", `recover: rolling back (phase ${record.phase}): ${why}`)
+      yield* step(name, "roll-back", `recover: rolling back${record.wave === undefined ? "" : ` wave ${record.wave.number}`} (phase ${record.phase}): ${why}`)
       const oldSet = new Set(record.oldIds)
       const fresh = yield* removeNewInstances({
         name,
@@ -102,6 +104,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
     Effect.gen(function*() {
       const g = yield* describeGroup(name, stackName)
       const v = rolloutView(g, record, { classic: {}, targetGroups: {} })
+      // In a wave, the old instances it retires; every old one otherwise.
       if (v.oldIds.length > 0) {
         yield* setPhase("terminating-old")
         yield* step(name, "terminate-old", `terminating ${v.oldIds.length} old instance(s): ${v.oldIds.join(", ")}`)
@@ -110,7 +113,11 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       const { terminated: surplus } = yield* trimSurplus(name, stackName, (id) => !record.oldIds.includes(id), () => s.desiredCapacity, s.minSize, options.listingTimeout ?? "30 seconds")
       if (surplus.length > 0) yield* step(name, "restore", `terminated ${surplus.length} new instance(s) beyond the capacity to restore, least proven first: ${surplus.join(", ")}`)
       yield* restore(record.ours, true)
-      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}`, leftSuspended: [] })
+      const rest = record.wave === undefined ? [] : record.oldIds.filter((id) => !record.wave!.kept.includes(id) && !record.wave!.retire.includes(id) && g.instances.some((i) => i.instanceId === id && isRunning(i)))
+      const waveNote = record.wave === undefined
+        ? ""
+        : `; wave ${record.wave.number} finished, ${rest.length} old instance(s) still run the previous release: run update-asgs again to replace them`
+      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}${waveNote}`, leftSuspended: [] })
     }).pipe(Effect.uninterruptible)
 
   /** Puts the group back where the wait can succeed: our processes suspended, and scaled out if it never was. */
@@ -161,7 +168,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
 
   const complete = (g: AutoScalingGroup, v: RolloutView, why: string) =>
     Effect.gen(function*() {
-      yield* step(name, "inspect", `recover: completing the rollout (phase ${record.phase}): ${why}`)
+      yield* step(name, "inspect", `recover: completing ${record.wave === undefined ? "the rollout" : `wave ${record.wave.number} of the rollout`} (phase ${record.phase}): ${why}`)
       yield* prepare(g, v)
       if (v.healthy < v.needed) {
         yield* step(name, "wait", `waiting up to ${Duration.format(Duration.decode(options.healthyTimeout))} for ${v.needed} new capacity healthy in the group and its load balancers`)

@@ -2,7 +2,7 @@ import * as Duration from "effect/Duration"
 import type { AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
 import { assess, capacityOf, isRunning, type LoadBalancerHealth } from "./Assess.js"
 import type { GroupResult, GroupStatus } from "./Events.js"
-import { decodeRecord, type Phase, salvageRecord } from "./RolloutRecord.js"
+import { decodeRecord, type Phase, salvageRecord, type WaveRecord } from "./RolloutRecord.js"
 
 /** What recover works from: a whole record, or what a damaged one still says with safe stand-ins for the rest. */
 export interface Recoverable {
@@ -14,7 +14,15 @@ export interface Recoverable {
   readonly oldIds: ReadonlyArray<string>
   /** Why the record is damaged, when it is. */
   readonly damaged?: string
+  /** A rollout in waves: the record covers the current wave, and recover finishes or undoes that wave only. */
+  readonly wave?: WaveRecord
 }
+
+/** The sizes the group returns to once the record's rollout (or its current wave) is done or undone. */
+export const targetSizes = (record: Pick<Recoverable, "sizes" | "wave">): GroupSizes =>
+  record.wave === undefined
+    ? record.sizes
+    : { minSize: record.sizes.minSize, maxSize: Math.max(record.sizes.maxSize, record.wave.base), desiredCapacity: record.wave.base }
 
 export type RecordReading =
   | { readonly _tag: "None" }
@@ -29,6 +37,13 @@ export const readRecord = (group: AutoScalingGroup): RecordReading => {
   if (decoded._tag === "None") return decoded
   if (decoded._tag === "Record") return { _tag: "Readable", record: decoded.record }
   const s = salvageRecord(group.tags)
+  if (s.wave === "damaged") {
+    return {
+      _tag: "Unreadable",
+      what: "the current wave (tags aws-ha-updater:rollout:wave, base, retire-* and kept-*) is incomplete",
+      check: `check by hand which new instances serve, terminate as many old ones as serve in their place, restore min/max/desired, ${TAGS_HINT}`
+    }
+  }
   if (s.oldIds === undefined) {
     return {
       _tag: "Unreadable",
@@ -58,6 +73,7 @@ export const readRecord = (group: AutoScalingGroup): RecordReading => {
       // Resuming a process the user had suspended would be worse than leaving one of ours suspended.
       ours: s.ours ?? [],
       oldIds: s.oldIds,
+      ...(s.wave === undefined ? {} : { wave: s.wave }),
       damaged: decoded.reason
     }
   }
@@ -76,10 +92,12 @@ export interface RolloutView {
   readonly needed: number
 }
 
-export const rolloutView = (group: AutoScalingGroup, record: Recoverable, health: LoadBalancerHealth): RolloutView => {
+export const rolloutView = (group: AutoScalingGroup, record: Pick<Recoverable, "oldIds" | "needed" | "wave">, health: LoadBalancerHealth): RolloutView => {
   const oldSet = new Set(record.oldIds)
+  // In a wave, the old instances that count are those the wave retires; the others stay whatever happens.
+  const retiring = record.wave === undefined ? oldSet : new Set(record.wave.retire)
   const staying = group.instances.filter((i) => !LEAVING.test(i.lifecycleState))
-  const old = staying.filter((i) => oldSet.has(i.instanceId))
+  const old = staying.filter((i) => retiring.has(i.instanceId))
   return {
     oldIds: old.map((i) => i.instanceId),
     newIds: staying.filter((i) => !oldSet.has(i.instanceId)).map((i) => i.instanceId),

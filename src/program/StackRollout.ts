@@ -10,6 +10,7 @@ import { readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
 import { rollGroup, type RolloutOptions } from "./Rollout.js"
+import { alarmReader, checkAlarms } from "./AlarmGate.js"
 import * as Claim from "./Claim.js"
 import {
   GroupBusy,
@@ -151,12 +152,15 @@ const lookAgain = (name: string, stackName: string) =>
  */
 export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: string, options: StackRolloutOptions) {
   const groups = yield* preflight(stackName, options.groups)
+  // Every refusal before the first change: an alarm that is missing or already firing could only roll back.
+  if (groups.length > 0) yield* checkAlarms(options.alarms ?? [])
   const claim = yield* Claim.makeSettings(options)
   const stoppedBy = yield* Ref.make<string | undefined>(undefined)
   // Whether some group may have changed: until then a refusal fails the whole run (exit 2, nothing changed).
   const activity = yield* Ref.make({ rolling: 0, changed: false, refused: false })
   const outcomes = yield* Effect.scoped(Effect.gen(function*() {
-    const hub = yield* PollHub.make({ interval: options.pollInterval })
+    const alarms = yield* alarmReader(options.alarms ?? [])
+    const hub = yield* PollHub.make({ interval: options.pollInterval, ...(alarms === undefined ? {} : { alarms }) })
     return yield* Effect.forEach(groups, (initial) =>
       Effect.gen(function*() {
         const stopper = yield* Ref.get(stoppedBy)

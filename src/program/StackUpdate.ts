@@ -6,6 +6,7 @@ import { CloudFormation } from "../services/CloudFormation.js"
 import { stackStep } from "./Events.js"
 import { StackActionFailed } from "./StackErrors.js"
 import { describeParameters, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
+import { checkAlarms } from "./AlarmGate.js"
 import { checkGroupsBeforeDeploy } from "./StackChecks.js"
 import { rollStack, type StackRolloutOptions, type StackRolloutResult } from "./StackRollout.js"
 import { type ActionEnd, eventsBefore, failureReasons, followAction, type StackWaitOptions, SUCCESS_STATUSES } from "./StackWait.js"
@@ -75,7 +76,10 @@ export const updateStack = Effect.fn("StackUpdate.updateStack")(function*(
 ) {
   const plan = yield* planStackAction(stackName, options)
   // A refusal the rollout would meet after the stack action must come before it: exit 2 means nothing changed.
-  if (Option.isSome(options.rollout)) yield* checkGroupsBeforeDeploy(plan, options.rollout.value.groups)
+  if (Option.isSome(options.rollout)) {
+    yield* checkGroupsBeforeDeploy(plan, options.rollout.value.groups)
+    yield* checkAlarms(options.rollout.value.alarms ?? [])
+  }
   const stack = yield* executePlan(plan, options)
   if (Option.isNone(options.rollout)) return { stack, rollout: Option.none() } satisfies StackUpdateResult
   yield* stackStep(stackName, "roll", "rolling the stack's Auto Scaling groups")

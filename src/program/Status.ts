@@ -2,10 +2,10 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { LoadBalancing } from "../services/LoadBalancing.js"
-import type { LoadBalancerHealth } from "./Assess.js"
+import { isRunning, type LoadBalancerHealth } from "./Assess.js"
 import { type DegradedMarker, readDegraded } from "./Degraded.js"
 import { readRecord, rolloutView } from "./RecoverView.js"
-import { claimsOf, decodeRecord, type Phase, salvageRecord } from "./RolloutRecord.js"
+import { claimsOf, decodeRecord, type Phase, salvageRecord, type WaveRecord } from "./RolloutRecord.js"
 import { stackGroups } from "./StackGroups.js"
 
 /** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group, shared by every group. */
@@ -41,6 +41,8 @@ export type GroupReport = Named & (
     readonly heartbeatAgeSeconds: number | undefined
     /** The interval the run promised to renew it at. */
     readonly heartbeatEverySeconds: number | undefined
+    /** A rollout in waves: the current wave, and the old instances still to replace (this wave's included). */
+    readonly wave?: { readonly number: number; readonly oldLeft: number; readonly newRelease: number }
     readonly degraded?: DegradedMarker
   }
   /** A run claimed the group and has not written its record (yet, or it died first). */
@@ -55,6 +57,16 @@ export interface StackStatus {
   readonly stack: string
   readonly stackStatus: string
   readonly groups: ReadonlyArray<GroupReport>
+}
+
+const waveReport = (group: AutoScalingGroup, present: ReadonlyArray<string>, wave: WaveRecord) => {
+  const running = new Set(group.instances.filter(isRunning).map((i) => i.instanceId))
+  const kept = new Set(wave.kept)
+  return {
+    number: wave.number,
+    oldLeft: present.filter((id) => !kept.has(id) && running.has(id)).length,
+    newRelease: wave.kept.filter((id) => running.has(id)).length
+  }
 }
 
 /** Read-only: one DescribeAutoScalingGroups for all groups, one health call per load balancer of a group in rollout. */
@@ -93,6 +105,7 @@ export const stackStatus = Effect.fn("Status.stackStatus")(function*(stackName: 
         needed: r.needed,
         heartbeatAgeSeconds: r.heartbeat === undefined ? undefined : Math.max(0, Math.round((now - r.heartbeat.at) / 1000)),
         heartbeatEverySeconds: r.heartbeat?.everySeconds,
+        ...(r.wave === undefined ? {} : { wave: waveReport(g.group, r.oldIds, r.wave) }),
         ...(marker === undefined ? {} : { degraded: marker })
       }
     }
