@@ -142,6 +142,8 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   /** New instances of committed waves: they run the new release and stay, whatever happens later. */
   let kept: ReadonlyArray<string> = []
   let committed = 0
+  /** Old instances the committed waves terminated. */
+  let retiredSoFar: ReadonlyArray<string> = []
   /** How far scaling policies or people moved desired in the waves committed so far. */
   let othersDelta = 0
 
@@ -275,7 +277,10 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const olds = idsOf(g.instances.filter((i) => w.retire.includes(i.instanceId) && isRunning(i)))
     yield* advance("terminating-old")
     yield* step(name, "terminate-old", `${label(w)}terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
-    const retired = yield* terminateExactly(g, olds, Number.POSITIVE_INFINITY)
+    const retired = yield* terminateExactly(g, olds, Number.POSITIVE_INFINITY).pipe(
+      Effect.mapError((e) => new TerminationIncomplete({ ...e, terminated: [...retiredSoFar, ...e.terminated] }))
+    )
+    retiredSoFar = [...retiredSoFar, ...retired]
     const retiredIds = new Set(retired)
     kept = idsOf(g.instances.filter((i) => !toReplace.has(i.instanceId) && !retiredIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState) && !isStandby(i)))
     committed += 1
@@ -307,8 +312,11 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const olds = idsOf(g.instances.filter((i) => toReplace.has(i.instanceId) && isRunning(i)))
     yield* advance("terminating-old")
     yield* step(name, "terminate-old", `${label(w)}terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
-    const retired = yield* terminateExactly(g, olds, original.minSize)
-    const retiredCapacity = capacityOf(g.instances.filter((i) => retired.includes(i.instanceId)))
+    const retiredNow = yield* terminateExactly(g, olds, original.minSize).pipe(
+      Effect.mapError((e) => new TerminationIncomplete({ ...e, terminated: [...retiredSoFar, ...e.terminated] }))
+    )
+    const retired = [...retiredSoFar, ...retiredNow]
+    const retiredCapacity = capacityOf(g.instances.filter((i) => retiredNow.includes(i.instanceId)))
     yield* advance("restoring").pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated: retired, cause })))
     // What desired would be had nobody else changed it: the raise, less what our terminations took off.
     const othersChange = (now: AutoScalingGroup) => othersDelta + now.desiredCapacity - (w.raised.desiredCapacity - retiredCapacity)

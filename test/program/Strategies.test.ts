@@ -1,0 +1,317 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import { DEGRADED_TAG } from "../../src/program/Degraded.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { processesToSuspend } from "../../src/program/Rollout.js"
+import { hasRecord } from "../../src/program/RolloutRecord.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { percent, units } from "../../src/program/Waves.js"
+import { collecting, drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
+import type { StackRolloutOptions } from "../../src/program/StackRollout.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId)
+const sizes = (g: { readonly minSize: number; readonly maxSize: number; readonly desiredCapacity: number }) => [g.minSize, g.maxSize, g.desiredCapacity]
+const LEAVING = /^(Terminating|Terminated)/
+const live = (g: { readonly instances: ReadonlyArray<{ readonly lifecycleState: string }> }) =>
+  g.instances.filter((i) => !LEAVING.test(i.lifecycleState)).length
+
+/** A group of `n` behind the CLB, room to scale to 30. */
+const bigWeb = (n: number) => webGroup({ minSize: 2, maxSize: 30, desiredCapacity: n })
+
+/**
+ * Runs the rollout one simulated second at a time; at every second checks the HA invariant (healthy serving count
+ * never below the start) and keeps the highest count of instances not leaving; `onStep` acts on the world meanwhile.
+ */
+const rollWatching = (o: Partial<StackRolloutOptions>, onStep: (events: ReadonlyArray<RolloutEvent>) => Effect.Effect<void, never, FakeWorld> = () => Effect.void) =>
+  Effect.gen(function*() {
+    const w = yield* FakeWorld
+    const start = yield* w.healthyCount("web")
+    let lowest = start
+    let highest = live(yield* group("web"))
+    const events: Array<RolloutEvent> = []
+    const result = yield* Effect.flatten(drive(collecting(runRollout(o), events), {
+      onStep: () =>
+        Effect.gen(function*() {
+          lowest = Math.min(lowest, yield* w.healthyCount("web"))
+          highest = Math.max(highest, live(yield* group("web")))
+          yield* onStep(events)
+        })
+    }))
+    return { result, events, start, lowest: () => lowest, highest: () => highest }
+  })
+
+const stepsOf = (events: ReadonlyArray<RolloutEvent>, step: string) =>
+  events.flatMap((e) => (e.type === "step" && e.step === step ? [e.message] : []))
+
+/** Once, the first time `when` holds. */
+const once = (when: (events: ReadonlyArray<RolloutEvent>) => boolean, act: Effect.Effect<void, never, FakeWorld>) => {
+  let done = false
+  return (events: ReadonlyArray<RolloutEvent>) =>
+    done || !when(events) ? Effect.void : Effect.zipRight(Effect.sync(() => void (done = true)), act)
+}
+
+const waiting = (wave: number) => (events: ReadonlyArray<RolloutEvent>) => stepsOf(events, "wait").some((m) => m.startsWith(`wave ${wave}:`))
+const baking = (events: ReadonlyArray<RolloutEvent>) => stepsOf(events, "bake").length > 0
+
+describe("scaling stays alive during a rollout", () => {
+  it.effect("a scale-out by a policy mid-rollout launches the new release and is kept: desired ends at what the policy made it", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      const before = ids(yield* group("web"))
+      let fired = false
+      const { result } = yield* rollWatching({}, once((e) => stepsOf(e, "wait").length > 0, Effect.map(w.firePolicy("web", 2), (ok) => void (fired = ok))))
+      expect(fired).toBe(true)
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 30, 6])
+      expect(after.suspendedProcesses).toEqual([])
+      expect(ids(after).filter((id) => before.includes(id))).toEqual([])
+      expect(after.instances.every((i) => i.launchTemplate?.version === "2" && i.lifecycleState === "InService")).toBe(true)
+      // AlarmNotification was never suspended.
+      expect((yield* w.calls).some((c) => c.operation === "SuspendProcesses")).toBe(true)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a policy's scale-out stops at the raised max, and max is restored to the final desired when someone took it beyond", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 2, maxSize: 4, desiredCapacity: 2 })
+      const w = yield* FakeWorld
+      // Raised to desired 4, max 6 (the group's headroom of 2 kept): the policy's +3 stops at 6, a net +2.
+      const clamped = yield* rollWatching({}, once((e) => stepsOf(e, "wait").length > 0, Effect.asVoid(w.firePolicy("web", 3))))
+      expect(clamped.result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      expect(sizes(yield* group("web"))).toEqual([2, 4, 4])
+      yield* w.setLaunchTemplateVersion("web", "3")
+      // A person raises max and desired by 3 while it waits: kept, and max follows.
+      const { result } = yield* rollWatching({}, once((e) => stepsOf(e, "wait").length > 0, w.setSizes("web", { maxSize: 20, desiredCapacity: 11 })))
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      expect(sizes(yield* group("web"))).toEqual([2, 7, 7])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("after a failure the scale-out is undone with the release and AlarmNotification stays suspended: nothing relaunches it", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      const before = ids(yield* group("web"))
+      yield* w.markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      const { result, lowest, start } = yield* rollWatching(
+        { healthyTimeout: "300 seconds" },
+        once((e) => stepsOf(e, "wait").length > 0, Effect.asVoid(w.firePolicy("web", 2)))
+      )
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back" })
+      expect([...result.groups[0]!.leftSuspended].sort()).toEqual([...processesToSuspend(true)].sort())
+      expect(lowest()).toBe(start)
+      // The policy fires again: the group does not scale, so no instance of the failed release comes back.
+      expect(yield* w.firePolicy("web", 2)).toBe(false)
+      yield* TestClock.adjust("5 minutes")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 30, 4])
+      expect(ids(after).sort()).toEqual([...before].sort())
+      expect(after.suspendedProcesses).toContain("AlarmNotification")
+      expect(after.tags[DEGRADED_TAG]).toContain("timed out")
+    }).pipe(Effect.provide(world)))
+
+  it.effect("--freeze-scaling suspends AlarmNotification for the whole rollout, and resumes it after", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      let fired: boolean | undefined
+      const { result } = yield* rollWatching(
+        { freezeScaling: true },
+        once((e) => stepsOf(e, "wait").length > 0, Effect.map(w.firePolicy("web", 2), (ok) => void (fired = ok)))
+      )
+      expect(fired).toBe(false)
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 30, 4])
+      expect(after.suspendedProcesses).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
+
+describe("surge waves", () => {
+  it.effect("a surge of 2 on a group of 10 replaces it in 5 waves, never more than 12 instances, never fewer than 10 serving", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(10)
+      const before = ids(yield* group("web"))
+      const { result, events, lowest, highest, start } = yield* rollWatching({ maxSurge: units(2) })
+      expect(result.status).toBe("succeeded")
+      expect(start).toBe(10)
+      expect(lowest()).toBe(10)
+      expect(highest()).toBe(12)
+      expect(stepsOf(events, "scale-out")).toHaveLength(5)
+      expect(stepsOf(events, "scale-out").every((m) => / desired 10→12$/.test(m))).toBe(true)
+      expect(result.groups[0]!.waves).toMatchObject({ committed: 5 })
+      expect([...result.groups[0]!.terminated].sort()).toEqual([...before].sort())
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 30, 10])
+      expect(ids(after).filter((id) => before.includes(id))).toEqual([])
+      expect(hasRecord(after.tags)).toBe(false)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a percentage is of the running capacity, rounded up: 25% of 10 is waves of 3, 3, 3, 1", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(10)
+      const { result, events, highest } = yield* rollWatching({ maxSurge: percent(25) })
+      expect(result.status).toBe("succeeded")
+      expect(highest()).toBe(13)
+      expect(stepsOf(events, "scale-out").map((m) => /desired 10→(\d+)$/.exec(m)?.[1])).toEqual(["13", "13", "13", "11"])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a canary of 1 goes first, then the rest in --max-surge waves", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const { result, events, highest } = yield* rollWatching({ canary: units(1), maxSurge: percent(50) })
+      expect(result.status).toBe("succeeded")
+      expect(stepsOf(events, "scale-out")).toEqual([
+        "wave 1: min 2→5, max 30→31, desired 4→5",
+        "wave 2: min 4→6, max 31→32, desired 4→6",
+        "wave 3: min 4→5, max 32→32, desired 4→5"
+      ])
+      expect(highest()).toBe(6)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a failure in a later wave rolls back that wave only: the committed waves keep running the new release", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      yield* w.putAlarm("web-5xx")
+      const before = ids(yield* group("web"))
+      const { result, lowest, start } = yield* rollWatching(
+        { maxSurge: units(1), alarms: ["web-5xx"] },
+        once(waiting(3), w.setAlarmState("web-5xx", "ALARM", "Threshold Crossed: 5xx rate 12% > 5%"))
+      )
+      const g = result.groups[0]!
+      expect(g.status).toBe("rolled-back")
+      expect(g.reason).toContain("alarm web-5xx went to ALARM: Threshold Crossed: 5xx rate 12% > 5%")
+      expect(g.reason).toContain("2 earlier waves committed: 2 instance(s) already run the new release")
+      expect(g.waves?.committed).toBe(2)
+      expect(g.waves?.newRelease).toHaveLength(2)
+      expect(lowest()).toBe(start)
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 30, 4])
+      const live = after.instances.filter((i) => i.lifecycleState === "InService")
+      expect(live.map((i) => i.instanceId).filter((id) => before.includes(id))).toHaveLength(2)
+      expect(live.map((i) => i.instanceId).filter((id) => g.waves!.newRelease.includes(id))).toHaveLength(2)
+      expect(after.tags[DEGRADED_TAG]).toContain("web-5xx")
+      expect(hasRecord(after.tags)).toBe(false)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("the old instances of a wave go ten at a time, not one by one", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 25 })
+      // Each terminate takes a simulated second: how many are in flight at once shows the bound.
+      let inFlight = 0
+      let most = 0
+      const slowTerminates = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          Effect.sync(() => void (most = Math.max(most, ++inFlight))).pipe(
+            Effect.zipRight(Effect.sleep("1 second")),
+            Effect.zipRight(asg.terminateInstance(id, decrement)),
+            Effect.ensuring(Effect.sync(() => void inFlight--))
+          )
+      }))
+      const result = yield* Effect.flatten(drive(slowTerminates(runRollout())))
+      expect(result.status).toBe("succeeded")
+      expect(result.groups[0]!.terminated).toHaveLength(25)
+      expect(most).toBe(10)
+    }).pipe(Effect.provide(world)))
+})
+
+describe("the bake", () => {
+  it.effect("keeps watching the wave's new instances: one turning unhealthy during the bake rolls the wave back", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(2)
+      const w = yield* FakeWorld
+      const before = ids(yield* group("web"))
+      const sick = Effect.gen(function*() {
+        const fresh = (yield* group("web")).instances.find((i) => !before.includes(i.instanceId))!
+        yield* w.makeUnhealthy(fresh.instanceId)
+      })
+      const { result, events } = yield* rollWatching({ bake: "300 seconds" }, once(baking, sick))
+      const g = result.groups[0]!
+      expect(g.status).toBe("rolled-back")
+      expect(g.reason).toMatch(/new instance i-\w+ failed/)
+      expect(stepsOf(events, "terminate-old")).toEqual([])
+      yield* TestClock.adjust("1 minute")
+      expect(ids(yield* group("web")).sort()).toEqual([...before].sort())
+    }).pipe(Effect.provide(world)))
+
+  it.effect("lasts its time before old instances go, then the rollout commits", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(2)
+      const { result, events } = yield* rollWatching({ bake: "300 seconds" })
+      expect(result.status).toBe("succeeded")
+      const at = (step: string) => events.find((e) => e.type === "step" && e.step === step)!.at
+      expect(at("terminate-old") - at("bake")).toBeGreaterThanOrEqual(300_000)
+      expect(at("terminate-old") - at("bake")).toBeLessThan(320_000)
+    }).pipe(Effect.provide(world)))
+})
+
+describe("alarm gates", () => {
+  it.effect("an alarm going to ALARM while the wave waits rolls it back, naming the alarm and its reason", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(2)
+      const w = yield* FakeWorld
+      yield* w.putAlarm("web-latency")
+      const before = ids(yield* group("web"))
+      const { result } = yield* rollWatching(
+        { alarms: ["web-latency"] },
+        once((e) => stepsOf(e, "wait").length > 0, w.setAlarmState("web-latency", "ALARM", "p99 above 2 s"))
+      )
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", reason: "alarm web-latency went to ALARM: p99 above 2 s" })
+      yield* TestClock.adjust("1 minute")
+      expect(ids(yield* group("web")).sort()).toEqual([...before].sort())
+    }).pipe(Effect.provide(world)))
+
+  it.effect("an alarm going to ALARM during the bake rolls the wave back", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(2)
+      const w = yield* FakeWorld
+      yield* w.putAlarm("web-latency")
+      const before = ids(yield* group("web"))
+      const { result } = yield* rollWatching(
+        { alarms: ["web-latency"], bake: "600 seconds" },
+        once(baking, w.setAlarmState("web-latency", "ALARM", "p99 above 2 s"))
+      )
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", reason: "alarm web-latency went to ALARM: p99 above 2 s" })
+      yield* TestClock.adjust("1 minute")
+      expect(ids(yield* group("web")).sort()).toEqual([...before].sort())
+    }).pipe(Effect.provide(world)))
+
+  it.effect("all alarms are read in one DescribeAlarms per poll round", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(2)
+      const w = yield* FakeWorld
+      yield* w.putAlarm("a")
+      yield* w.putAlarm("b")
+      const { result } = yield* rollWatching({ alarms: ["a", "b"] })
+      expect(result.status).toBe("succeeded")
+      const calls = yield* w.calls
+      const count = (op: string) => calls.filter((c) => c.operation === op).length
+      // One more for the check before any change.
+      expect(count("DescribeAlarms")).toBe(count("DescribeInstanceHealth") - 1 + 1)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("an alarm already in ALARM, or one that does not exist, refuses the run before any change", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(2)
+      const w = yield* FakeWorld
+      yield* w.putAlarm("web-5xx", "ALARM", "already bad")
+      const firing = yield* Effect.flip(runRollout({ alarms: ["web-5xx"] }))
+      expect(firing).toMatchObject({ _tag: "AlarmGateRefused", alarm: "web-5xx", problem: "firing", reason: "already bad" })
+      const missing = yield* Effect.flip(runRollout({ alarms: ["no-such-alarm"] }))
+      expect(missing).toMatchObject({ _tag: "AlarmGateRefused", alarm: "no-such-alarm", problem: "missing" })
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
