@@ -1,0 +1,129 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { recoverStack } from "../../src/program/Recover.js"
+import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { stackStatus } from "../../src/program/Status.js"
+import { units } from "../../src/program/Waves.js"
+import { collecting, drive, group, runRollout, STACK, webGroup } from "../support/World.js"
+import { afterCalls, haWatch, type KillPoint, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId).sort()
+const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
+const WAVE_TAG = `${RECORD_PREFIX}:wave`
+
+/** Four instances replaced two at a time, each wave baked for a minute: wave 2 is the middle of the story. */
+const WAVES = { maxSurge: units(2), bake: "60 seconds" } as const
+
+/** The record says wave `n` is in `phase` (and `also` holds): the rollout dies at its next call. */
+const inWave = (n: number, phase: string, also?: KillPoint): KillPoint =>
+  Effect.gen(function*() {
+    const tags = (yield* group("web")).tags
+    if (tags[WAVE_TAG] !== String(n) || tags[PHASE_TAG] !== phase) return false
+    return also === undefined ? true : yield* also
+  })
+
+const servingAtLeast = (n: number): KillPoint => Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (c) => c >= n)
+
+/**
+ * A group of 4 gets a release and is rolled in waves of 2; the run dies in wave 2 at `when`; status shows the wave;
+ * recover finishes or undoes wave 2 only. Wave 1's new instances run on in either case, serving capacity never dips.
+ */
+const killInWave2 = (when: KillPoint, expected: { readonly phase: string; readonly outcome: "succeeded" | "rolled-back"; readonly oldLeft?: number }) =>
+  Effect.gen(function*() {
+    yield* webGroup({ minSize: 2, maxSize: 10, desiredCapacity: 4, suspendedProcesses: ["AZRebalance"] })
+    const w = yield* FakeWorld
+    const before = yield* group("web")
+    const ha = yield* haWatch
+    expect(ha.start).toBe(4)
+    const killed = yield* rolloutKilledAt(when, ha.check, WAVES)
+    expect(killed.phase).toBe(expected.phase)
+    const inRollout = (yield* stackStatus(STACK)).groups[0]
+    expect(inRollout).toMatchObject({ state: "in-rollout", phase: expected.phase, needed: 2, wave: { number: 2, newRelease: 2, oldLeft: expected.oldLeft ?? 2 } })
+    // Wave 1 was committed: its two new instances serve and two old ones are gone.
+    const wave1 = (yield* group("web")).instances.filter((i) => i.launchTemplate?.version === "2" && i.lifecycleState === "InService").length
+    expect(wave1).toBeGreaterThanOrEqual(2)
+
+    const events: Array<RolloutEvent> = []
+    const result = yield* Effect.flatten(drive(
+      collecting(recoverStack(STACK, { force: true, mode: "auto", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events),
+      { onStep: () => ha.check }
+    ))
+    for (let i = 0; i < 30; i++) {
+      yield* TestClock.adjust("1 second")
+      yield* ha.check
+    }
+    expect(result.groups[0]?.status).toBe(expected.outcome)
+    expect(yield* ha.lowest).toBeGreaterThanOrEqual(ha.start)
+    const after = yield* group("web")
+    expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([before.minSize, before.maxSize, before.desiredCapacity])
+    expect(after.suspendedProcesses).toEqual(["AZRebalance"])
+    expect(recordTags(after.tags)).toEqual([])
+    const versions = after.instances.map((i) => `${i.lifecycleState} v${i.launchTemplate?.version}`).sort()
+    expect(versions).toEqual(
+      expected.outcome === "succeeded"
+        ? ["InService v2", "InService v2", "InService v2", "InService v2"]
+        : ["InService v1", "InService v1", "InService v2", "InService v2"]
+    )
+    // The old instances left are among those the group had: none was launched anew from the old release.
+    expect(ids(after).filter((id) => !ids(before).includes(id))).toHaveLength(expected.outcome === "succeeded" ? 4 : 2)
+    expect(yield* w.healthyCount("web")).toBe(4)
+    expect((yield* stackStatus(STACK)).groups[0]).toEqual({ name: "web", logicalId: "Web", state: "clean" })
+    return { result, events }
+  })
+
+describe("kill -9 in each phase of a middle wave, then recover", () => {
+  it.effect("as wave 2 scales out: recover rolls back wave 2 only", () =>
+    killInWave2(inWave(2, "scaling-out"), { phase: "scaling-out", outcome: "rolled-back" }).pipe(Effect.provide(world)))
+
+  it.effect("while wave 2 waits, its new instances not yet healthy: recover rolls back wave 2 only", () =>
+    killInWave2(inWave(2, "waiting", afterCalls("DescribeInstanceHealth", 12)), { phase: "waiting", outcome: "rolled-back" }).pipe(Effect.provide(world)))
+
+  it.effect("while wave 2 waits, its new instances healthy: recover completes wave 2", () =>
+    killInWave2(inWave(2, "waiting", servingAtLeast(6)), { phase: "waiting", outcome: "succeeded" }).pipe(Effect.provide(world)))
+
+  it.effect("while wave 2 bakes: recover completes wave 2", () =>
+    killInWave2(inWave(2, "baking"), { phase: "baking", outcome: "succeeded" }).pipe(Effect.provide(world)))
+
+  it.effect("part-way through wave 2's terminations: recover completes wave 2", () =>
+    killInWave2(afterCalls("TerminateInstanceInAutoScalingGroup", 3), { phase: "terminating-old", outcome: "succeeded", oldLeft: 1 }).pipe(Effect.provide(world)))
+})
+
+describe("interrupting a rollout in a middle wave", () => {
+  it.effect("rolls back that wave only: wave 1's new instances stay, the record goes, the group is tagged degraded", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 2, maxSize: 10, desiredCapacity: 4 })
+      const ha = yield* haWatch
+      const events: Array<RolloutEvent> = []
+      const fiber = yield* Effect.fork(collecting(runRollout(WAVES), events))
+      for (let i = 0; i < 2000; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* ha.check
+        if (events.some((e) => e.type === "step" && e.step === "wait" && e.message.startsWith("wave 2:"))) break
+      }
+      yield* TestClock.adjust("20 seconds")
+      yield* Fiber.interrupt(fiber)
+      const result = events.find((e) => e.type === "group-result")
+      expect(result).toMatchObject({ status: "interrupted", waves: { committed: 1 } })
+      for (let i = 0; i < 30; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* ha.check
+      }
+      expect(yield* ha.lowest).toBeGreaterThanOrEqual(ha.start)
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 10, 4])
+      expect(after.instances.map((i) => `${i.lifecycleState} v${i.launchTemplate?.version}`).sort()).toEqual([
+        "InService v1",
+        "InService v1",
+        "InService v2",
+        "InService v2"
+      ])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
