@@ -95,8 +95,9 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         status: "rolled-back",
         launched: fresh,
         terminated: fresh,
-        reason: `rolled back: ${why}`,
-        leftSuspended: leftBefore.filter((p) => after.suspendedProcesses.includes(p))
+        reason: `rolled back: ${why}${record.wave === undefined || record.wave.kept.length === 0 ? "" : `; the ${record.wave.kept.length} new instance(s) of the ${record.wave.number - 1} committed wave(s) stay`}`,
+        leftSuspended: leftBefore.filter((p) => after.suspendedProcesses.includes(p)),
+        ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number - 1, newRelease: record.wave.kept } })
       })
     }).pipe(Effect.uninterruptible)
 
@@ -117,7 +118,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       const waveNote = record.wave === undefined
         ? ""
         : `; wave ${record.wave.number} finished, ${rest.length} old instance(s) still run the previous release: run update-asgs again to replace them`
-      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}${waveNote}`, leftSuspended: [] })
+      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}${waveNote}`, leftSuspended: [], ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number, newRelease: [...record.wave.kept, ...v.newIds] } }) })
     }).pipe(Effect.uninterruptible)
 
   /** Puts the group back where the wait can succeed: our processes suspended, and scaled out if it never was. */

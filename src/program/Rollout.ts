@@ -86,6 +86,8 @@ interface Wave {
   readonly raised: GroupSizes
   /** No old instance is left to replace after it. */
   readonly last: boolean
+  /** It moves an instance out of the fullest zone rather than replacing an old one. */
+  readonly balance?: boolean
 }
 
 /**
@@ -147,10 +149,33 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   /** How far scaling policies or people moved desired in the waves committed so far. */
   let othersDelta = 0
 
-  const label = (w: Wave) => (waved ? `wave ${w.number}: ` : "")
+  const label = (w: Wave) => (waved ? `wave ${w.number}${w.balance === true ? " (balancing zones before AZRebalance resumes)" : ""}: ` : "")
+  // Waves launch where AWS balances and retire where the old ones are: zones can end two or more apart, and AWS's
+  // AZRebalance, once resumed, would then terminate a serving instance. Balancing waves move one instance each first.
+  const zonesSeen = new Set(initial.instances.map((i) => i.availabilityZone))
+  const balances = waved && ours.includes("AZRebalance")
+  /** How far apart the zones are once `leaving` is gone and `launching` more went where AWS puts them (the emptiest). */
+  const spreadAfter = (g: AutoScalingGroup, leaving: ReadonlySet<string>, launching: number): number => {
+    const counts = new Map([...zonesSeen].map((z) => [z, 0]))
+    for (const i of g.instances) {
+      if (isRunning(i) && !leaving.has(i.instanceId)) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
+    }
+    for (let k = 0; k < launching; k++) {
+      const [zone] = [...counts].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0] ?? []
+      if (zone !== undefined) counts.set(zone, counts.get(zone)! + 1)
+    }
+    return counts.size === 0 ? 0 : Math.max(...counts.values()) - Math.min(...counts.values())
+  }
+  const MAX_BALANCING_WAVES = 3
+  let balancing = 0
   const waveOf = (number: number, g: AutoScalingGroup, present: ReadonlyArray<string>): Wave => {
     const left = new Set(idsOf(g.instances.filter((i) => toReplace.has(i.instanceId) && isRunning(i))))
-    const retire = waved ? idsOf(pickRetirees(g, left, waveSize(plan, number, runningCapacityOf(g, left)))) : [...left]
+    // Every old instance is gone: this wave only moves one instance out of the fullest zone.
+    const balance = left.size === 0
+    if (balance) balancing += 1
+    const retire = balance
+      ? idsOf(pickRetirees(g, new Set(idsOf(g.instances.filter(isRunning))), 1))
+      : waved ? idsOf(pickRetirees(g, left, waveSize(plan, number, runningCapacityOf(g, left)))) : [...left]
     const size = runningCapacityOf(g, new Set(retire))
     const from: GroupSizes = { minSize: g.minSize, maxSize: g.maxSize, desiredCapacity: g.desiredCapacity }
     return {
@@ -160,7 +185,8 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       retire,
       size,
       raised: waveSizes(from, capacityOf(g.instances.filter(isRunning)), size, headroom),
-      last: retire.length >= left.size
+      last: balance ? balancing >= MAX_BALANCING_WAVES || spreadAfter(g, new Set(retire), 1) < 2 : retire.length >= left.size,
+      balance
     }
   }
   const first = waveOf(1, initial, idsOf(initial.instances))
@@ -276,9 +302,9 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const g = yield* describeGroup(name, stackName)
     const olds = idsOf(g.instances.filter((i) => w.retire.includes(i.instanceId) && isRunning(i)))
     yield* advance("terminating-old")
-    yield* step(name, "terminate-old", `${label(w)}terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
+    yield* step(name, "terminate-old", `${label(w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
     const retired = yield* terminateExactly(g, olds, Number.POSITIVE_INFINITY).pipe(
-      Effect.mapError((e) => new TerminationIncomplete({ ...e, terminated: [...retiredSoFar, ...e.terminated] }))
+      Effect.mapError((e) => new TerminationIncomplete({ group: e.group, terminated: [...retiredSoFar, ...e.terminated], cause: e.cause }))
     )
     retiredSoFar = [...retiredSoFar, ...retired]
     const retiredIds = new Set(retired)
@@ -309,11 +335,11 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const commit = (w: Wave) => Effect.gen(function*() {
     const g = yield* describeGroup(name, stackName)
     // Standby instances are the operator's: they stay, as does anything already leaving.
-    const olds = idsOf(g.instances.filter((i) => toReplace.has(i.instanceId) && isRunning(i)))
+    const olds = idsOf(g.instances.filter((i) => (toReplace.has(i.instanceId) || w.retire.includes(i.instanceId)) && isRunning(i)))
     yield* advance("terminating-old")
-    yield* step(name, "terminate-old", `${label(w)}terminating ${olds.length} old instance(s): ${olds.join(", ")}`)
+    yield* step(name, "terminate-old", `${label(w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
     const retiredNow = yield* terminateExactly(g, olds, original.minSize).pipe(
-      Effect.mapError((e) => new TerminationIncomplete({ ...e, terminated: [...retiredSoFar, ...e.terminated] }))
+      Effect.mapError((e) => new TerminationIncomplete({ group: e.group, terminated: [...retiredSoFar, ...e.terminated], cause: e.cause }))
     )
     const retired = [...retiredSoFar, ...retiredNow]
     const retiredCapacity = capacityOf(g.instances.filter((i) => retiredNow.includes(i.instanceId)))
@@ -420,7 +446,9 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     while (true) {
       yield* scaleOut(w)
       yield* watch(hub, w)
-      if (w.last) return { _tag: "Ready", wave: w } as WaveEnd
+      const unbalanced = balances && w.last && balancing < MAX_BALANCING_WAVES &&
+        spreadAfter(yield* describeGroup(name, stackName), new Set(w.retire), 0) >= 2
+      if (w.last && !unbalanced) return { _tag: "Ready", wave: w } as WaveEnd
       const done = yield* Effect.either(commitWave(w))
       if (Either.isLeft(done)) return { _tag: "CommitFailed", error: done.left } as WaveEnd
       w = yield* nextWave(w, done.right)

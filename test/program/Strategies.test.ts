@@ -206,6 +206,25 @@ describe("surge waves", () => {
       expect(hasRecord(after.tags)).toBe(false)
     }).pipe(Effect.provide(world)))
 
+  it.effect("waves that leave the zones two apart are followed by a balancing wave, so resuming AZRebalance takes no serving instance", () =>
+    Effect.gen(function*() {
+      // Three zones, one old instance each; one at a time the new ones land in the first emptiest zone, and the
+      // old ones leave the others: without a balancing wave the group ends 2-1-0 and AZRebalance retires a server.
+      yield* webGroup({ minSize: 3, maxSize: 5, desiredCapacity: 3 })
+      const { result, events, lowest, start } = yield* rollWatching({ maxSurge: units(1) })
+      expect(result.status).toBe("succeeded")
+      expect(stepsOf(events, "scale-out").some((m) => m.includes("balancing zones"))).toBe(true)
+      for (let i = 0; i < 300; i++) {
+        yield* TestClock.adjust("1 second")
+        expect(yield* (yield* FakeWorld).healthyCount("web")).toBeGreaterThanOrEqual(start)
+      }
+      expect(lowest()).toBe(start)
+      const after = yield* group("web")
+      const perZone = [...after.instances.reduce((m, i) => m.set(i.availabilityZone, (m.get(i.availabilityZone) ?? 0) + 1), new Map<string, number>()).values()]
+      expect(perZone.sort()).toEqual([1, 1, 1])
+      expect(after.suspendedProcesses).toEqual([])
+    }).pipe(Effect.provide(world)))
+
   it.effect("the old instances of a wave go ten at a time, not one by one", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 25 })

@@ -22,6 +22,7 @@ import { recoverStack } from "../../src/program/Recover.js"
 import { hasRecord, RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
 import { AutoScaling, type AutoScalingGroup } from "../../src/services/AutoScaling.js"
 import { RetryPolicy } from "../../src/services/Retry.js"
+import { units } from "../../src/program/Waves.js"
 import { CLB, group, LT, runRollout, STACK, TG, webGroup } from "../support/World.js"
 
 const RUNS = Number(process.env["FAULT_RUNS"] ?? 1000)
@@ -60,6 +61,8 @@ interface Plan {
   readonly minBelow: number
   readonly balancers: "classic" | "target-group" | "both"
   readonly release: "good" | "never-healthy"
+  /** Capacity units per wave; "all" is one wave. */
+  readonly surge: "all" | 1 | 2
   readonly faults: ReadonlyArray<{ readonly at: number; readonly fault: Fault }>
 }
 
@@ -97,6 +100,7 @@ const plan: FastCheck.Arbitrary<Plan> = FastCheck.record({
   minBelow: FastCheck.integer({ min: 0, max: 1 }),
   balancers: FastCheck.constantFrom("classic" as const, "target-group" as const, "both" as const),
   release: FastCheck.constantFrom("good" as const, "good" as const, "never-healthy" as const),
+  surge: FastCheck.constantFrom("all" as const, "all" as const, 1 as const, 2 as const),
   faults: FastCheck.array(FastCheck.record({ at: FastCheck.integer({ min: 0, max: 90 }), fault }), { maxLength: 6 })
 })
 
@@ -150,11 +154,19 @@ const runSchedule = (p: Plan) =>
     const events: Array<RolloutEvent> = []
     /** When the program (the rollout, or recover after a kill) reported its group's result. */
     let endedAt = Number.POSITIVE_INFINITY
+    /** New instances of committed waves, as the last result reported them. */
+    let committedNew: ReadonlyArray<string> = []
     const noteEnd = (e: RolloutEvent) => Effect.sync(() => {
-      if (e.type === "group-result") endedAt = e.at
+      if (e.type === "group-result") {
+        endedAt = e.at
+        committedNew = [...committedNew, ...(e.waves?.newRelease ?? [])]
+      }
       if (LOG) events.push(e)
     })
-    const rollout = yield* Effect.forkDaemon(Effect.provideService(provide(runRollout({ healthyTimeout: "60 seconds", pollInterval: "5 seconds" })), Reporter, { emit: noteEnd }))
+    const runOptions = { healthyTimeout: "60 seconds", pollInterval: "5 seconds", ...(p.surge === "all" ? {} : { maxSurge: units(p.surge) }) } as const
+    // In waves, a run that fails or is recovered part-way leaves the committed waves' instances: they passed their wave.
+    const waved = p.surge !== "all" && p.surge < p.desired
+    const rollout = yield* Effect.forkDaemon(Effect.provideService(provide(runRollout(runOptions)), Reporter, { emit: noteEnd }))
     const faultsPerOp = new Map<string, number>()
     const spy = yield* recording
     let second: Fiber.RuntimeFiber<Either.Either<unknown, unknown>> | undefined
@@ -181,7 +193,7 @@ const runSchedule = (p: Plan) =>
           case "SecondRun": {
             // Another update-asgs on the same stack while this one runs: it must be refused and leave nothing.
             if (second !== undefined || status !== undefined || Option.isSome(yield* Fiber.poll(rollout))) return
-            second = yield* Effect.fork(Effect.either(spy.provide(runRollout({ healthyTimeout: "60 seconds", pollInterval: "5 seconds" }))))
+            second = yield* Effect.fork(Effect.either(spy.provide(runRollout(runOptions))))
             return
           }
           case "PolicyScaleOut":
@@ -189,10 +201,9 @@ const runSchedule = (p: Plan) =>
             // Policies act while the rollout waits (AWS clamps an adjustment to [min, max]); not once it commits.
             const phase = g.tags[`${RECORD_PREFIX}:phase`]
             if (phase === "terminating-old" || phase === "restoring") return
-            const target = f._tag === "PolicyScaleOut" ? Math.min(g.maxSize, g.desiredCapacity + f.by) : Math.max(g.minSize, g.desiredCapacity - f.by)
-            if (target === g.desiredCapacity) return
-            policyDelta += target - g.desiredCapacity
-            yield* w.setSizes("web", { desiredCapacity: target })
+            // An alarm-driven policy: nothing while AlarmNotification is suspended (after a failure, or frozen).
+            if (!(yield* w.firePolicy("web", f._tag === "PolicyScaleOut" ? f.by : -f.by))) return
+            policyDelta += (yield* group("web")).desiredCapacity - g.desiredCapacity
             break
           }
           case "Standby": {
@@ -258,7 +269,7 @@ const runSchedule = (p: Plan) =>
         if (Option.isSome(done)) recovered = (yield* done.value).groups[0]?.status ?? "up-to-date"
       }
     }
-    const outcome = recovered === undefined ? String(status) : `killed then recover ${recovered}`
+    const outcome = `${recovered === undefined ? String(status) : `killed then recover ${recovered}`}${waved ? " (in waves)" : ""}`
     tally(outcomes, outcome)
     expect(status, "the rollout ended within the horizon").toBeDefined()
     if (status === "killed") expect(recovered, "recover ended within the horizon").toBeDefined()
@@ -291,16 +302,24 @@ const runSchedule = (p: Plan) =>
     const succeeded = recovered === undefined ? status === "succeeded" : recovered === "succeeded"
     const running = end.instances.filter((i) => i.lifecycleState === "InService" || i.lifecycleState === "Pending")
     const sizes = [end.minSize, end.maxSize, end.desiredCapacity]
-    if (succeeded) {
+    if (waved && !(succeeded && recovered === undefined)) {
+      // A wave rolled back or recovered alone: min as it was, max never below it; the rest of the group is checked below.
+      expect(end.minSize, `${outcome}: min`).toBe(original.minSize)
+      expect(end.maxSize, `${outcome}: max`).toBeGreaterThanOrEqual(original.maxSize)
+    } else if (succeeded) {
       // No old instance left behind; every new one serving runs the release.
       expect(running.filter((i) => oldIds.has(i.instanceId)).map((i) => i.instanceId), outcome).toEqual([])
       const desired = recovered === undefined ? Math.max(spec.minSize, spec.desiredCapacity + policyDelta) : spec.desiredCapacity
       expect(sizes, `${outcome}: sizes as the policies left them`).toEqual([spec.minSize, Math.max(spec.maxSize, desired), desired])
     } else {
       expect(sizes, `${outcome}: original sizes`).toEqual([original.minSize, original.maxSize, original.desiredCapacity])
-      // No instance launched during the run serves; the group may replace a lost one once the run resumed Launch.
+    }
+    if (!succeeded) {
+      // No instance launched during the run serves but those of committed waves; the group may replace a lost one
+      // once the run resumed Launch.
       const unproven = snapshot.instances.filter((i) =>
-        !oldIds.has(i.instanceId) && i.launchedAt < endedAt && running.some((r) => r.instanceId === i.instanceId) && serving(i.instanceId)
+        !oldIds.has(i.instanceId) && !committedNew.includes(i.instanceId) && i.launchedAt < endedAt &&
+        running.some((r) => r.instanceId === i.instanceId) && serving(i.instanceId)
       )
       expect(unproven.map((i) => i.instanceId), `${outcome}: unproven instances serving`).toEqual([])
     }
