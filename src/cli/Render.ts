@@ -100,6 +100,7 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
         ...(g.reason === undefined ? {} : { reason: g.reason }),
         ...(g.leftSuspended.length > 0 ? { leftSuspended: g.leftSuspended } : {}),
         ...(g.standby !== undefined && g.standby.length > 0 ? { standby: g.standby } : {}),
+        ...(g.waves === undefined ? {} : { waves: g.waves }),
         ...("resumeCommand" in g ? { resume: g.resume, resumeCommand: g.resumeCommand } : {})
       })),
       ...(s.notAttempted !== undefined && s.notAttempted.length > 0 ? { notAttempted: s.notAttempted } : {}),
@@ -113,6 +114,9 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
   if (s.groups.length === 0 && s.error === undefined && s.notes === undefined) lines.push("  no Auto Scaling group to roll")
   for (const g of withResume) {
     lines.push(`  ${g.name}: ${g.status}; launched ${g.launched.length}, terminated ${g.terminated.length}${g.reason === undefined ? "" : `; ${g.reason}`}`)
+    if (g.waves !== undefined && g.status !== "succeeded" && g.waves.committed > 0) {
+      lines.push(`    ${g.waves.committed} wave(s) committed: ${g.waves.newRelease.length} instance(s) run the new release and stay: ${g.waves.newRelease.join(", ")}`)
+    }
     if (g.standby !== undefined && g.standby.length > 0) {
       lines.push(`    in Standby, left as they were (still on their launch spec): ${g.standby.join(", ")}`)
     }

@@ -442,12 +442,17 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   type WaveEnd = { readonly _tag: "Ready"; readonly wave: Wave } | { readonly _tag: "CommitFailed"; readonly error: TerminationIncomplete | AwsError | GroupNotFound }
   const waves = (hub: PollHub.PollHub) => Effect.gen(function*() {
     let w = first
+    let lastSpread = Number.POSITIVE_INFINITY
     yield* suspend
     while (true) {
       yield* scaleOut(w)
       yield* watch(hub, w)
-      const unbalanced = balances && w.last && balancing < MAX_BALANCING_WAVES &&
-        spreadAfter(yield* describeGroup(name, stackName), new Set(w.retire), 0) >= 2
+      // Another balancing wave only while the last one brought the zones closer: AWS may not launch where expected.
+      const spread = balances && w.last && balancing < MAX_BALANCING_WAVES
+        ? spreadAfter(yield* describeGroup(name, stackName), new Set(w.retire), 0)
+        : 0
+      const unbalanced = spread >= 2 && spread < lastSpread
+      if (w.last) lastSpread = spread
       if (w.last && !unbalanced) return { _tag: "Ready", wave: w } as WaveEnd
       const done = yield* Effect.either(commitWave(w))
       if (Either.isLeft(done)) return { _tag: "CommitFailed", error: done.left } as WaveEnd
