@@ -10,7 +10,7 @@ import { FaultProxy } from "../test/support/FaultProxy.js"
 import { motoCredentials } from "../test/support/moto.js"
 import { createStackDirectly, destroyClients, haStackTemplate, sdkClients, twoImageIds } from "../test/support/motoWorld.js"
 
-const INSTANCES = 4
+const INSTANCES = Number(process.argv[2] ?? "4")
 const STACK = "bench-moto"
 
 const onPath = (command: string): string | undefined =>
@@ -114,8 +114,16 @@ const main = async (): Promise<Record<string, unknown>> => {
         groups?: ReadonlyArray<{ launched?: ReadonlyArray<string>; terminated?: ReadonlyArray<string> }>
       }
       const counts = proxy.counts()
+      // The commit: from its first terminate request to the restore of the sizes, as the run's own events time it.
+      const events = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type?: string; step?: string; at?: number })
+      const at = (step: string) => events.find((e) => e.type === "step" && e.step === step)?.at
+      const terminateAt = at("terminate-old")
+      const restoreAt = at("restore")
+      const terminates = proxy.calls.filter((c) => c.action === "TerminateInstanceInAutoScalingGroup").map((c) => c.at)
       return {
         instances: INSTANCES,
+        commitSeconds: terminateAt === undefined || restoreAt === undefined ? null : Math.round(restoreAt - terminateAt) / 1000,
+        terminateRequestsSeconds: terminates.length === 0 ? null : Math.round(Math.max(...terminates) - Math.min(...terminates)) / 1000,
         status: summary.status ?? "unknown",
         launched: summary.groups?.[0]?.launched?.length ?? 0,
         terminated: summary.groups?.[0]?.terminated?.length ?? 0,

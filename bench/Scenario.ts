@@ -8,6 +8,7 @@ import * as Exit from "effect/Exit"
 import * as FakeAws from "../src/layers/fake/FakeAws.js"
 import { type CallRecord, FakeWorld } from "../src/layers/fake/FakeWorld.js"
 import { rollStack, type StackRolloutOptions } from "../src/program/StackRollout.js"
+import { type Amount, parseAmount, planWaves, waveCount } from "../src/program/Waves.js"
 import { runVirtual, VirtualClock } from "./VirtualTime.js"
 
 const LAUNCH_S = 60
@@ -16,7 +17,10 @@ const POLL_S = 5
 /** DescribeAutoScalingGroups' page: the most groups one call describes. */
 const DESCRIBE_BATCH = 50
 const STACK = "bench"
-const HEALTH_OPERATIONS: ReadonlySet<string> = new Set(["DescribeInstanceHealth", "DescribeTargetHealth"])
+/** What a poll round reads after the groups: every CLB's and target group's health, and the watched alarms. */
+const HEALTH_OPERATIONS: ReadonlySet<string> = new Set(["DescribeInstanceHealth", "DescribeTargetHealth", "DescribeAlarms"])
+/** The alarm a strategy scenario watches: it stays OK, so every round reads it and none rolls back. */
+const ALARM = "bench-5xx"
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits
 
@@ -80,17 +84,32 @@ const pollRounds = (calls: ReadonlyArray<CallRecord>): ReadonlyArray<ReadonlyArr
   return rounds
 }
 
-const main = (groups: number, instances: number, parallel: Parallel) =>
+/** A rollout strategy: waves of `surge`, each baked `bakeSeconds`, gated by one alarm. */
+interface Strategy {
+  readonly surge: Amount
+  readonly surgeText: string
+  readonly bakeSeconds: number
+}
+
+const main = (groups: number, instances: number, parallel: Parallel, strategy: Strategy | undefined) =>
   Effect.gen(function*() {
     const world = yield* FakeWorld
     const cpuAtStart = process.cpuUsage()
     yield* setUp(groups, instances)
+    if (strategy !== undefined) yield* world.putAlarm(ALARM, "OK", "quiet")
     const setupCpu = process.cpuUsage(cpuAtStart)
     const clockStart = yield* Effect.clockWith((c) => c.currentTimeMillis)
     const rollCpuStart = process.cpuUsage()
     const result = yield* rollStack(
       STACK,
-      { groups: [], healthyTimeout: Duration.seconds(3600), pollInterval: Duration.seconds(POLL_S), replaceAll: false, parallel }
+      {
+        groups: [],
+        healthyTimeout: Duration.seconds(3600),
+        pollInterval: Duration.seconds(POLL_S),
+        replaceAll: false,
+        parallel,
+        ...(strategy === undefined ? {} : { maxSurge: strategy.surge, bake: Duration.seconds(strategy.bakeSeconds), alarms: [ALARM] })
+      }
     )
     const rollCpu = process.cpuUsage(rollCpuStart)
     const clockEnd = yield* Effect.clockWith((c) => c.currentTimeMillis)
@@ -101,25 +120,29 @@ const main = (groups: number, instances: number, parallel: Parallel) =>
     const sizes = rounds.map((r) => r.length)
     // One CLB or one target group per group.
     const loadBalancers = groups
+    const planned = strategy === undefined ? 1 : waveCount(planWaves(instances, strategy.surge, undefined), instances)
+    const waves = result.groups[0]?.waves?.committed ?? 1
     return {
+      ...(strategy === undefined ? {} : { surge: strategy.surgeText, bakeSeconds: strategy.bakeSeconds, wavesPlanned: planned, waves }),
       status: result.status,
       groupsSucceeded: result.groups.filter((g) => g.status === "succeeded").length,
       simulatedSeconds: round((clockEnd - clockStart) / 1000, 2),
-      floorSeconds: LAUNCH_S + HEALTH_S + POLL_S,
+      // Each wave launches, turns healthy and bakes before the next: the floor of a strategy is that, per wave.
+      floorSeconds: strategy === undefined ? LAUNCH_S + HEALTH_S + POLL_S : waves * (LAUNCH_S + HEALTH_S + strategy.bakeSeconds),
       pollIntervalSeconds: POLL_S,
       calls: calls.length,
       callsByOperation: Object.fromEntries(Object.entries(byOperation).sort(([a], [b]) => a.localeCompare(b))),
       pollRounds: rounds.length,
       callsPerRoundMax: sizes.length === 0 ? 0 : Math.max(...sizes),
       callsPerRoundMean: sizes.length === 0 ? 0 : round(sizes.reduce((a, b) => a + b, 0) / sizes.length, 2),
-      callsPerRoundBound: 1 + loadBalancers,
+      callsPerRoundBound: 1 + loadBalancers + (strategy === undefined ? 0 : 1),
       describeBatchesPerFullRound: Math.ceil(groups / DESCRIBE_BATCH),
       setupCpuSeconds: round((setupCpu.user + setupCpu.system) / 1e6, 2),
       rolloutCpuSeconds: round((rollCpu.user + rollCpu.system) / 1e6, 2)
     }
   }).pipe(Effect.provide(FakeAws.layer({ launchDelay: `${LAUNCH_S} seconds`, healthDelay: `${HEALTH_S} seconds`, drainDelay: "10 seconds" })))
 
-const [groupsArg, instancesArg, parallelArg] = process.argv.slice(2)
+const [groupsArg, instancesArg, parallelArg, surgeArg, bakeArg] = process.argv.slice(2)
 const groups = Number(groupsArg)
 const instances = Number(instancesArg)
 const parallel: Parallel = parallelArg === "all" ? "all" : Number(parallelArg ?? "1")
@@ -127,7 +150,13 @@ if (!(groups > 0 && instances > 0 && (parallel === "all" || parallel > 0))) {
   process.stderr.write("usage: scenario GROUPS INSTANCES PARALLEL(n|all)\n")
   process.exit(2)
 }
-const exit = runVirtual(main(groups, instances, parallel), new VirtualClock(Date.UTC(2025, 0, 1)))
+const surge = surgeArg === undefined ? undefined : parseAmount(surgeArg)
+if (surgeArg !== undefined && surge === undefined) {
+  process.stderr.write("usage: scenario GROUPS INSTANCES PARALLEL(n|all) [SURGE(N|P%) [BAKE_SECONDS]]\n")
+  process.exit(2)
+}
+const strategy = surge === undefined ? undefined : { surge, surgeText: surgeArg!, bakeSeconds: Number(bakeArg ?? "0") }
+const exit = runVirtual(main(groups, instances, parallel, strategy), new VirtualClock(Date.UTC(2025, 0, 1)))
 if (Exit.isFailure(exit)) {
   process.stderr.write(`scenario failed: ${String(exit.cause)}\n`)
   process.exit(1)

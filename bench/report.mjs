@@ -34,7 +34,7 @@ export const printFakeWorld = (f) => {
   table(
     ["groups×inst", "parallel", "sim s", "floor s", "calls", "DescASG", "DescInstHealth", "DescTgtHealth", "Terminate", "rounds", "calls/round", "bound", "cpu s", "rollout cpu s", "rss MB"],
     f.scenarios.map((r) => [
-      `${r.groups}×${r.instances}`,
+      `${r.groups}×${r.instances}${r.surge === undefined ? "" : ` surge ${r.surge} (${r.waves} waves)`}`,
       parallelName(r.parallel),
       r.simulatedSeconds.toFixed(2),
       r.floorSeconds,
@@ -52,9 +52,10 @@ export const printFakeWorld = (f) => {
     ]),
     new Set([0, 1])
   )
-  out("sim s: simulated time of the rollout; floor: launch + health + one poll interval. calls/round: the most calls of a")
+  out("sim s: simulated time of the rollout; floor: launch + health + one poll interval, and for a surge waves × (launch +")
+  out("health + bake); the surge rows bake each wave 30 s and watch one alarm. calls/round: the most calls of a")
   out("poll round (a run of DescribeAutoScalingGroups then DescribeInstanceHealth/DescribeTargetHealth calls at one simulated")
-  out("instant); bound: 1 + the stack's CLBs and target groups. cpu s and rss MB: the whole scenario process. All calls by")
+  out("instant); bound: 1 + the stack's CLBs and target groups (+ 1 DescribeAlarms with an alarm). cpu s and rss MB: the whole scenario process. All calls by")
   out("operation are in bench/results.json.")
   out()
 }
@@ -68,6 +69,10 @@ export const printMoto = (m) => {
   out(`moto_server: update-asgs --replace-all --poll-interval 1 on one group of ${m.instances} instances behind a classic ELB`)
   out(`  ${m.status}: launched ${m.launched}, terminated ${m.terminated}; wall ${m.wallSeconds} s; ${m.calls} calls (${m.mutatingCalls} mutating)`)
   out(`  ${Object.entries(m.callsByOperation).map(([k, v]) => `${k} ${v}`).join(", ")}`)
+  if (m.large !== undefined) {
+    const l = m.large
+    out(`  ${l.instances} instances: ${l.status}, terminated ${l.terminated}; the commit took ${l.commitSeconds} s (terminate requests over ${l.terminateRequestsSeconds} s, ten at a time); wall ${l.wallSeconds} s`)
+  }
   out()
 }
 

@@ -96,11 +96,15 @@ const SCENARIOS = [1, 10, 100].flatMap((groups) =>
   [10, 100].flatMap((instances) => [1, "all"].map((parallel) => ({ groups, instances, parallel })))
 )
 
+/** One group of 100 in waves of 10%, 25% and 100%, each wave baked 30 s, one alarm watched. */
+const STRATEGIES = ["10%", "25%", "100%"].map((surge) => ({ groups: 1, instances: 100, parallel: 1, surge, bake: 30 }))
+
 const fakeWorld = () => {
-  const scenarios = SCENARIOS.map(({ groups, instances, parallel }) => {
-    note(`fake world: ${groups} group(s) × ${instances} instances, parallel ${parallel}`)
+  const scenarios = [...SCENARIOS, ...STRATEGIES].map(({ groups, instances, parallel, surge, bake }) => {
+    note(`fake world: ${groups} group(s) × ${instances} instances, parallel ${parallel}${surge === undefined ? "" : `, --max-surge ${surge} --bake ${bake} --alarm`}`)
     // Its own process, so that CPU time and peak RSS are this scenario's alone.
-    const r = spawnSync(process.execPath, [`${OUT}/scenario.mjs`, String(groups), String(instances), String(parallel)], {
+    const extra = surge === undefined ? [] : [surge, String(bake)]
+    const r = spawnSync(process.execPath, [`${OUT}/scenario.mjs`, String(groups), String(instances), String(parallel), ...extra], {
       encoding: "utf8",
       timeout: 600_000
     })
@@ -113,16 +117,19 @@ const fakeWorld = () => {
   }
 }
 
-const moto = () => {
-  note("moto: one group of 4 instances behind a classic ELB, rolled by the built CLI")
-  const r = spawnSync(process.execPath, [`${OUT}/moto.mjs`], {
+const motoRun = (instances) => {
+  note(`moto: one group of ${instances} instances behind a classic ELB, rolled by the built CLI`)
+  const r = spawnSync(process.execPath, [`${OUT}/moto.mjs`, String(instances)], {
     encoding: "utf8",
-    timeout: 600_000,
+    timeout: 900_000,
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }
   })
   if (r.status !== 0) throw new Error(`the moto run failed: ${r.stderr}`)
   return JSON.parse(r.stdout)
 }
+
+// 4 instances: the whole run's calls; 100: how long the commit takes to terminate 100 old instances, ten at a time.
+const moto = () => ({ ...motoRun(4), large: motoRun(100) })
 
 // Other processes' load shows in every number: it is recorded with them.
 const environment = {
