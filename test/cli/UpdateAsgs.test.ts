@@ -92,4 +92,30 @@ describe("update-asgs CLI", () => {
       expect(r.err.join("\n")).toContain(`--call-timeout must be a positive number of seconds, got "zero"`)
       expect(yield* (yield* FakeWorld).calls).toEqual([])
     }).pipe(Effect.provide(world)))
+
+  it.effect.each([
+    [["--max-surge", "0"], "--max-surge must be a positive whole number of capacity units or a percentage from 1% to 100%, got \"0\""],
+    [["--max-surge", "150%"], "--max-surge must be a positive whole number of capacity units or a percentage from 1% to 100%, got \"150%\""],
+    [["--max-surge", "2.5"], "--max-surge must be a positive whole number of capacity units or a percentage from 1% to 100%, got \"2.5\""],
+    [["--canary", "one"], "--canary must be a positive whole number of capacity units or a percentage from 1% to 100%, got \"one\""],
+    [["--bake", "-1"], "--bake must be a whole number of seconds, 0 or more, got -1"],
+    [["--alarm", " "], "--alarm needs the name of a CloudWatch alarm"]
+  ] as const)("strategy flags %j are checked before any call: exit 2, one line", ([flags, line]) =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const r = yield* cli(["shop", ...flags, "--region", "eu-west-1"])
+      expect(r.code).toBe(2)
+      expect(r.err).toEqual([`error: ${line}`])
+      expect(yield* (yield* FakeWorld).calls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("update-stack checks the alarms before the stack action: one already in ALARM exits 2 and nothing changes", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* FakeWorld).putAlarm("web-5xx", "ALARM", "on fire")
+      const r = yield* runCommand(makeUpdateStack(fromContext), "update-stack", ["shop", "--alarm", "web-5xx", "--region", "eu-west-1"])
+      expect(r.code).toBe(2)
+      expect(r.err).toEqual(["error: alarm web-5xx is already in ALARM (on fire): a rollout gated by it could only roll back; nothing was changed"])
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
 })
