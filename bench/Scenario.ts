@@ -62,10 +62,10 @@ const setUp = (groups: number, instances: number) =>
 
 /**
  * A poll round: a run of consecutive calls at one simulated instant made of DescribeAutoScalingGroups calls followed
- * by DescribeInstanceHealth / DescribeTargetHealth calls. A DescribeAutoScalingGroups followed by anything else
- * (pre-flight, commit, roll-back) is not part of a round.
+ * by DescribeInstanceHealth / DescribeTargetHealth / DescribeAlarms calls. A DescribeAutoScalingGroups followed by
+ * anything else (pre-flight, commit, roll-back) is not part of a round.
  */
-const pollRounds = (calls: ReadonlyArray<CallRecord>): ReadonlyArray<ReadonlyArray<CallRecord>> => {
+const pollRounds = (calls: ReadonlyArray<CallRecord>, describesPerRound: number): ReadonlyArray<ReadonlyArray<CallRecord>> => {
   const rounds: Array<ReadonlyArray<CallRecord>> = []
   let i = 0
   while (i < calls.length) {
@@ -78,7 +78,9 @@ const pollRounds = (calls: ReadonlyArray<CallRecord>): ReadonlyArray<ReadonlyArr
     while (calls[j]?.operation === "DescribeAutoScalingGroups" && calls[j]?.at === first.at) j++
     let k = j
     while (k < calls.length && HEALTH_OPERATIONS.has(calls[k]?.operation ?? "") && calls[k]?.at === first.at) k++
-    if (k > j) rounds.push(calls.slice(i, k))
+    // A round describes all waiting groups in batches; more DescribeAutoScalingGroups in a row are each group's own
+    // look before its rollout (its claim, then the health baseline it reads), not a poll round.
+    if (k > j && j - i <= describesPerRound) rounds.push(calls.slice(i, k))
     i = Math.max(k, i + 1)
   }
   return rounds
@@ -116,7 +118,7 @@ const main = (groups: number, instances: number, parallel: Parallel, strategy: S
     const calls = yield* world.calls
     const byOperation: Record<string, number> = {}
     for (const c of calls) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1
-    const rounds = pollRounds(calls)
+    const rounds = pollRounds(calls, Math.ceil(groups / DESCRIBE_BATCH))
     const sizes = rounds.map((r) => r.length)
     // One CLB or one target group per group.
     const loadBalancers = groups

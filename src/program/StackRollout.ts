@@ -22,6 +22,7 @@ import {
   UpdatePolicyPresent
 } from "./RolloutErrors.js"
 import { parseTemplate, templateResources } from "./Template.js"
+import { TerminateConcurrency, terminateShare } from "./Terminations.js"
 
 export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
 
@@ -161,6 +162,7 @@ export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: str
   const outcomes = yield* Effect.scoped(Effect.gen(function*() {
     const alarms = yield* alarmReader(options.alarms ?? [])
     const hub = yield* PollHub.make({ interval: options.pollInterval, ...(alarms === undefined ? {} : { alarms }) })
+    const atOnce = options.parallel === "all" ? groups.length : Math.min(groups.length, options.parallel ?? 1)
     return yield* Effect.forEach(groups, (initial) =>
       Effect.gen(function*() {
         const stopper = yield* Ref.get(stoppedBy)
@@ -213,7 +215,7 @@ export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: str
           yield* Ref.update(stoppedBy, (s) => s ?? initial.name)
         }
         return result
-      }), { concurrency: options.parallel === "all" ? "unbounded" : options.parallel ?? 1 })
+      }).pipe(Effect.provideService(TerminateConcurrency, terminateShare(atOnce))), { concurrency: options.parallel === "all" ? "unbounded" : options.parallel ?? 1 })
   }))
   const results = outcomes.filter((o): o is GroupResult => typeof o !== "string")
   const done: StackRolloutResult = {

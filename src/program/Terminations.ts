@@ -1,3 +1,4 @@
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -45,6 +46,17 @@ export const describeGroup = (name: string, stackName: string): Effect.Effect<Au
 export const TERMINATE_CONCURRENCY = 10
 
 /**
+ * Terminations one group sends at once. A run that rolls several groups together shares ten among them (at least one
+ * each): AWS rates requests per account and region, and a hundred groups committing together must not send a thousand.
+ */
+export class TerminateConcurrency extends Context.Reference<TerminateConcurrency>()("aws-ha-updater/TerminateConcurrency", {
+  defaultValue: (): number => TERMINATE_CONCURRENCY
+}) {}
+
+/** The share of each group when `groups` roll at once. */
+export const terminateShare = (groups: number): number => Math.max(1, Math.ceil(TERMINATE_CONCURRENCY / Math.max(1, groups)))
+
+/**
  * Terminates exactly `ids` with decrement, ten at a time. AWS refuses a decrement that would take desired below min,
  * so min is first lowered as far as these terminations need (never above `floorMin`, the min the group is restored to).
  */
@@ -66,7 +78,7 @@ export const terminateExactly = Effect.fn("Rollout.terminateExactly")(function*(
   // A Standby instance is not part of desired: taking it away must not lower desired. Each request runs to its answer
   // even when another fails, so that `terminated` says exactly which ones AWS took.
   const answers = yield* Effect.forEach(ids, (id) => Effect.either(asg.terminateInstance(id, inCapacity.has(id))), {
-    concurrency: TERMINATE_CONCURRENCY
+    concurrency: yield* TerminateConcurrency
   })
   const terminated = ids.filter((_, k) => answers[k]!._tag === "Right")
   const failure = answers.find((a) => a._tag === "Left")

@@ -9,7 +9,7 @@ import { processesToSuspend } from "../../src/program/Rollout.js"
 import { hasRecord } from "../../src/program/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { percent, units } from "../../src/program/Waves.js"
-import { collecting, drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
+import { CLB, collecting, drive, group, LT, mutatingCalls, runRollout, STACK, templateFor, webGroup } from "../support/World.js"
 import type { StackRolloutOptions } from "../../src/program/StackRollout.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -243,6 +243,32 @@ describe("surge waves", () => {
       const result = yield* Effect.flatten(drive(slowTerminates(runRollout())))
       expect(result.status).toBe("succeeded")
       expect(result.groups[0]!.terminated).toHaveLength(25)
+      expect(most).toBe(10)
+    }).pipe(Effect.provide(world)))
+  it.effect("groups rolled at once share the ten: never more than ten terminations in flight in the run", () =>
+    Effect.gen(function*() {
+      const w = yield* FakeWorld
+      yield* w.addClassicLoadBalancer(CLB)
+      for (const name of ["web", "api"]) {
+        yield* w.addGroup({ name, minSize: 2, maxSize: 40, desiredCapacity: 15, launchTemplate: { id: LT, version: "1" }, loadBalancerNames: [CLB] })
+      }
+      yield* w.addStack({ name: STACK, templateBody: templateFor({ Web: {}, Api: {} }), existingGroups: { Web: "web", Api: "api" } })
+      yield* w.setLaunchTemplateVersion("web", "2")
+      yield* w.setLaunchTemplateVersion("api", "2")
+      let inFlight = 0
+      let most = 0
+      const slowTerminates = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          Effect.sync(() => void (most = Math.max(most, ++inFlight))).pipe(
+            Effect.zipRight(Effect.sleep("1 second")),
+            Effect.zipRight(asg.terminateInstance(id, decrement)),
+            Effect.ensuring(Effect.sync(() => void inFlight--))
+          )
+      }))
+      const result = yield* Effect.flatten(drive(slowTerminates(runRollout({ parallel: "all" }))))
+      expect(result.status).toBe("succeeded")
+      expect(result.groups.map((g) => g.terminated.length)).toEqual([15, 15])
       expect(most).toBe(10)
     }).pipe(Effect.provide(world)))
 })
