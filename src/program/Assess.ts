@@ -111,11 +111,6 @@ export interface AssessInput {
   readonly spec?: LaunchSpec
   /** What each load balancer had at the start; the new instances must give each at least as much. */
   readonly baseline?: HealthyBaseline
-  /**
-   * Instances already there that keep serving once this wave's old ones are retired (the old ones it leaves and the
-   * new ones of earlier waves): each load balancer counts them beside the new ones against its baseline. Absent: none.
-   */
-  readonly keeping?: ReadonlySet<string>
 }
 
 /**
@@ -143,11 +138,9 @@ export const assess = (group: AutoScalingGroup, lb: LoadBalancerHealth, input: A
   }
   const healthyNew = newInstances.filter(proven)
   const baseline = input.baseline
-  const keeping = input.keeping
-  const kept = keeping === undefined ? [] : group.instances.filter((i) => keeping.has(i.instanceId) && inGroup(i))
   const short = baseline === undefined ? [] : checks.filter((c) => {
     const had = (c.kind === "classic" ? baseline.classic : baseline.targetGroups)[c.name] ?? 0
-    return capacityOf([...healthyNew, ...kept].filter((i) => c.healthy.has(i.instanceId))) < had
+    return capacityOf(healthyNew.filter((i) => c.healthy.has(i.instanceId))) < had
   }).map((c) => c.name)
   const everywhere = (i: AsgInstance) => inGroup(i) && checks.every((c) => c.healthy.has(i.instanceId))
   const result = {

@@ -9,7 +9,8 @@ import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { isRunning } from "./Assess.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
-import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
+import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
+import { REBALANCE_PROCESS, zoneSpread } from "./Waves.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import { RecordUnreadable, RollbackUnsafe } from "./RecoverErrors.js"
 import { GroupNotFound, RolloutHeld, StackBusy } from "./RolloutErrors.js"
@@ -62,7 +63,10 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         yield* step(name, "restore", `min ${g.minSize}→${s.minSize}, max ${g.maxSize}→${s.maxSize}, desired ${g.desiredCapacity}→${s.desiredCapacity}`)
         yield* asg.updateSizes(name, s)
       }
-      const toResume = resume.filter((p) => g.suspendedProcesses.includes(p))
+      // Waves may leave the zones two or more apart: AZRebalance resumed then would terminate a serving instance.
+      const spread = record.wave === undefined ? 0 : zoneSpread(g.instances, new Set(g.instances.map((i) => i.availabilityZone)))
+      const holdRebalance = spread >= 2 && resume.includes(REBALANCE_PROCESS) && g.suspendedProcesses.includes(REBALANCE_PROCESS)
+      const toResume = resume.filter((p) => g.suspendedProcesses.includes(p) && !(holdRebalance && p === REBALANCE_PROCESS))
       if (toResume.length > 0) {
         yield* step(name, "resume", `resuming ${toResume.join(", ")}`)
         yield* asg.resumeProcesses(name, toResume)
@@ -70,7 +74,14 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       const marker = clearMarker ? DEGRADED_TAGS.filter((k) => g.tags[k] !== undefined) : []
       yield* asg.deleteTags(name, [...recordKeys(g.tags), ...marker])
       yield* step(name, "restore", `rollout record removed${marker.length > 0 ? ", degraded marker cleared" : ""}`)
-      return g
+      if (holdRebalance) {
+        const why = `${REBALANCE_PROCESS} left suspended: the zones are ${spread} instances apart after the waves, and resuming it now would make AWS terminate a serving instance; resume it once they are even (update-asgs --replace-all evens them with balancing waves)`
+        const prior = clearMarker ? undefined : readDegraded(g)
+        const left = [...new Set([...(prior?.leftSuspended ?? []), REBALANCE_PROCESS])]
+        yield* asg.setTags(name, degradedTags(prior === undefined ? why : `${prior.reason}; ${why}`, yield* Clock.currentTimeMillis, left))
+        yield* emit({ type: "warning", group: name, message: why })
+      }
+      return { group: g, held: holdRebalance ? [REBALANCE_PROCESS] : [] }
     })
 
   const rollBack = (why: string) =>
@@ -89,14 +100,14 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminated new instance(s): ${fresh.join(", ")}`)
       // What an earlier failed run left suspended was suspended before this rollout: rolling back keeps it so.
       const leftBefore = readDegraded(initial)?.leftSuspended ?? []
-      const after = yield* restore(record.ours.filter((p) => !leftBefore.includes(p)), false)
+      const { group: after, held } = yield* restore(record.ours.filter((p) => !leftBefore.includes(p)), false)
       return yield* report({
         name,
         status: "rolled-back",
         launched: fresh,
         terminated: fresh,
         reason: `rolled back: ${why}${record.wave === undefined || record.wave.kept.length === 0 ? "" : `; the ${record.wave.kept.length} new instance(s) of the ${record.wave.number - 1} committed wave(s) stay`}`,
-        leftSuspended: leftBefore.filter((p) => after.suspendedProcesses.includes(p)),
+        leftSuspended: [...leftBefore.filter((p) => after.suspendedProcesses.includes(p)), ...held.filter((p) => !leftBefore.includes(p))],
         ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number - 1, newRelease: record.wave.kept } })
       })
     }).pipe(Effect.uninterruptible)
@@ -113,12 +124,12 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       }
       const { terminated: surplus } = yield* trimSurplus(name, stackName, (id) => !record.oldIds.includes(id), () => s.desiredCapacity, s.minSize, options.listingTimeout ?? "30 seconds")
       if (surplus.length > 0) yield* step(name, "restore", `terminated ${surplus.length} new instance(s) beyond the capacity to restore, least proven first: ${surplus.join(", ")}`)
-      yield* restore(record.ours, true)
+      const { held } = yield* restore(record.ours, true)
       const rest = record.wave === undefined ? [] : record.oldIds.filter((id) => !record.wave!.kept.includes(id) && !record.wave!.retire.includes(id) && g.instances.some((i) => i.instanceId === id && isRunning(i)))
       const waveNote = record.wave === undefined
         ? ""
         : `; wave ${record.wave.number} finished, ${rest.length} old instance(s) still run the previous release: run update-asgs again to replace them`
-      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}${waveNote}`, leftSuspended: [], ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number, newRelease: [...record.wave.kept, ...v.newIds] } }) })
+      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}${waveNote}`, leftSuspended: held, ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number, newRelease: [...record.wave.kept, ...v.newIds] } }) })
     }).pipe(Effect.uninterruptible)
 
   /** Puts the group back where the wait can succeed: our processes suspended, and scaled out if it never was. */

@@ -220,8 +220,10 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const plural = (k: number) => (k === 1 ? "" : "s")
   const count = waveCount(plan, n)
   yield* step(name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${n} (capacity units)${waved ? ` in ${count} wave${plural(count)} of up to ${plan.surge}${plan.canary === undefined ? "" : `, a canary of ${plan.canary} first`}` : ""}${standby.length > 0 ? `; ${standby.length} in Standby kept as they are` : ""}`)
-  // What each load balancer serves from the old instances now: after every wave it must serve at least as much.
-  const baseline = baselineOf(initial, yield* readHealth(initial), running)
+  // What each load balancer serves from the old instances now: a wave's new instances must give each at least what the
+  // old ones it retires gave it (all of them in one wave).
+  const startHealth = yield* readHealth(initial)
+  const baselineFor = (retire: ReadonlyArray<string>) => baselineOf(initial, startHealth, running.filter((i) => retire.includes(i.instanceId)))
   const hubSettings = { interval: options.pollInterval, ...(alarmNames.length === 0 ? {} : { alarms: (yield* alarmReader(alarmNames))! }) }
 
   const suspend = Effect.gen(function*() {
@@ -249,8 +251,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const started = yield* Clock.currentTimeMillis
     const everHealthy = new Set<string>()
     const seenWave = new Set<string>()
-    const retiring = new Set(w.retire)
-    const keeping = new Set([...w.present].filter((id) => !retiring.has(id)))
+    const baseline = baselineFor(w.retire)
     yield* advance("waiting")
     yield* step(name, "wait", `${label(w)}waiting up to ${Duration.format(timeout)} for ${w.size} new healthy in the group and its ${initial.loadBalancerNames.length + initial.targetGroupArns.length} load balancer(s)${alarmNames.length > 0 ? ` while alarm${plural(alarmNames.length)} ${alarmNames.join(", ")} stay${alarmNames.length === 1 ? "s" : ""} out of ALARM` : ""}`)
     let seenRound = 0
@@ -259,7 +260,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       seenRound = r.n
       const group = r.groups.get(name)
       if (group === undefined) return yield* Effect.fail(new GroupNotFound({ group: name, stackName }))
-      const a = assess(group, r.health, { oldIds: w.present, seenNew: seenWave, everHealthy, spec, baseline, keeping })
+      const a = assess(group, r.health, { oldIds: w.present, seenNew: seenWave, everHealthy, spec, baseline })
       for (const i of a.healthyNew) everHealthy.add(i.instanceId)
       for (const i of a.newInstances) seenWave.add(i.instanceId)
       yield* Ref.update(launched, (s) => new Set([...s, ...idsOf(a.newInstances)]))

@@ -99,3 +99,13 @@ export const waveSizes = (now: GroupSizes, runningCapacity: number, wave: number
 /** Capacity units of the group's running instances among `ids`. */
 export const runningCapacityOf = (group: AutoScalingGroup, ids: ReadonlySet<string>): number =>
   capacityOf(group.instances.filter((i) => isRunning(i) && ids.has(i.instanceId)))
+
+/** How many more running instances the fullest of `zones` has than the emptiest. */
+export const zoneSpread = (instances: ReadonlyArray<AsgInstance>, zones: Iterable<string>): number => {
+  const counts = new Map([...zones].map((z) => [z, 0]))
+  for (const i of instances) if (isRunning(i)) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
+  return counts.size === 0 ? 0 : Math.max(...counts.values()) - Math.min(...counts.values())
+}
+
+/** The process that, once resumed, evens zones out by terminating an instance of the fullest one. */
+export const REBALANCE_PROCESS = "AZRebalance"

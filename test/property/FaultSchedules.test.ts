@@ -154,9 +154,13 @@ const runSchedule = (p: Plan) =>
     const events: Array<RolloutEvent> = []
     /** When the program (the rollout, or recover after a kill) reported its group's result. */
     let endedAt = Number.POSITIVE_INFINITY
+    /** When a roll-back gave Launch back to the group. */
+    let launchBackAt = Number.POSITIVE_INFINITY
     /** New instances of committed waves, as the last result reported them. */
     let committedNew: ReadonlyArray<string> = []
     const noteEnd = (e: RolloutEvent) => Effect.sync(() => {
+      // A roll-back resumes Launch before it reports what it terminated: the group's own launches from then on are AWS's.
+      if (e.type === "step" && e.step === "roll-back" && /^(terminated new instance|no new instance)/.test(e.message)) launchBackAt = Math.min(launchBackAt, e.at)
       if (e.type === "group-result") {
         endedAt = e.at
         committedNew = [...committedNew, ...(e.waves?.newRelease ?? [])]
@@ -318,7 +322,7 @@ const runSchedule = (p: Plan) =>
       // No instance launched during the run serves but those of committed waves; the group may replace a lost one
       // once the run resumed Launch.
       const unproven = snapshot.instances.filter((i) =>
-        !oldIds.has(i.instanceId) && !committedNew.includes(i.instanceId) && i.launchedAt < endedAt &&
+        !oldIds.has(i.instanceId) && !committedNew.includes(i.instanceId) && i.launchedAt < Math.min(endedAt, launchBackAt) &&
         running.some((r) => r.instanceId === i.instanceId) && serving(i.instanceId)
       )
       expect(unproven.map((i) => i.instanceId), `${outcome}: unproven instances serving`).toEqual([])

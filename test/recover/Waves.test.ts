@@ -127,3 +127,28 @@ describe("interrupting a rollout in a middle wave", () => {
       expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 })
+
+describe("kill -9 in a balancing wave, then recover", () => {
+  it.effect("recover rolls the balancing wave back and leaves AZRebalance suspended, with a marker saying why: nothing serving is taken", () =>
+    Effect.gen(function*() {
+      // Three zones one at a time: the last wave leaves them 2-1-0, so a balancing wave 4 follows.
+      yield* webGroup({ minSize: 3, maxSize: 5, desiredCapacity: 3 })
+      const ha = yield* haWatch
+      yield* rolloutKilledAt(inWave(4, "waiting"), ha.check, { maxSurge: units(1) })
+      const result = yield* Effect.flatten(drive(
+        recoverStack(STACK, { force: true, mode: "rollback", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }),
+        { onStep: () => ha.check }
+      ))
+      for (let i = 0; i < 300; i++) {
+        yield* TestClock.adjust("1 second")
+        yield* ha.check
+      }
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", leftSuspended: ["AZRebalance"] })
+      expect(yield* ha.lowest).toBeGreaterThanOrEqual(ha.start)
+      const after = yield* group("web")
+      expect(after.suspendedProcesses).toEqual(["AZRebalance"])
+      expect(after.tags["aws-ha-updater:degraded"]).toContain("AZRebalance left suspended: the zones are 2 instances apart")
+      expect(after.tags["aws-ha-updater:left-suspended"]).toBe("AZRebalance")
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
