@@ -42,6 +42,13 @@ export const describeGroup = (name: string, stackName: string): Effect.Effect<Au
     })
   )
 
+/**
+ * AWS's answer to a terminate of an instance that finished leaving the group meanwhile (terminated from outside, say):
+ * what the terminate was for has happened.
+ */
+const alreadyGone = (e: AwsError): boolean =>
+  e._tag === "AwsValidationError" && /Instance Id not found|No managed instance found/i.test(e.message)
+
 /** Terminations requested at once: a wave of a hundred retires in a few round trips, within AWS's request rates. */
 export const TERMINATE_CONCURRENCY = 10
 
@@ -77,7 +84,7 @@ export const terminateExactly = Effect.fn("Rollout.terminateExactly")(function*(
   const inCapacity = new Set(group.instances.filter(isRunning).map((i) => i.instanceId))
   // A Standby instance is not part of desired: taking it away must not lower desired. Each request runs to its answer
   // even when another fails, so that `terminated` says exactly which ones AWS took.
-  const answers = yield* Effect.forEach(ids, (id) => Effect.either(asg.terminateInstance(id, inCapacity.has(id))), {
+  const answers = yield* Effect.forEach(ids, (id) => Effect.either(asg.terminateInstance(id, inCapacity.has(id)).pipe(Effect.catchIf(alreadyGone, () => Effect.void))), {
     concurrency: yield* TerminateConcurrency
   })
   const terminated = ids.filter((_, k) => answers[k]!._tag === "Right")

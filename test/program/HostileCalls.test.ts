@@ -8,6 +8,7 @@ import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { type CallRecord, FakeWorld, type FaultKind } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
+import { terminateExactly } from "../../src/program/Terminations.js"
 import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
 
 /** AWS as it is: a group busy launching or draining refuses size changes and terminations. */
@@ -229,4 +230,21 @@ describe("no AWS call can hold the run (defect 11)", () => {
       expect(result).toMatchObject({ status: "succeeded" })
       yield* expectCommitted(before, result?.type === "group-result" ? result.launched : [])
     }).pipe(Effect.provide(plain)))
+})
+
+describe("a terminate of an instance that left the group meanwhile", () => {
+  it.effect("counts as done: AWS's 'Instance Id not found' means what the terminate was for has happened", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      const listed = yield* group("web")
+      const [gone, staying] = listed.instances.map((i) => i.instanceId)
+      // Terminated from outside after the group was read, and finished leaving before our terminate arrives.
+      yield* w.terminateInstance(gone!)
+      yield* TestClock.adjust("5 minutes")
+      expect((yield* group("web")).instances.some((i) => i.instanceId === gone)).toBe(false)
+      const terminated = yield* terminateExactly(listed, [gone!], 0)
+      expect(terminated).toEqual([gone])
+      expect((yield* group("web")).instances.find((i) => i.instanceId === staying)?.lifecycleState).toBe("InService")
+    }).pipe(Effect.provide(FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" }))))
 })
