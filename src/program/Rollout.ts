@@ -16,7 +16,7 @@ import * as PollHub from "./PollHub.js"
 import { AlarmFired, GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
 import { encodeRecord, oursTags, type Phase, phaseTags, type RolloutRecord, staleChunks, TAGS_PER_GROUP } from "./RolloutRecord.js"
 import { describeGroup, LEAVING, readHealth, removeNewInstances, TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
-import { type Amount, percent, pickRetirees, planWaves, runningCapacityOf, waveCount, waveSize, waveSizes } from "./Waves.js"
+import { type Amount, percent, pickRetirees, planWaves, REBALANCE_PROCESS, runningCapacityOf, waveCount, waveSize, waveSizes, zoneSpread } from "./Waves.js"
 
 export interface RolloutOptions {
   /** How long the new instances of a wave have to become healthy everywhere. */
@@ -153,7 +153,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   // Waves launch where AWS balances and retire where the old ones are: zones can end two or more apart, and AWS's
   // AZRebalance, once resumed, would then terminate a serving instance. Balancing waves move one instance each first.
   const zonesSeen = new Set(initial.instances.map((i) => i.availabilityZone))
-  const balances = waved && ours.includes("AZRebalance")
+  const balances = waved && ours.includes(REBALANCE_PROCESS)
   /** How far apart the zones are once `leaving` is gone and `launching` more went where AWS puts them (the emptiest). */
   const spreadAfter = (g: AutoScalingGroup, leaving: ReadonlySet<string>, launching: number): number => {
     const counts = new Map([...zonesSeen].map((z) => [z, 0]))
@@ -356,20 +356,32 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     const terminated = [...retired, ...surplus]
     yield* step(name, "restore", `min ${restored.minSize}, max ${restored.maxSize}, desired ${restored.desiredCapacity}${restored.desiredCapacity === original.desiredCapacity ? "" : ` (${original.desiredCapacity} before the rollout, changed meanwhile by a scaling policy or a person)`}`)
     yield* asg.updateSizes(name, restored).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
-    if (ours.length > 0) {
-      yield* step(name, "resume", `resuming ${ours.join(", ")}`)
-      yield* asg.resumeProcesses(name, ours).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
+    // Something moved the zones apart since the last look (an operator's Standby, a replacement): AZRebalance resumed
+    // now would terminate a serving instance, so it stays suspended, and the marker says why.
+    const spread = zoneSpread(trimmed.group.instances, new Set([...zonesSeen, ...trimmed.group.instances.map((i) => i.availabilityZone)]))
+    const held = waved && spread >= 2 && ours.includes(REBALANCE_PROCESS) ? [REBALANCE_PROCESS] : []
+    const resume = ours.filter((p) => !held.includes(p))
+    if (resume.length > 0) {
+      yield* step(name, "resume", `resuming ${resume.join(", ")}`)
+      yield* asg.resumeProcesses(name, resume).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
     }
-    yield* asg.deleteTags(name, [...written, ...(degraded === undefined ? [] : DEGRADED_TAGS)]).pipe(
+    yield* asg.deleteTags(name, [...written, ...(degraded === undefined || held.length > 0 ? [] : DEGRADED_TAGS)]).pipe(
       Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
     )
+    if (held.length > 0) {
+      const why = `${REBALANCE_PROCESS} left suspended: the zones are ${spread} instances apart, and resuming it now would make AWS terminate a serving instance; resume it once they are even (aws-ha-updater resume ${stackName})`
+      yield* asg.setTags(name, degradedTags(why, yield* Clock.currentTimeMillis, held)).pipe(
+        Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
+      )
+      yield* emit({ type: "warning", group: name, message: why })
+    }
     committed += 1
     const result: GroupResult = {
       name,
       status: "succeeded",
       launched: [...(yield* Ref.get(launched))],
       terminated,
-      leftSuspended: [],
+      leftSuspended: held,
       standby,
       ...(waved ? { waves: { committed, newRelease: idsOf(trimmed.group.instances.filter((i) => !toReplace.has(i.instanceId) && isRunning(i))) } } : {})
     }

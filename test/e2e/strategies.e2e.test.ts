@@ -59,15 +59,21 @@ describe("update-asgs strategies against moto", () => {
     expect(asked.filter((d) => d === 8).length).toBeGreaterThanOrEqual(3)
     const result = (run.summary as Record<string, any>)["groups"][0]
     expect(result).toMatchObject({ status: "succeeded", waves: { committed: expect.any(Number) } })
-    // Three waves replace the six; moto places instances by zone its own way, so a balancing wave may follow.
+    // Three waves replace the six; moto places instances in zones its own way, so balancing waves (at most 3) may follow.
     expect(result.waves.committed).toBeGreaterThanOrEqual(3)
-    expect(result.waves.committed).toBeLessThanOrEqual(4)
+    expect(result.waves.committed).toBeLessThanOrEqual(6)
     expect([...result.terminated].filter((id: string) => before.ids.includes(id)).sort()).toEqual([...before.ids])
     const after = await readGroupState(sdk, group)
     expect(after.sizes).toEqual({ minSize: 1, maxSize: 20, desiredCapacity: 6 })
     expect(after.ids.filter((id) => before.ids.includes(id))).toEqual([])
     expect(after.instances.filter((i) => i.lifecycleState === "InService")).toHaveLength(6)
-    expect(after.suspended).toEqual([])
+    // moto does not place launches in the emptiest zone as AWS does: when the zones end two apart, AZRebalance is
+    // left suspended on purpose, and the group's marker says why.
+    expect(after.suspended.filter((p) => p !== "AZRebalance")).toEqual([])
+    if (after.suspended.includes("AZRebalance")) {
+      expect(after.tags["aws-ha-updater:degraded"]).toContain("AZRebalance left suspended: the zones are")
+      expect(result.leftSuspended).toEqual(["AZRebalance"])
+    }
   }, TEST_TIMEOUT)
 
   it("a canary of 1 raises desired by 1 first, then the rest follows", async () => {
