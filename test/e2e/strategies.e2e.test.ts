@@ -36,6 +36,21 @@ const stackOf = async (name: string, desired: number) => {
   return group
 }
 
+/** A metric alarm on the CLB's 5xx count, put in `state` for `reason`. */
+const putAlarm = async (name: string, state: "OK" | "ALARM", reason: string) => {
+  await sdk.cloudWatch.send(new CW.PutMetricAlarmCommand({
+    AlarmName: name,
+    Namespace: "AWS/ELB",
+    MetricName: "HTTPCode_Backend_5XX",
+    Statistic: "Sum",
+    Period: 60,
+    EvaluationPeriods: 1,
+    Threshold: 10,
+    ComparisonOperator: "GreaterThanThreshold"
+  }))
+  await sdk.cloudWatch.send(new CW.SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: reason }))
+}
+
 /** Every desired capacity the run asked for, in order. */
 const desiredAsked = () =>
   currentProxy().calls
@@ -107,17 +122,7 @@ describe("update-asgs strategies against moto", () => {
   it("an alarm set to ALARM during the bake rolls back with exit 3 and keeps the old instances", async () => {
     const group = await stackOf("alarm", 2)
     const before = await readGroupState(sdk, group)
-    await sdk.cloudWatch.send(new CW.PutMetricAlarmCommand({
-      AlarmName: "web-5xx",
-      Namespace: "AWS/ELB",
-      MetricName: "HTTPCode_Backend_5XX",
-      Statistic: "Sum",
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 10,
-      ComparisonOperator: "GreaterThanThreshold"
-    }))
-    await sdk.cloudWatch.send(new CW.SetAlarmStateCommand({ AlarmName: "web-5xx", StateValue: "OK", StateReason: "quiet" }))
+    await putAlarm("web-5xx", "OK", "quiet")
     currentProxy().onAfter("CreateOrUpdateTags", () =>
       sdk.cloudWatch.send(new CW.SetAlarmStateCommand({ AlarmName: "web-5xx", StateValue: "ALARM", StateReason: "5xx above 10 a minute" })), { when: writesPhase("baking") })
     const run = await runCli("update-asgs", ["alarm", "--bake", "30", "--alarm", "web-5xx", ...ROLL], { endpoint: currentProxy().url, timeoutMs: 120_000 })
@@ -133,17 +138,7 @@ describe("update-asgs strategies against moto", () => {
 
   it("an alarm already in ALARM refuses the run before any change: exit 2", async () => {
     await stackOf("refused", 2)
-    await sdk.cloudWatch.send(new CW.PutMetricAlarmCommand({
-      AlarmName: "already-bad",
-      Namespace: "AWS/ELB",
-      MetricName: "HTTPCode_Backend_5XX",
-      Statistic: "Sum",
-      Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 10,
-      ComparisonOperator: "GreaterThanThreshold"
-    }))
-    await sdk.cloudWatch.send(new CW.SetAlarmStateCommand({ AlarmName: "already-bad", StateValue: "ALARM", StateReason: "on fire" }))
+    await putAlarm("already-bad", "ALARM", "on fire")
     const run = await runCli("update-asgs", ["refused", "--alarm", "already-bad", ...ROLL], { endpoint: currentProxy().url, timeoutMs: 60_000 })
     expect(run.code, describeRun(run)).toBe(2)
     expect((run.summary as Record<string, any>)["error"]).toContain("alarm already-bad is already in ALARM (on fire)")

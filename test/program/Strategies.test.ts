@@ -304,30 +304,18 @@ describe("the bake", () => {
 })
 
 describe("alarm gates", () => {
-  it.effect("an alarm going to ALARM while the wave waits rolls it back, naming the alarm and its reason", () =>
+  it.effect.each([
+    ["while the wave waits", {}, (e: ReadonlyArray<RolloutEvent>) => stepsOf(e, "wait").length > 0],
+    ["during the bake", { bake: "600 seconds" }, baking]
+  ] as const)("an alarm going to ALARM %s rolls the wave back, naming the alarm and its reason", ([, extra, when]) =>
     Effect.gen(function*() {
       yield* bigWeb(2)
       const w = yield* FakeWorld
       yield* w.putAlarm("web-latency")
       const before = ids(yield* group("web"))
       const { result } = yield* rollWatching(
-        { alarms: ["web-latency"] },
-        once((e) => stepsOf(e, "wait").length > 0, w.setAlarmState("web-latency", "ALARM", "p99 above 2 s"))
-      )
-      expect(result.groups[0]).toMatchObject({ status: "rolled-back", reason: "alarm web-latency went to ALARM: p99 above 2 s" })
-      yield* TestClock.adjust("1 minute")
-      expect(ids(yield* group("web")).sort()).toEqual([...before].sort())
-    }).pipe(Effect.provide(world)))
-
-  it.effect("an alarm going to ALARM during the bake rolls the wave back", () =>
-    Effect.gen(function*() {
-      yield* bigWeb(2)
-      const w = yield* FakeWorld
-      yield* w.putAlarm("web-latency")
-      const before = ids(yield* group("web"))
-      const { result } = yield* rollWatching(
-        { alarms: ["web-latency"], bake: "600 seconds" },
-        once(baking, w.setAlarmState("web-latency", "ALARM", "p99 above 2 s"))
+        { alarms: ["web-latency"], ...extra },
+        once(when, w.setAlarmState("web-latency", "ALARM", "p99 above 2 s"))
       )
       expect(result.groups[0]).toMatchObject({ status: "rolled-back", reason: "alarm web-latency went to ALARM: p99 above 2 s" })
       yield* TestClock.adjust("1 minute")
