@@ -155,17 +155,8 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const zonesSeen = new Set(initial.instances.map((i) => i.availabilityZone))
   const balances = waved && ours.includes(REBALANCE_PROCESS)
   /** How far apart the zones are once `leaving` is gone and `launching` more went where AWS puts them (the emptiest). */
-  const spreadAfter = (g: AutoScalingGroup, leaving: ReadonlySet<string>, launching: number): number => {
-    const counts = new Map([...zonesSeen].map((z) => [z, 0]))
-    for (const i of g.instances) {
-      if (isRunning(i) && !leaving.has(i.instanceId)) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
-    }
-    for (let k = 0; k < launching; k++) {
-      const [zone] = [...counts].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0] ?? []
-      if (zone !== undefined) counts.set(zone, counts.get(zone)! + 1)
-    }
-    return counts.size === 0 ? 0 : Math.max(...counts.values()) - Math.min(...counts.values())
-  }
+  const spreadAfter = (g: AutoScalingGroup, leaving: ReadonlySet<string>, launching: number): number =>
+    zoneSpread(g.instances.filter((i) => !leaving.has(i.instanceId)), zonesSeen, launching)
   const MAX_BALANCING_WAVES = 3
   let balancing = 0
   const waveOf = (number: number, g: AutoScalingGroup, present: ReadonlyArray<string>): Wave => {

@@ -45,6 +45,22 @@ const rollWatching = (o: Partial<StackRolloutOptions>, onStep: (events: Readonly
     return { result, events, start, lowest: () => lowest, highest: () => highest }
   })
 
+/** Each terminate takes a simulated second, and the most in flight at once is kept: how many the run sends together. */
+const terminatesInFlight = () => {
+  let inFlight = 0
+  let most = 0
+  const slowTerminates = Effect.updateService(AutoScaling, (asg) => ({
+    ...asg,
+    terminateInstance: (id: string, decrement: boolean) =>
+      Effect.sync(() => void (most = Math.max(most, ++inFlight))).pipe(
+        Effect.zipRight(Effect.sleep("1 second")),
+        Effect.zipRight(asg.terminateInstance(id, decrement)),
+        Effect.ensuring(Effect.sync(() => void inFlight--))
+      )
+  }))
+  return { slowTerminates, most: () => most }
+}
+
 const stepsOf = (events: ReadonlyArray<RolloutEvent>, step: string) =>
   events.flatMap((e) => (e.type === "step" && e.step === step ? [e.message] : []))
 
@@ -228,22 +244,11 @@ describe("surge waves", () => {
   it.effect("the old instances of a wave go ten at a time, not one by one", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 25 })
-      // Each terminate takes a simulated second: how many are in flight at once shows the bound.
-      let inFlight = 0
-      let most = 0
-      const slowTerminates = Effect.updateService(AutoScaling, (asg) => ({
-        ...asg,
-        terminateInstance: (id: string, decrement: boolean) =>
-          Effect.sync(() => void (most = Math.max(most, ++inFlight))).pipe(
-            Effect.zipRight(Effect.sleep("1 second")),
-            Effect.zipRight(asg.terminateInstance(id, decrement)),
-            Effect.ensuring(Effect.sync(() => void inFlight--))
-          )
-      }))
+      const { slowTerminates, most } = terminatesInFlight()
       const result = yield* Effect.flatten(drive(slowTerminates(runRollout())))
       expect(result.status).toBe("succeeded")
       expect(result.groups[0]!.terminated).toHaveLength(25)
-      expect(most).toBe(10)
+      expect(most()).toBe(10)
     }).pipe(Effect.provide(world)))
   it.effect("groups rolled at once share the ten: never more than ten terminations in flight in the run", () =>
     Effect.gen(function*() {
@@ -255,21 +260,11 @@ describe("surge waves", () => {
       yield* w.addStack({ name: STACK, templateBody: templateFor({ Web: {}, Api: {} }), existingGroups: { Web: "web", Api: "api" } })
       yield* w.setLaunchTemplateVersion("web", "2")
       yield* w.setLaunchTemplateVersion("api", "2")
-      let inFlight = 0
-      let most = 0
-      const slowTerminates = Effect.updateService(AutoScaling, (asg) => ({
-        ...asg,
-        terminateInstance: (id: string, decrement: boolean) =>
-          Effect.sync(() => void (most = Math.max(most, ++inFlight))).pipe(
-            Effect.zipRight(Effect.sleep("1 second")),
-            Effect.zipRight(asg.terminateInstance(id, decrement)),
-            Effect.ensuring(Effect.sync(() => void inFlight--))
-          )
-      }))
+      const { slowTerminates, most } = terminatesInFlight()
       const result = yield* Effect.flatten(drive(slowTerminates(runRollout({ parallel: "all" }))))
       expect(result.status).toBe("succeeded")
       expect(result.groups.map((g) => g.terminated.length)).toEqual([15, 15])
-      expect(most).toBe(10)
+      expect(most()).toBe(10)
     }).pipe(Effect.provide(world)))
 })
 
