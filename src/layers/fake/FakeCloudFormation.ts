@@ -14,6 +14,7 @@ import type {
 import { type AwsError, AwsValidationError, TemplateInvalid } from "../../services/Errors.js"
 import { invalid, type Runner } from "./FakeCalls.js"
 import { checkCapabilities, checkUpdatable, decodeSource, maskedParameters, resolveParameters, startCreate, startUpdate } from "./FakeStackActions.js"
+import { findStack } from "./FakeNestedStacks.js"
 import { diffStack, type PlannedChange } from "./FakeStackDiff.js"
 import type { ChangeSetState, StackState, World } from "./FakeState.js"
 import { describedStack, uuidOf } from "./FakeStacks.js"
@@ -45,10 +46,7 @@ const findChangeSet = (st: StackState, operation: string, name: string): Either.
 }
 
 /** A stack that exists to DescribeStacks: deleted ones are only reachable by their id. */
-export const liveStack = (w: World, stackName: string): StackState | undefined => {
-  const st = w.stacks.get(stackName)
-  return st === undefined || st.status === "DELETE_COMPLETE" ? undefined : st
-}
+export const liveStack = (w: World, stackName: string): StackState | undefined => findStack(w, stackName)
 
 const stackOrMissing = (w: World, operation: string, stackName: string) => {
   const st = liveStack(w, stackName)
@@ -127,8 +125,8 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           yield* checkCapabilities("UpdateStack", doc, input.capabilities)
           if (body === st.templateBody && sameValues(parameters, st.parameters)) return { _tag: "NoUpdates" } as UpdateStarted
           const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, true), (message) => new AwsValidationError({ operation: "UpdateStack", message }))
-          const next = { doc, body, parameters, capabilities: input.capabilities, token: input.clientRequestToken }
-          w.stacks.set(st.stackName, startUpdate(w, settings, st, next, diff))
+          const next = { stackName: st.stackName, doc, body, parameters, capabilities: input.capabilities, token: input.clientRequestToken }
+          w.stacks.set(st.stackName, yield* startUpdate(w, settings, st, next, diff))
           return { _tag: "Started", stackId: st.stackId } as UpdateStarted
         })),
     stackEvents: (stackName, stop) => {

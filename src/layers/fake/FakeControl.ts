@@ -48,6 +48,7 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         }),
         (doc) => control((w) => addStackToWorld(w, settings, spec, doc))
       ),
+    putTemplate: (url, body) => control((w) => void w.templates.set(url, body)),
     setLaunchTemplateVersion: (group, version) => control((w) => setLaunchTemplateVersion(w, group, version)),
     setLaunchConfiguration: (group, name) => control((w) => setLaunchConfiguration(w, group, name)),
     markNeverHealthy: (target) => control((w) => void w.neverHealthy.push(pinTarget(w, target))),

@@ -46,6 +46,11 @@ export const provisionId = (
       w.targetGroups.set(arn, w.targetGroups.get(arn) ?? [])
       return { physicalId: arn, attributes: { TargetGroupArn: arn, TargetGroupName: name, LoadBalancerArns: [] } }
     }
+    case "AWS::CloudFormation::Stack": {
+      // A nested stack's physical id is its ARN; its name is the generated one.
+      const arn = `arn:aws:cloudformation:${s.region}:${s.accountId}:stack/${generated}/00000000-0000-4000-8000-${hex(nextSerial(w), 12)}`
+      return { physicalId: arn, attributes: {} }
+    }
   }
   return { physicalId: generated, attributes: {} }
 }

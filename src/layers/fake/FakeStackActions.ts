@@ -1,12 +1,13 @@
 import * as Either from "effect/Either"
 import { parameterViolation } from "../../program/Parameters.js"
-import { decodeTemplate, requiredCapabilities, type TemplateDocument, templateParameters } from "../../program/Template.js"
+import { decodeTemplate, requiredCapabilities, resolveValue, type TemplateDocument, templateParameters } from "../../program/Template.js"
 import type { ParameterInput, StackParameter, TemplateSource } from "../../services/CloudFormation.js"
-import type { AwsValidationError } from "../../services/Errors.js"
+import { AwsValidationError } from "../../services/Errors.js"
 import { invalid } from "./FakeCalls.js"
 import { setupError } from "./FakeGroups.js"
 import { provisionId } from "./FakeProvisioning.js"
-import { contextOf, declaredResources, type PlannedChange, type StackDiff } from "./FakeStackDiff.js"
+import { findStack, nestedName, nestedSource } from "./FakeNestedStacks.js"
+import { contextOf, declaredResources, diffStack, type PlannedChange, type StackDiff } from "./FakeStackDiff.js"
 import { parameterValues, uuidOf } from "./FakeStacks.js"
 import { STACK_TYPE } from "./FakeStackTimeline.js"
 import type { PendingStackStep, Settings, StackEffect, StackResourceState, StackState, World } from "./FakeState.js"
@@ -89,18 +90,45 @@ const timeline = (start: number, s: Settings, token: string) => {
     steps.push({ at, event: { ...event, ...tagged }, ...rest })
     at += s.stackEventInterval
   }
-  return { steps, push }
+  /** When the next step lands. */
+  const next = () => at
+  /** The next step lands one interval after a nested stack's last one. */
+  const after = (nested: Pick<StackState, "pending">) => {
+    at = Math.max(at, (nested.pending?.at(-1)?.at ?? at) + s.stackEventInterval)
+  }
+  return { steps, push, next, after }
 }
 
 const self = (st: Pick<StackState, "stackName" | "stackId">) => ({ logicalId: st.stackName, physicalId: st.stackId, resourceType: STACK_TYPE })
+
+export interface ActionInput {
+  readonly stackName: string
+  readonly doc: TemplateDocument
+  readonly body: string
+  readonly parameters: Readonly<Record<string, string>>
+  readonly capabilities: ReadonlyArray<string>
+  readonly token: string
+}
+
+/** Where a nested stack's own action starts: its id, and the time of its first event. */
+interface NestedAt {
+  readonly stackId: string
+  readonly start: number
+}
+
+const startNested = (stack: StackState): StackEffect => {
+  const { events: _events, ...rest } = stack
+  return { _tag: "StartNested", stack: rest }
+}
 
 /** CreateStack: the stack in CREATE_IN_PROGRESS, its resources created one by one, groups as they complete. */
 export const startCreate = (
   w: World,
   s: Settings,
-  input: { readonly stackName: string; readonly doc: TemplateDocument; readonly body: string; readonly parameters: Readonly<Record<string, string>>; readonly capabilities: ReadonlyArray<string>; readonly token: string }
+  input: ActionInput,
+  nestedAt?: NestedAt
 ): Either.Either<StackState, AwsValidationError> => {
-  const stackId = `arn:aws:cloudformation:${s.region}:${s.accountId}:stack/${input.stackName}/${uuidOf(w)}`
+  const stackId = nestedAt?.stackId ?? `arn:aws:cloudformation:${s.region}:${s.accountId}:stack/${input.stackName}/${uuidOf(w)}`
   const ids = { stackName: input.stackName, stackId }
   const declared = declaredResources(input.doc, contextOf(w, s, ids, input.doc, input.parameters, []))
   if (Either.isLeft(declared)) return invalid("CreateStack", declared.left)
@@ -110,14 +138,29 @@ export const startCreate = (
     physicalIds: Object.fromEntries(provisioned.map(([id, , p]) => [id, p.physicalId])),
     attributes: Object.fromEntries(provisioned.map(([id, , p]) => [id, p.attributes]))
   }
-  const { steps, push } = timeline(w.now, s, input.token)
+  const { after, next, push, steps } = timeline(nestedAt?.start ?? w.now, s, input.token)
   push({ ...self(ids), status: "CREATE_IN_PROGRESS", reason: "User Initiated" })
   for (const [id, r, p] of provisioned) {
+    const resource: StackResourceState = { logicalId: id, physicalId: p.physicalId, resourceType: r.Type, status: "CREATE_COMPLETE" }
+    if (r.Type === STACK_TYPE) {
+      const props = resolveValue(r.Properties, ctx)
+      if (Either.isLeft(props)) return invalid("CreateStack", props.left.message)
+      const source = nestedSource(w, props.right as Readonly<Record<string, unknown>>)
+      if (Either.isLeft(source)) return invalid("CreateStack", source.left)
+      const child = startCreate(w, s, { ...input, stackName: nestedName(p.physicalId), ...source.right }, {
+        stackId: p.physicalId,
+        start: next() + s.stackEventInterval
+      })
+      if (Either.isLeft(child)) return child
+      push({ logicalId: id, resourceType: r.Type, status: "CREATE_IN_PROGRESS" }, { effects: [startNested(child.right)] })
+      after(child.right)
+      push({ logicalId: id, physicalId: p.physicalId, resourceType: r.Type, status: "CREATE_COMPLETE" }, { resource })
+      continue
+    }
     push({ logicalId: id, resourceType: r.Type, status: "CREATE_IN_PROGRESS" })
     const effects: ReadonlyArray<StackEffect> = r.Type === "AWS::AutoScaling::AutoScalingGroup"
       ? [{ _tag: "CreateGroup", name: p.physicalId, resource: r, ctx }]
       : []
-    const resource: StackResourceState = { logicalId: id, physicalId: p.physicalId, resourceType: r.Type, status: "CREATE_COMPLETE" }
     push({ logicalId: id, physicalId: p.physicalId, resourceType: r.Type, status: "CREATE_COMPLETE" }, { resource, effects })
   }
   push({ ...self(ids), status: "CREATE_COMPLETE" })
@@ -134,69 +177,164 @@ export const startCreate = (
   })
 }
 
+/** A stack deleted resource by resource, its groups and nested stacks with it, from `start` on. */
+const startDelete = (w: World, s: Settings, st: StackState, start: number, token: string): StackState => {
+  const { after, next, push, steps } = timeline(start, s, token)
+  push({ ...self(st), status: "DELETE_IN_PROGRESS", reason: "User Initiated" })
+  for (const r of [...st.resources].reverse()) {
+    const child = r.resourceType === STACK_TYPE ? findStack(w, r.physicalId) : undefined
+    if (child !== undefined) {
+      const deleting = startDelete(w, s, child, next() + s.stackEventInterval, token)
+      push({ logicalId: r.logicalId, physicalId: r.physicalId, resourceType: r.resourceType, status: "DELETE_IN_PROGRESS" }, { effects: [startNested(deleting)] })
+      after(deleting)
+    } else {
+      push({ logicalId: r.logicalId, physicalId: r.physicalId, resourceType: r.resourceType, status: "DELETE_IN_PROGRESS" })
+    }
+    push({ logicalId: r.logicalId, physicalId: r.physicalId, resourceType: r.resourceType, status: "DELETE_COMPLETE" }, {
+      removeResource: r.logicalId,
+      effects: r.resourceType === "AWS::AutoScaling::AutoScalingGroup" ? [{ _tag: "DeleteGroup", name: r.physicalId }] : []
+    })
+  }
+  push({ ...self(st), status: "DELETE_COMPLETE" })
+  return { ...st, status: "DELETE_IN_PROGRESS", pending: steps }
+}
+
+/** A nested stack whose update completed, put back as it was: its changes reverted, last first. */
+const startRevert = (
+  st: StackState,
+  before: StackState,
+  diff: StackDiff,
+  start: number,
+  s: Settings,
+  token: string
+): StackState => {
+  const { push, steps } = timeline(start, s, token)
+  push({ ...self(st), status: "UPDATE_ROLLBACK_IN_PROGRESS", reason: "Parent stack rolled back" })
+  for (const c of [...diff.changes].filter((x) => x.action === "Modify").reverse()) {
+    push({ logicalId: c.logicalId, resourceType: c.resourceType, status: "UPDATE_IN_PROGRESS" })
+    push({ logicalId: c.logicalId, ...(c.before ? { physicalId: c.before.physicalId } : {}), resourceType: c.resourceType, status: "UPDATE_COMPLETE" }, {
+      ...(c.before ? { resource: c.before } : {}),
+      effects: c.revert
+    })
+  }
+  push({ ...self(st), status: "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" })
+  push({ ...self(st), status: "UPDATE_ROLLBACK_COMPLETE" }, {
+    stack: { parameters: before.parameters, templateBody: before.templateBody, template: before.template, capabilities: before.capabilities, resources: before.resources }
+  })
+  return { ...st, status: "UPDATE_ROLLBACK_IN_PROGRESS", pending: steps }
+}
+
 const inProgress = (c: PlannedChange) => (c.action === "Add" ? "CREATE_IN_PROGRESS" : "UPDATE_IN_PROGRESS")
 const complete = (c: PlannedChange) => (c.action === "Add" ? "CREATE_COMPLETE" : "UPDATE_COMPLETE")
 const REPLACING = "Requested update requires the creation of a new physical resource; hence creating one."
 
+/** What a nested stack's own action did, for the parent's roll-back. */
+interface NestedDone {
+  readonly child: StackState
+  readonly diff?: StackDiff
+}
+
 /**
  * UpdateStack: each changed resource in progress then complete, removed ones deleted during the clean-up; or, when a
- * failure is armed, that resource fails and everything done so far is rolled back to UPDATE_ROLLBACK_COMPLETE.
+ * failure is armed (on this stack, or on a nested stack it updates), that resource fails and everything done so far
+ * is rolled back to UPDATE_ROLLBACK_COMPLETE.
  */
 export const startUpdate = (
   w: World,
   s: Settings,
   st: StackState,
-  next: { readonly doc: TemplateDocument; readonly body: string; readonly parameters: Readonly<Record<string, string>>; readonly capabilities: ReadonlyArray<string>; readonly token: string },
-  diff: StackDiff
-): StackState => {
-  const { steps, push } = timeline(w.now + (st.nextActionDelay ?? 0), s, next.token)
-  const failure = st.nextUpdateFailure
-  const changes = [...diff.changes.filter((c) => c.action !== "Remove")]
-  if (failure !== undefined && !changes.some((c) => c.logicalId === failure.logicalId)) {
-    const target = st.resources.find((r) => r.logicalId === failure.logicalId) ??
-      setupError(`stack ${st.stackName} has no resource ${failure.logicalId} to fail`)
-    changes.push({ action: "Modify", logicalId: target.logicalId, resourceType: target.resourceType, replacement: false, before: target, after: target, effects: [], revert: [] })
-  }
-  push({ ...self(st), status: "UPDATE_IN_PROGRESS", reason: "User Initiated" })
-  const done: Array<PlannedChange> = []
-  for (const c of changes) {
-    const physicalId = c.after?.physicalId ?? c.before?.physicalId
-    push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c), ...(c.replacement ? { reason: REPLACING } : {}) })
-    if (failure !== undefined && c.logicalId === failure.logicalId) {
-      push({ logicalId: c.logicalId, ...(physicalId ? { physicalId } : {}), resourceType: c.resourceType, status: c.action === "Add" ? "CREATE_FAILED" : "UPDATE_FAILED", reason: failure.reason })
-      push({ ...self(st), status: "UPDATE_ROLLBACK_IN_PROGRESS", reason: `The following resource(s) failed to ${c.action === "Add" ? "create" : "update"}: [${c.logicalId}]. ` })
-      for (const d of [...done].reverse()) {
-        if (d.action === "Add") {
-          push({ logicalId: d.logicalId, resourceType: d.resourceType, status: "DELETE_IN_PROGRESS" })
-          push({ logicalId: d.logicalId, resourceType: d.resourceType, status: "DELETE_COMPLETE" }, { removeResource: d.logicalId, effects: d.revert })
-        } else {
-          push({ logicalId: d.logicalId, resourceType: d.resourceType, status: "UPDATE_IN_PROGRESS" })
-          push({ logicalId: d.logicalId, ...(d.before ? { physicalId: d.before.physicalId } : {}), resourceType: d.resourceType, status: "UPDATE_COMPLETE" }, {
-            ...(d.before ? { resource: d.before } : {}),
-            effects: d.revert
-          })
-        }
-      }
-      push({ ...self(st), status: "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" })
-      push({ ...self(st), status: "UPDATE_ROLLBACK_COMPLETE" }, {
-        stack: { parameters: st.parameters, templateBody: st.templateBody, template: st.template, capabilities: st.capabilities, resources: st.resources }
-      })
-      return { ...commit(st, next), pending: steps }
+  next: ActionInput,
+  diff: StackDiff,
+  nestedStart?: number
+): Either.Either<StackState, AwsValidationError> =>
+  Either.gen(function*() {
+    const { after, next: now, push, steps } = timeline(nestedStart ?? w.now + (st.nextActionDelay ?? 0), s, next.token)
+    const armed = st.nextUpdateFailure
+    const changes = [...diff.changes.filter((c) => c.action !== "Remove")]
+    if (armed !== undefined && !changes.some((c) => c.logicalId === armed.logicalId)) {
+      const target = st.resources.find((r) => r.logicalId === armed.logicalId) ??
+        setupError(`stack ${st.stackName} has no resource ${armed.logicalId} to fail`)
+      changes.push({ action: "Modify", logicalId: target.logicalId, resourceType: target.resourceType, replacement: false, before: target, after: target, effects: [], revert: [] })
     }
-    push({ logicalId: c.logicalId, ...(physicalId ? { physicalId } : {}), resourceType: c.resourceType, status: complete(c) }, {
-      ...(c.after ? { resource: c.after } : {}),
-      effects: c.effects
-    })
-    done.push(c)
-  }
-  push({ ...self(st), status: "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" })
-  for (const c of diff.changes.filter((x) => x.action === "Remove")) {
-    push({ logicalId: c.logicalId, resourceType: c.resourceType, status: "DELETE_IN_PROGRESS" })
-    push({ logicalId: c.logicalId, resourceType: c.resourceType, status: "DELETE_COMPLETE" }, { removeResource: c.logicalId, effects: c.effects })
-  }
-  push({ ...self(st), status: "UPDATE_COMPLETE" }, { stack: { resources: diff.resources } })
-  return { ...commit(st, next), pending: steps }
-}
+    push({ ...self(st), status: "UPDATE_IN_PROGRESS", reason: "User Initiated" })
+    const done: Array<PlannedChange & { readonly nestedDone?: NestedDone }> = []
+    for (const c of changes) {
+      const physicalId = c.after?.physicalId ?? c.before?.physicalId
+      let failure = armed !== undefined && c.logicalId === armed.logicalId ? armed.reason : undefined
+      let nestedDone: NestedDone | undefined
+      if (failure === undefined && c.nested !== undefined && physicalId !== undefined) {
+        const childInput = { ...next, stackName: nestedName(physicalId), ...c.nested }
+        const start = now() + s.stackEventInterval
+        if (c.action === "Add") {
+          const child = yield* startCreate(w, s, childInput, { stackId: physicalId, start })
+          push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c) }, { effects: [startNested(child)] })
+          after(child)
+          nestedDone = { child }
+        } else {
+          const current = findStack(w, physicalId) ?? setupError(`nested stack ${physicalId} is missing`)
+          const childDiff = yield* Either.mapLeft(
+            diffStack(w, s, current, c.nested.doc, c.nested.parameters, true),
+            (message) => new AwsValidationError({ operation: "UpdateStack", message })
+          )
+          const child = yield* startUpdate(w, s, current, childInput, childDiff, start)
+          push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c) }, { effects: [startNested(child)] })
+          after(child)
+          const end = child.pending?.at(-1)?.event.status
+          if (end === "UPDATE_ROLLBACK_COMPLETE") {
+            const why = child.pending?.find((p) => p.event.status === "UPDATE_ROLLBACK_IN_PROGRESS")?.event.reason ?? ""
+            failure = `Embedded stack ${physicalId} was not successfully updated. Currently in UPDATE_ROLLBACK_IN_PROGRESS with reason: ${why}`
+          } else {
+            nestedDone = { child: current, diff: childDiff }
+          }
+        }
+      } else {
+        push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c), ...(c.replacement ? { reason: REPLACING } : {}) })
+      }
+      if (failure !== undefined) {
+        push({ logicalId: c.logicalId, ...(physicalId ? { physicalId } : {}), resourceType: c.resourceType, status: c.action === "Add" ? "CREATE_FAILED" : "UPDATE_FAILED", reason: failure })
+        push({ ...self(st), status: "UPDATE_ROLLBACK_IN_PROGRESS", reason: `The following resource(s) failed to ${c.action === "Add" ? "create" : "update"}: [${c.logicalId}]. ` })
+        for (const d of [...done].reverse()) {
+          const nested = d.nestedDone
+          if (d.action === "Add") {
+            const deleting = nested === undefined ? undefined : startDelete(w, s, nested.child, now() + s.stackEventInterval, next.token)
+            push({ logicalId: d.logicalId, resourceType: d.resourceType, status: "DELETE_IN_PROGRESS" }, deleting === undefined ? {} : { effects: [startNested(deleting)] })
+            if (deleting !== undefined) after(deleting)
+            push({ logicalId: d.logicalId, resourceType: d.resourceType, status: "DELETE_COMPLETE" }, { removeResource: d.logicalId, effects: d.revert })
+          } else {
+            const reverting = nested?.diff === undefined
+              ? undefined
+              : startRevert(nested.child, nested.child, nested.diff, now() + s.stackEventInterval, s, next.token)
+            push({ logicalId: d.logicalId, resourceType: d.resourceType, status: "UPDATE_IN_PROGRESS" }, reverting === undefined ? {} : { effects: [startNested(reverting)] })
+            if (reverting !== undefined) after(reverting)
+            push({ logicalId: d.logicalId, ...(d.before ? { physicalId: d.before.physicalId } : {}), resourceType: d.resourceType, status: "UPDATE_COMPLETE" }, {
+              ...(d.before ? { resource: d.before } : {}),
+              effects: d.revert
+            })
+          }
+        }
+        push({ ...self(st), status: "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS" })
+        push({ ...self(st), status: "UPDATE_ROLLBACK_COMPLETE" }, {
+          stack: { parameters: st.parameters, templateBody: st.templateBody, template: st.template, capabilities: st.capabilities, resources: st.resources }
+        })
+        return { ...commit(st, next), pending: steps }
+      }
+      push({ logicalId: c.logicalId, ...(physicalId ? { physicalId } : {}), resourceType: c.resourceType, status: complete(c) }, {
+        ...(c.after ? { resource: c.after } : {}),
+        effects: c.effects
+      })
+      done.push(nestedDone === undefined ? c : { ...c, nestedDone })
+    }
+    push({ ...self(st), status: "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" })
+    for (const c of diff.changes.filter((x) => x.action === "Remove")) {
+      const child = c.resourceType === STACK_TYPE && c.before !== undefined ? findStack(w, c.before.physicalId) : undefined
+      const deleting = child === undefined ? undefined : startDelete(w, s, child, now() + s.stackEventInterval, next.token)
+      push({ logicalId: c.logicalId, resourceType: c.resourceType, status: "DELETE_IN_PROGRESS" }, deleting === undefined ? {} : { effects: [startNested(deleting)] })
+      if (deleting !== undefined) after(deleting)
+      push({ logicalId: c.logicalId, resourceType: c.resourceType, status: "DELETE_COMPLETE" }, { removeResource: c.logicalId, effects: c.effects })
+    }
+    push({ ...self(st), status: "UPDATE_COMPLETE" }, { stack: { resources: diff.resources } })
+    return { ...commit(st, next), pending: steps }
+  })
 
 /** The stack as UpdateStack leaves it at once: in progress, with the new template and parameters. */
 const commit = (

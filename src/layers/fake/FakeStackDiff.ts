@@ -8,6 +8,7 @@ import {
   templateResources
 } from "../../program/Template.js"
 import { launchTemplateOf, provisionId } from "./FakeProvisioning.js"
+import { type NestedSource, nestedSource, STACK_TYPE } from "./FakeNestedStacks.js"
 import type { GroupChange, Settings, StackEffect, StackResourceState, StackState, World } from "./FakeState.js"
 
 const ASG = "AWS::AutoScaling::AutoScalingGroup"
@@ -28,6 +29,8 @@ export interface PlannedChange {
   /** What completing it does to the world, and what rolling it back does. */
   readonly effects: ReadonlyArray<StackEffect>
   readonly revert: ReadonlyArray<StackEffect>
+  /** A nested stack added or changed: the template and parameters it gets. */
+  readonly nested?: NestedSource
 }
 
 export interface StackDiff {
@@ -178,6 +181,7 @@ export const diffStack = (
       const props = yield* resolved(r, ctx())
       const old = before.get(id)
       const after: StackResourceState = { logicalId: id, physicalId: physicalIds[id] ?? "", resourceType: r.Type, status: "UPDATE_COMPLETE" }
+      const nested = r.Type === STACK_TYPE ? yield* nestedSource(w, props) : undefined
       if (old === undefined || old.resourceType !== r.Type) {
         const created = { ...after, status: "CREATE_COMPLETE" }
         resources.push(created)
@@ -189,7 +193,8 @@ export const diffStack = (
           replacement: false,
           after: created,
           effects: isGroup ? [{ _tag: "CreateGroup", name: created.physicalId, resource: r, ctx: ctx() }] : [],
-          revert: isGroup ? [{ _tag: "DeleteGroup", name: created.physicalId }] : []
+          revert: isGroup ? [{ _tag: "DeleteGroup", name: created.physicalId }] : [],
+          ...(nested === undefined ? {} : { nested })
         })
         continue
       }
@@ -207,7 +212,8 @@ export const diffStack = (
         before: old,
         after,
         effects: [...(extra.get(id) ?? []), ...(group === undefined ? [] : [{ _tag: "UpdateGroup", name: old.physicalId, change: group.forward } as const])],
-        revert: group === undefined ? [] : [{ _tag: "UpdateGroup", name: old.physicalId, change: group.back }]
+        revert: group === undefined ? [] : [{ _tag: "UpdateGroup", name: old.physicalId, change: group.back }],
+        ...(nested === undefined ? {} : { nested })
       })
     }
     for (const old of st.resources) {

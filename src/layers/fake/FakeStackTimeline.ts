@@ -60,6 +60,11 @@ const applyEffect = (w: World, s: Settings, effect: StackEffect): string | undef
       w.groups.delete(effect.name)
       return undefined
     }
+    case "StartNested": {
+      const events = w.stacks.get(effect.stack.stackName)?.events ?? []
+      w.stacks.set(effect.stack.stackName, { ...effect.stack, events })
+      return undefined
+    }
     case "LaunchTemplateVersion": {
       const known = w.launchTemplates.get(effect.launchTemplateId) ?? { latest: 1, default: 1 }
       // CloudFormation makes the version it creates the template's default.

@@ -2,6 +2,7 @@ import * as Either from "effect/Either"
 import {
   conditionHolds,
   requiredCapabilities,
+  resolveValue,
   type ResolveContext,
   type TemplateDocument,
   templateParameters,
@@ -9,6 +10,7 @@ import {
 } from "../../program/Template.js"
 import type { Stack, StackEvent } from "../../services/CloudFormation.js"
 import { existingGroup, setupError } from "./FakeGroups.js"
+import { nestedName, nestedSource } from "./FakeNestedStacks.js"
 import { type Provisioned, provisionGroup, provisionId } from "./FakeProvisioning.js"
 import { hex, nextSerial, type Settings, type StackResourceState, type StackState, type World } from "./FakeState.js"
 import type { StackSpec } from "./FakeWorld.js"
@@ -64,11 +66,11 @@ export const describedStack = (st: StackState): Stack => {
 }
 
 /** `addStack`: the stack as a CreateStack long ago left it, with the creation events it would have logged. */
-export const addStackToWorld = (w: World, s: Settings, spec: StackSpec, doc: TemplateDocument): void => {
+export const addStackToWorld = (w: World, s: Settings, spec: StackSpec, doc: TemplateDocument, nestedId?: string): void => {
   const previous = w.stacks.get(spec.name)
   if (previous !== undefined && previous.status !== "DELETE_COMPLETE") setupError(`a stack named ${spec.name} exists already`)
   const parameters = Either.getOrElse(parameterValues(doc, spec.parameters ?? {}), (m) => setupError(`stack ${spec.name}: ${m}`))
-  const stackId = `arn:aws:cloudformation:${s.region}:${s.accountId}:stack/${spec.name}/${uuidOf(w)}`
+  const stackId = nestedId ?? `arn:aws:cloudformation:${s.region}:${s.accountId}:stack/${spec.name}/${uuidOf(w)}`
   const base: ResolveContext = {
     template: doc,
     parameters,
@@ -100,6 +102,11 @@ export const addStackToWorld = (w: World, s: Settings, spec: StackSpec, doc: Tem
   for (const [logicalId, r] of declared) {
     const p = provisioned.get(logicalId)
     if (r.Type === ASG && existing[logicalId] === undefined && p !== undefined) provisionGroup(w, s, p.physicalId, r, ctx)
+    if (r.Type === STACK_TYPE && p !== undefined) {
+      const props = Either.getOrElse(resolveValue(r.Properties, ctx), (e) => setupError(`stack ${spec.name}: ${logicalId}: ${e.message}`))
+      const source = Either.getOrElse(nestedSource(w, props as Readonly<Record<string, unknown>>), (m) => setupError(`stack ${spec.name}: ${logicalId}: ${m}`))
+      addStackToWorld(w, s, { name: nestedName(p.physicalId), templateBody: source.body, parameters: source.parameters }, source.doc, p.physicalId)
+    }
   }
   const resources: ReadonlyArray<StackResourceState> = declared.map(([logicalId, r]) => ({
     logicalId,

@@ -152,6 +152,8 @@ export type StackEffect =
   | { readonly _tag: "UpdateGroup"; readonly name: string; readonly change: GroupChange }
   | { readonly _tag: "DeleteGroup"; readonly name: string }
   | { readonly _tag: "LaunchTemplateVersion"; readonly launchTemplateId: string; readonly version: number }
+  /** A nested stack's own action begins: the stack as it is from then on (its events kept), its steps pending. */
+  | { readonly _tag: "StartNested"; readonly stack: Omit<StackState, "events"> }
 
 /** One event of a stack action still to come, and what happens with it. */
 export interface PendingStackStep {
@@ -256,6 +258,8 @@ export interface World {
   /** Pending transitions ordered by (at, seq). */
   schedule: Array<ScheduledEvent>
   stacks: Map<string, StackState>
+  /** Objects a TemplateURL can name (a nested stack's template): URL → body. */
+  templates: Map<string, string>
   calls: Chunk.Chunk<CallRecord>
   readonly changes: Changes
   /**
@@ -282,6 +286,7 @@ export const emptyWorld = (now: number): World => {
     faults: new JournaledMap(changes),
     schedule: [],
     stacks: new JournaledMap(changes),
+    templates: new JournaledMap(changes),
     calls: Chunk.empty(),
     changes,
     failingFromSet: false

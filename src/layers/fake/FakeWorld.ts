@@ -148,8 +148,13 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly addClassicLoadBalancer: (name: string, spec?: LoadBalancerSpec) => Effect.Effect<void>
     /** A target group; a target in a zone its load balancer does not enable stays `unused`. */
     readonly addTargetGroup: (arn: string, spec?: LoadBalancerSpec) => Effect.Effect<void>
-    /** A stack in CREATE_COMPLETE, as if created long ago. */
+    /** A stack in CREATE_COMPLETE, as if created long ago; its nested stacks too, from the templates put. */
     readonly addStack: (spec: StackSpec) => Effect.Effect<void>
+    /**
+     * A template at this URL (an object in S3), for the TemplateURL of a nested stack: CloudFormation reads it when a
+     * stack action creates or updates the nested stack.
+     */
+    readonly putTemplate: (url: string, body: string) => Effect.Effect<void>
     /** A new release: the group now launches from this version; its running instances become outdated. */
     readonly setLaunchTemplateVersion: (group: string, version: string) => Effect.Effect<void>
     readonly setLaunchConfiguration: (group: string, name: string) => Effect.Effect<void>

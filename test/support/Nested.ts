@@ -1,0 +1,96 @@
+import * as Effect from "effect/Effect"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+
+/**
+ * The mall stack: its web tier lives in a nested stack (`Web`), its workers two levels down (`Back` → `Jobs`). The
+ * release is the AmiId parameter, passed down to the nested stacks; a new one means a new launch template version
+ * in each nested stack and outdated instances in both groups.
+ */
+export const MALL = "mall"
+export const WEB_URL = "https://s3.amazonaws.com/mall-templates/web.yaml"
+export const BACK_URL = "https://s3.amazonaws.com/mall-templates/back.yaml"
+export const JOBS_URL = "https://s3.amazonaws.com/mall-templates/jobs.yaml"
+
+export const mallTemplate = `
+Parameters:
+  AmiId:
+    Type: String
+Resources:
+  Web:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: ${WEB_URL}
+      Parameters:
+        AmiId: !Ref AmiId
+  Back:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: ${BACK_URL}
+      Parameters:
+        AmiId: !Ref AmiId
+`
+
+/** A tier: a launch template and its group. */
+const tier = (group: string, size: number, extra = "") => `
+Parameters:
+  AmiId:
+    Type: String
+Resources:
+  Template:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        ImageId: !Ref AmiId
+  ${group}:
+    Type: AWS::AutoScaling::AutoScalingGroup${extra}
+    Properties:
+      MinSize: "${size}"
+      MaxSize: "${size * 2}"
+      DesiredCapacity: "${size}"
+      LaunchTemplate:
+        LaunchTemplateId: !Ref Template
+        Version: !GetAtt Template.LatestVersionNumber
+`
+
+export const webTemplate = tier("Group", 2)
+export const jobsTemplate = tier("Workers", 1)
+export const backTemplate = `
+Parameters:
+  AmiId:
+    Type: String
+Resources:
+  Jobs:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: ${JOBS_URL}
+      Parameters:
+        AmiId: !Ref AmiId
+  Queue:
+    Type: AWS::SQS::Queue
+`
+
+/** The web tier with an UpdatePolicy on its group. */
+export const webWithPolicy = tier("Group", 2, `
+    UpdatePolicy:
+      AutoScalingRollingUpdate:
+        MinInstancesInService: 1`)
+
+/** The nested templates in the world's S3. */
+export const putMallTemplates = Effect.flatMap(FakeWorld, (w) =>
+  Effect.all([w.putTemplate(WEB_URL, webTemplate), w.putTemplate(BACK_URL, backTemplate), w.putTemplate(JOBS_URL, jobsTemplate)], { discard: true }))
+
+/** The mall as created long ago with AmiId ami-1. */
+export const addMall = Effect.gen(function*() {
+  yield* putMallTemplates
+  yield* (yield* FakeWorld).addStack({ name: MALL, templateBody: mallTemplate, parameters: { AmiId: "ami-1" } })
+})
+
+/** The nested stack named `parent-Logical-SUFFIX`. */
+export const nestedStackName = (parent: string, logicalId: string) =>
+  Effect.gen(function*() {
+    const snap = yield* (yield* FakeWorld).snapshot
+    const pattern = new RegExp(`^${parent}-${logicalId}-[0-9A-Z]+$`)
+    const found = snap.stacks.find((s) => pattern.test(s.stackName) && s.status !== "DELETE_COMPLETE")
+    if (found === undefined) return yield* Effect.dieMessage(`no nested stack ${logicalId} in ${parent}`)
+    return found.stackName
+  })
