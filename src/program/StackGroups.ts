@@ -4,7 +4,7 @@ import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import { CloudFormation } from "../services/CloudFormation.js"
 import { StackNotFound } from "../services/Errors.js"
-import { selectGroups } from "./StackRollout.js"
+import { listTree, pathOf, selectGroups } from "./StackTree.js"
 
 export interface StackGroup {
   readonly logicalId: string
@@ -20,8 +20,8 @@ export const stackGroups = Effect.fn("Recover.stackGroups")(function*(stackName:
     onNone: () => Effect.fail(new StackNotFound({ stackName })),
     onSome: Effect.succeed
   }))
-  const selected = yield* selectGroups(stackName, yield* cfn.listResources(stackName), wanted)
+  const selected = yield* selectGroups(stackName, yield* listTree(stackName), wanted)
   const found = selected.length === 0 ? [] : yield* (yield* AutoScaling).describeGroups(selected.map((r) => r.physicalId))
-  const groups: ReadonlyArray<StackGroup> = selected.map((r) => ({ logicalId: r.logicalId, name: r.physicalId, group: found.find((g) => g.name === r.physicalId) }))
+  const groups: ReadonlyArray<StackGroup> = selected.map((r) => ({ logicalId: pathOf(r), name: r.physicalId, group: found.find((g) => g.name === r.physicalId) }))
   return { stack, groups }
 })

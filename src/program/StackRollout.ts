@@ -4,8 +4,8 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
-import { CloudFormation, type StackResource } from "../services/CloudFormation.js"
-import { InvalidInput, StackNotFound } from "../services/Errors.js"
+import { CloudFormation } from "../services/CloudFormation.js"
+import { StackNotFound } from "../services/Errors.js"
 import { readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
@@ -18,13 +18,12 @@ import {
   type RecordDoesNotFit,
   type RolloutHeld,
   type RolloutInProgress,
-  StackBusy,
-  UpdatePolicyPresent
+  StackBusy
 } from "./RolloutErrors.js"
-import { parseTemplate, templateResources } from "./Template.js"
+import { ASG_TYPE, checkTreePolicies, checkUpdatePolicies, listTree, selectGroups } from "./StackTree.js"
 import { TerminateConcurrency, terminateShare } from "./Terminations.js"
 
-export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
+export { ASG_TYPE, checkUpdatePolicies, selectGroups }
 
 export interface StackRolloutOptions extends RolloutOptions, Claim.ClaimOptions {
   /** Only these groups (logical ids or names); all of the stack's groups when empty. */
@@ -46,18 +45,6 @@ const SEVERITY: ReadonlyArray<GroupStatus> = ["up-to-date", "succeeded", "rolled
 /** The worst status wins; an empty run is up to date. */
 export const overallStatus = (statuses: ReadonlyArray<GroupStatus>): GroupStatus =>
   statuses.reduce<GroupStatus>((w, s) => (SEVERITY.indexOf(s) > SEVERITY.indexOf(w) ? s : w), "up-to-date")
-
-/** The stack's groups, the user's selection applied: unknown names are refused before anything changes. */
-export const selectGroups = (stackName: string, resources: ReadonlyArray<StackResource>, wanted: ReadonlyArray<string>) => {
-  const asgs = resources.filter((r) => r.resourceType === ASG_TYPE && r.physicalId.length > 0)
-  if (wanted.length === 0) return Effect.succeed(asgs)
-  const unknown = wanted.filter((w) => !asgs.some((r) => r.logicalId === w || r.physicalId === w))
-  if (unknown.length > 0) {
-    const known = asgs.map((r) => `${r.physicalId} (${r.logicalId})`).join(", ") || "none"
-    return Effect.fail(new InvalidInput({ message: `stack ${stackName} has no Auto Scaling group ${unknown.join(", ")}; its groups: ${known}` }))
-  }
-  return Effect.succeed(asgs.filter((r) => wanted.includes(r.logicalId) || wanted.includes(r.physicalId)))
-}
 
 const couldNotCheck = (group: string, e: { readonly operation: string; readonly message: string }) =>
   emit({ type: "warning", group, message: `could not check for an Instance Refresh (${e.operation}: ${e.message}); going on` })
@@ -81,17 +68,6 @@ export const checkGroup = Effect.fn("Rollout.checkGroup")(function*(g: AutoScali
   }
 })
 
-/** The groups' resources in `resources` (a template's) must carry no UpdatePolicy. */
-export const checkUpdatePolicies = (selected: ReadonlyArray<Pick<StackResource, "logicalId" | "physicalId">>, resources: Readonly<Record<string, { readonly UpdatePolicy?: unknown }>>) => {
-  for (const r of selected) {
-    const policy = resources[r.logicalId]?.UpdatePolicy
-    if (policy !== undefined && policy !== null && typeof policy === "object" && Object.keys(policy).length > 0) {
-      return Effect.fail(new UpdatePolicyPresent({ logicalId: r.logicalId, group: r.physicalId, policies: Object.keys(policy) }))
-    }
-  }
-  return Effect.void
-}
-
 /** Every refusal happens here, before the first mutating call on any group; each group is checked again at its turn. */
 const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wanted: ReadonlyArray<string>) {
   const cfn = yield* CloudFormation
@@ -103,9 +79,9 @@ const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wa
   if (stack.status.endsWith("_IN_PROGRESS")) {
     return yield* Effect.fail(new StackBusy({ stackName, status: stack.status }))
   }
-  const selected = yield* selectGroups(stackName, yield* cfn.listResources(stackName), wanted)
+  const selected = yield* selectGroups(stackName, yield* listTree(stackName), wanted)
   if (selected.length === 0) return []
-  yield* checkUpdatePolicies(selected, templateResources(yield* parseTemplate(yield* cfn.getTemplate(stackName))))
+  yield* checkTreePolicies(selected)
   const groups = yield* asg.describeGroups(selected.map((r) => r.physicalId))
   const ordered: Array<AutoScalingGroup> = []
   for (const r of selected) {
