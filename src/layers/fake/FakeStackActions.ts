@@ -18,6 +18,8 @@ const BODY_LIMIT = 51_200
 const UPDATABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_FAILED", "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE"])
 
 export const NO_UPDATES = "No updates are to be performed."
+/** The second event of a nested stack's creation, the first to carry its id. */
+const CREATION_INITIATED = "Resource creation Initiated"
 
 export const checkUpdatable = (operation: string, st: StackState): Either.Either<StackState, AwsValidationError> =>
   UPDATABLE.has(st.status) ? Either.right(st) : invalid(operation, `Stack:${st.stackId} is in ${st.status} state and can not be updated.`)
@@ -149,10 +151,11 @@ export const startCreate = (
       if (Either.isLeft(source)) return invalid("CreateStack", source.left)
       const child = startCreate(w, s, { ...input, stackName: nestedName(p.physicalId), ...source.right }, {
         stackId: p.physicalId,
-        start: next() + s.stackEventInterval
+        start: next() + 2 * s.stackEventInterval
       })
       if (Either.isLeft(child)) return child
-      push({ logicalId: id, resourceType: r.Type, status: "CREATE_IN_PROGRESS" }, { effects: [startNested(child.right)] })
+      push({ logicalId: id, resourceType: r.Type, status: "CREATE_IN_PROGRESS" })
+      push({ logicalId: id, physicalId: p.physicalId, resourceType: r.Type, status: "CREATE_IN_PROGRESS", reason: CREATION_INITIATED }, { effects: [startNested(child.right)] })
       after(child.right)
       push({ logicalId: id, physicalId: p.physicalId, resourceType: r.Type, status: "CREATE_COMPLETE" }, { resource })
       continue
@@ -266,8 +269,9 @@ export const startUpdate = (
         const childInput = { ...next, stackName: nestedName(physicalId), ...c.nested }
         const start = now() + s.stackEventInterval
         if (c.action === "Add") {
-          const child = yield* startCreate(w, s, childInput, { stackId: physicalId, start })
-          push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c) }, { effects: [startNested(child)] })
+          const child = yield* startCreate(w, s, childInput, { stackId: physicalId, start: start + s.stackEventInterval })
+          push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c) })
+          push({ logicalId: c.logicalId, physicalId, resourceType: c.resourceType, status: inProgress(c), reason: CREATION_INITIATED }, { effects: [startNested(child)] })
           after(child)
           nestedDone = { child }
         } else {
@@ -277,7 +281,7 @@ export const startUpdate = (
             (message) => new AwsValidationError({ operation: "UpdateStack", message })
           )
           const child = yield* startUpdate(w, s, current, childInput, childDiff, start)
-          push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c) }, { effects: [startNested(child)] })
+          push({ logicalId: c.logicalId, physicalId, resourceType: c.resourceType, status: inProgress(c) }, { effects: [startNested(child)] })
           after(child)
           const end = child.pending?.at(-1)?.event.status
           if (end === "UPDATE_ROLLBACK_COMPLETE") {
@@ -288,7 +292,9 @@ export const startUpdate = (
           }
         }
       } else {
-        push({ logicalId: c.logicalId, resourceType: c.resourceType, status: inProgress(c), ...(c.replacement ? { reason: REPLACING } : {}) })
+        // An existing resource's events name it from the first one on.
+        const known = c.action === "Modify" && physicalId !== undefined ? { physicalId } : {}
+        push({ logicalId: c.logicalId, ...known, resourceType: c.resourceType, status: inProgress(c), ...(c.replacement ? { reason: REPLACING } : {}) })
       }
       if (failure !== undefined) {
         push({ logicalId: c.logicalId, ...(physicalId ? { physicalId } : {}), resourceType: c.resourceType, status: c.action === "Add" ? "CREATE_FAILED" : "UPDATE_FAILED", reason: failure })
