@@ -5,7 +5,7 @@ import { CloudFormation, type StackResource } from "../services/CloudFormation.j
 import { InvalidInput } from "../services/Errors.js"
 import type { StackPlan } from "./StackPlan.js"
 import { ASG_TYPE, checkGroup, checkUpdatePolicies } from "./StackRollout.js"
-import { parseTemplate, type TemplateDocument, templateResources } from "./Template.js"
+import { parseTemplate, resourcesCertain, type TemplateDocument, templateResources } from "./Template.js"
 
 /** The template the stack will have after the action: the new one, the deployed one when kept, none when only S3 has it. */
 const templateAfter = (plan: StackPlan) =>
@@ -37,14 +37,16 @@ export const checkGroupsBeforeDeploy = Effect.fn("StackUpdate.checkGroups")(func
   const logicalIdOf = (name: string): string | undefined =>
     after.includes(name) ? name : existing.find((r) => r.physicalId === name && after.includes(r.logicalId))?.logicalId
   const unknown = wanted.filter((w) => logicalIdOf(w) === undefined)
-  if (unknown.length > 0) {
+  // A group that a transform will add (Fn::ForEach, a macro) is checked by the rollout once the stack has it.
+  const complete = Option.match(document, { onNone: () => true, onSome: resourcesCertain })
+  if (unknown.length > 0 && complete) {
     const known = after.map((id) => {
       const physical = existing.find((r) => r.logicalId === id)?.physicalId
       return physical === undefined ? id : `${physical} (${id})`
     }).join(", ") || "none"
     return yield* Effect.fail(new InvalidInput({ message: `stack ${stackName} has no Auto Scaling group ${unknown.join(", ")}; its groups: ${known}` }))
   }
-  const selected = wanted.length === 0 ? after : [...new Set(wanted.map((w) => logicalIdOf(w)!))]
+  const selected = wanted.length === 0 ? after : [...new Set(wanted.flatMap((w) => logicalIdOf(w) ?? []))]
   if (Option.isSome(resources)) {
     yield* checkUpdatePolicies(
       selected.map((id) => ({ logicalId: id, physicalId: existing.find((r) => r.logicalId === id)?.physicalId ?? id })),
