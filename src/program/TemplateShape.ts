@@ -13,6 +13,9 @@ const LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 const FOR_EACH = "Fn::ForEach::"
 const EMBEDDED = "Fn::Transform"
 
+// String, Number, their lists, and the AWS-specific and SSM types (AWS::EC2::VPC::Id, AWS::SSM::Parameter::Value<…>).
+const PARAMETER_TYPE = /^(?:String|Number|List<Number>|CommaDelimitedList|AWS::.+|List<AWS::.+>)$/
+
 const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
@@ -95,6 +98,8 @@ export const checkShape = (doc: unknown): string | undefined => {
     if (!isRecord(p) || typeof p["Type"] !== "string") {
       return `Template format error: [/Parameters/${id}] Every Parameters object must contain a Type member.`
     }
+    if (!/^[A-Za-z0-9]+$/.test(id)) return `Template format error: Parameter name ${id} is non alphanumeric.`
+    if (!PARAMETER_TYPE.test(p["Type"].trim())) return `Template format error: Unrecognized parameter type: ${p["Type"]}`
   }
   return undefined
 }
