@@ -21,7 +21,7 @@ import {
   StackBusy,
   UpdatePolicyPresent
 } from "./RolloutErrors.js"
-import { parseTemplate, templateResources } from "./Template.js"
+import { declaresTransform, parseTemplate, templateResources } from "./Template.js"
 import { TerminateConcurrency, terminateShare } from "./Terminations.js"
 
 export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
@@ -92,6 +92,13 @@ export const checkUpdatePolicies = (selected: ReadonlyArray<Pick<StackResource, 
   return Effect.void
 }
 
+/** The stack's resources as deployed: a transform's (a Fn::ForEach group, a macro's) only in its processed template. */
+const deployedResources = Effect.fn("Rollout.deployedResources")(function*(stackName: string) {
+  const cfn = yield* CloudFormation
+  const original = yield* parseTemplate(yield* cfn.getTemplate(stackName))
+  return templateResources(declaresTransform(original) ? yield* parseTemplate(yield* cfn.getTemplate(stackName, "Processed")) : original)
+})
+
 /** Every refusal happens here, before the first mutating call on any group; each group is checked again at its turn. */
 const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wanted: ReadonlyArray<string>) {
   const cfn = yield* CloudFormation
@@ -105,7 +112,7 @@ const preflight = Effect.fn("Rollout.preflight")(function*(stackName: string, wa
   }
   const selected = yield* selectGroups(stackName, yield* cfn.listResources(stackName), wanted)
   if (selected.length === 0) return []
-  yield* checkUpdatePolicies(selected, templateResources(yield* parseTemplate(yield* cfn.getTemplate(stackName))))
+  yield* checkUpdatePolicies(selected, yield* deployedResources(stackName))
   const groups = yield* asg.describeGroups(selected.map((r) => r.physicalId))
   const ordered: Array<AutoScalingGroup> = []
   for (const r of selected) {

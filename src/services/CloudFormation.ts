@@ -95,8 +95,11 @@ export class CloudFormation extends Context.Tag("aws-ha-updater/CloudFormation")
     readonly describeStack: (stackName: string) => Effect.Effect<Option.Option<Stack>, AwsError>
     /** Every resource of the stack (paginated), e.g. to find its AWS::AutoScaling::AutoScalingGroup ones. */
     readonly listResources: (stackName: string) => Effect.Effect<ReadonlyArray<StackResource>, AwsError>
-    /** The template body of the stack as deployed (JSON or YAML text). */
-    readonly getTemplate: (stackName: string) => Effect.Effect<string, AwsError>
+    /**
+     * The template body of the stack as deployed (JSON or YAML text): by default as the user wrote it; "Processed":
+     * after CloudFormation expanded its transforms.
+     */
+    readonly getTemplate: (stackName: string, stage?: "Original" | "Processed") => Effect.Effect<string, AwsError>
     readonly validateTemplate: (template: TemplateSource) => Effect.Effect<ValidatedTemplate, AwsError | TemplateInvalid>
     readonly createStack: (
       input: StackActionInput & { readonly template: TemplateSource }

@@ -1,9 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Duration from "effect/Duration"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { DEFAULT_CAPABILITIES, planStackAction } from "../../src/program/StackPlan.js"
 import { checkGroupsBeforeDeploy } from "../../src/program/StackChecks.js"
+import { rollStack } from "../../src/program/StackRollout.js"
 import { parseTemplate } from "../../src/program/Template.js"
 import { CloudFormation } from "../../src/services/CloudFormation.js"
 import { addShop, mutating, SHOP, shopState, shopTemplate, templateFile, updateStackCli } from "../support/Stacks.js"
@@ -88,4 +92,28 @@ describe("the groups of a template under AWS::LanguageExtensions", () => {
       expect(typo.message).toContain("has no Auto Scaling group WebBlue")
       expect(yield* mutating).toEqual([])
     }).pipe(Effect.provide(world)))
+})
+
+describe("the rollout of a stack deployed with a transform", () => {
+  it.effect("checks UpdatePolicy in the processed template, where what the transform added is", () =>
+    Effect.gen(function*() {
+      yield* (yield* FakeWorld).addStack({
+        name: SHOP,
+        templateBody: `Transform: AWS::LanguageExtensions\n${shopTemplate}`,
+        parameters: { AmiId: "ami-1", DbPassword: "hunter2" }
+      })
+      const refused = yield* Effect.flip(rollStack(SHOP, { groups: [], healthyTimeout: Duration.minutes(10), pollInterval: Duration.seconds(5), replaceAll: true }))
+      expect(refused._tag).toBe("UpdatePolicyPresent")
+      expect(yield* mutating).toEqual([])
+    }).pipe(
+      // The fake world expands no transform: its processed template here is what CloudFormation would have made.
+      Effect.provide(Layer.effect(CloudFormation, Effect.map(CloudFormation, (cfn) => ({
+        ...cfn,
+        getTemplate: (name: string, stage?: "Original" | "Processed") =>
+          stage === "Processed"
+            ? Effect.succeed(shopTemplate.replace("  Web:\n    Type: AWS::AutoScaling::AutoScalingGroup\n", "  Web:\n    Type: AWS::AutoScaling::AutoScalingGroup\n    UpdatePolicy:\n      AutoScalingReplacingUpdate:\n        WillReplace: true\n"))
+            : cfn.getTemplate(name)
+      })))),
+      Effect.provide(world)
+    ))
 })

@@ -120,10 +120,10 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
           return resources
         }),
 
-      getTemplate: (stackName) =>
+      getTemplate: (stackName, stage = "Original") =>
         cfn("GetTemplate", (m, client, signal) =>
           // Original: the template as the user wrote it, before transforms were expanded.
-          client.send(new m.GetTemplateCommand({ StackName: stackName, TemplateStage: "Original" }), {
+          client.send(new m.GetTemplateCommand({ StackName: stackName, TemplateStage: stage }), {
             abortSignal: signal
           })).pipe(
             Effect.flatMap((out) =>
