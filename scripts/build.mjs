@@ -19,7 +19,7 @@ await build({
 for (const f of readdirSync("dist/bin")) if (f.endsWith(".js")) chmodSync(`dist/bin/${f}`, 0o755)
 
 // --help and --version as @effect/cli renders them, cached for the bins' fast path (src/bin/FastHelp.ts).
-export const SUBCOMMANDS = ["update-stack", "update-asgs", "status", "recover", "resume", "demo"]
+export const SUBCOMMANDS = ["update-stack", "update-asgs", "check-template", "status", "recover", "resume", "demo"]
 const invocations = [
   ["aws-ha-updater"],
   ...SUBCOMMANDS.map((sub) => ["aws-ha-updater", sub]),

@@ -1,4 +1,5 @@
 import * as Command from "@effect/cli/Command"
+import { checkTemplate } from "./CheckTemplate.js"
 import { demo } from "./Demo.js"
 import { recover } from "./Recover.js"
 import { resume } from "./Resume.js"
@@ -8,5 +9,5 @@ import { updateStack } from "./UpdateStack.js"
 
 export const root = Command.make("aws-ha-updater").pipe(
   Command.withDescription("Update CloudFormation stacks and roll their Auto Scaling groups without losing capacity."),
-  Command.withSubcommands([updateStack, updateAsgs, status, recover, resume, demo])
+  Command.withSubcommands([updateStack, updateAsgs, checkTemplate, status, recover, resume, demo])
 )

@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { InvalidInput } from "../services/Errors.js"
 import type { StackActionFailed, StackActionTimedOut } from "../program/StackErrors.js"
-import { DEFAULT_CAPABILITIES } from "../program/Capabilities.js"
+import { AUTO_EXPAND, DEFAULT_CAPABILITIES } from "../program/Capabilities.js"
 import type { StackPreview } from "../program/StackPreview.js"
 import type { StackUpdateResult } from "../program/StackUpdate.js"
 import { programs } from "./Lazy.js"
@@ -53,7 +53,7 @@ const options = {
   ),
   capabilities: Options.text("capabilities").pipe(
     Options.withPseudoName("LIST"),
-    Options.withDescription(`capabilities to acknowledge, comma-separated; replaces the default list (default: ${DEFAULT_CAPABILITIES.join(",")})`),
+    Options.withDescription(`capabilities to acknowledge, comma-separated; replaces the default list (default: ${DEFAULT_CAPABILITIES.join(",")}, and ${AUTO_EXPAND} when the template declares a transform; a list given without it is then refused)`),
     Options.optional
   ),
   noAsgs: Options.boolean("no-asgs").pipe(
@@ -153,7 +153,8 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
         onNone: () => Effect.succeed(Option.none()),
         onSome: (spec) => Effect.map(loadTemplate(spec, settings.region), Option.some)
       })
-      const plan = { template, parameters: given, capabilities, region: settings.region, ...wait }
+      const capabilitiesGiven = Option.isSome(args.capabilities)
+      const plan = { template, parameters: given, capabilities, capabilitiesGiven, region: settings.region, ...wait }
       if (args.dryRun) return previewed(yield* previewStack(args.stackName, plan))
       const result = yield* runStackUpdate(args.stackName, {
         ...plan,

@@ -10,11 +10,12 @@ import {
   checkUpdatePolicies,
   type GroupRef,
   listTree,
+  namesGroup,
   NESTED_STACK_TYPE,
   pickGroups,
   type TreeResource
 } from "./StackTree.js"
-import { parseTemplate, type TemplateDocument, templateResources } from "./Template.js"
+import { parseTemplate, resourcesCertain, type TemplateDocument, templateResources } from "./Template.js"
 
 /** The template the stack will have after the action: the new one, the deployed one when kept, none when only S3 has it. */
 const templateAfter = (plan: StackPlan) =>
@@ -54,7 +55,13 @@ export const checkGroupsBeforeDeploy = Effect.fn("StackUpdate.checkGroups")(func
     r.nesting.length > 0 &&
     Option.match(resources, { onNone: () => true, onSome: (rs) => rs[r.nesting[0]!]?.Type === NESTED_STACK_TYPE })
   )
-  const selected = yield* pickGroups<GroupRef & { readonly stack: string }>(stackName, [...rootAfter, ...nestedAfter], wanted)
+  const candidates = [...rootAfter, ...nestedAfter]
+  // A group that a transform will add (Fn::ForEach, a macro) is checked by the rollout once the stack has it.
+  const complete = Option.match(document, { onNone: () => true, onSome: resourcesCertain })
+  const named = complete ? wanted : wanted.filter((w) => candidates.some((c) => namesGroup(stackName, c, w)))
+  const selected = wanted.length > 0 && named.length === 0
+    ? []
+    : yield* pickGroups<GroupRef & { readonly stack: string }>(stackName, candidates, named)
   if (Option.isSome(resources)) yield* checkUpdatePolicies(selected.filter((r) => r.nesting.length === 0), resources.value)
   const nested = nestedAfter.filter((r) => selected.includes(r))
   if (nested.length > 0) yield* checkTreePolicies(nested)

@@ -9,11 +9,11 @@ import {
   type ValidatedTemplate
 } from "../services/CloudFormation.js"
 import { InvalidInput } from "../services/Errors.js"
-import { DEFAULT_CAPABILITIES } from "./Capabilities.js"
+import { AUTO_EXPAND, DEFAULT_CAPABILITIES } from "./Capabilities.js"
 import { stackStep } from "./Events.js"
 import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "./Parameters.js"
 import { StackNotUpdatable } from "./StackErrors.js"
-import { decodeTemplate, parseTemplate, type TemplateDocument } from "./Template.js"
+import { declaresTransform, decodeTemplate, parametersCertain, parseTemplate, type TemplateDocument } from "./Template.js"
 import type { LoadedTemplate } from "./TemplateSource.js"
 
 const KNOWN_CAPABILITIES = new Set(["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
@@ -61,6 +61,11 @@ export interface StackPlanOptions {
   /** KEY=VALUE pairs as given. */
   readonly parameters: ReadonlyMap<string, string>
   readonly capabilities: ReadonlyArray<string>
+  /**
+   * True when the user named `capabilities` (--capabilities): a template that declares a transform is then refused
+   * without CAPABILITY_AUTO_EXPAND. Otherwise they are a default, which CAPABILITY_AUTO_EXPAND joins where needed.
+   */
+  readonly capabilitiesGiven?: boolean
   /** Only for the commands in advice lines. */
   readonly region?: string
 }
@@ -84,6 +89,16 @@ const satisfied = (needed: ReadonlyArray<string>, given: ReadonlyArray<string>):
   // CAPABILITY_NAMED_IAM acknowledges every IAM resource, named or not.
   needed.filter((c) => !given.includes(c) && !(c === "CAPABILITY_IAM" && given.includes("CAPABILITY_NAMED_IAM")))
 
+/** The capabilities to send, CAPABILITY_AUTO_EXPAND added to a default list when CloudFormation will expand the template. */
+const capabilitiesFor = (options: StackPlanOptions, expands: boolean): Effect.Effect<ReadonlyArray<string>, InvalidInput> => {
+  if (!expands || options.capabilities.includes(AUTO_EXPAND)) return Effect.succeed(options.capabilities)
+  return options.capabilitiesGiven === true
+    ? Effect.fail(new InvalidInput({
+      message: `the template declares a transform, which CloudFormation expands only with ${AUTO_EXPAND}: add it to --capabilities (now: ${options.capabilities.join(", ") || "none"})`
+    }))
+    : Effect.succeed([...options.capabilities, AUTO_EXPAND])
+}
+
 /** The deployed template's parameters, to check values given for an update that keeps its template. */
 const deployedSpecs = Effect.fn("StackUpdate.deployedSpecs")(function*(stack: Stack) {
   const fallback: ReadonlyArray<ParameterSpec> = stack.parameters.map((p) => ({
@@ -92,7 +107,11 @@ const deployedSpecs = Effect.fn("StackUpdate.deployedSpecs")(function*(stack: St
   }))
   const body = yield* (yield* CloudFormation).getTemplate(stack.stackName)
   // The template is deployed, so CloudFormation parsed it: if ours cannot, only the names are checked here.
-  return Either.match(decodeTemplate(body), { onLeft: () => fallback, onRight: specsOfTemplate })
+  // Under a macro the stack's parameters are the certain ones: the macro may have added some.
+  return Either.match(decodeTemplate(body), {
+    onLeft: () => fallback,
+    onRight: (doc) => (parametersCertain(doc) ? specsOfTemplate(doc) : fallback)
+  })
 })
 
 /**
@@ -125,12 +144,21 @@ export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName
       : `template ${loaded.origin}: ${new TextEncoder().encode(body).length} bytes, parsed`)
   }
 
+  // A kept template was expanded before when the stack acknowledged CAPABILITY_AUTO_EXPAND; a list the user gave is
+  // then sent as it is, since what the stack acknowledged once does not prove it needs it still.
+  const kept = loaded === undefined && Option.isSome(existing) && existing.value.capabilities.includes(AUTO_EXPAND)
+  let capabilities = kept && options.capabilitiesGiven === true
+    ? options.capabilities
+    : yield* capabilitiesFor(options, kept || (document !== undefined && declaresTransform(document)))
+
+  // Parameters a macro may add are CloudFormation's to check.
+  const certain = document === undefined || parametersCertain(document)
   let specs: ReadonlyArray<ParameterSpec> | undefined
   if (document !== undefined) specs = specsOfTemplate(document)
   else if (loaded === undefined && Option.isSome(existing)) {
     specs = options.parameters.size === 0 ? undefined : yield* deployedSpecs(existing.value)
   }
-  if (specs !== undefined) yield* checkParameters(specs, options.parameters, previous)
+  if (specs !== undefined && certain) yield* checkParameters(specs, options.parameters, previous)
 
   let validated: ValidatedTemplate | undefined
   if (loaded !== undefined) {
@@ -139,24 +167,29 @@ export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName
       specs = specsOfValidated(validated)
       yield* checkParameters(specs, options.parameters, previous)
     }
-    const missing = satisfied(validated.capabilities, options.capabilities)
+    // A template in S3 is known here only by what ValidateTemplate says of it.
+    if (validated.capabilities.includes(AUTO_EXPAND) && options.capabilitiesGiven !== true) {
+      capabilities = yield* capabilitiesFor(options, true)
+    }
+    const missing = satisfied(validated.capabilities, capabilities)
     if (missing.length > 0) {
       return yield* Effect.fail(new InvalidInput({
-        message: `the template needs ${missing.join(", ")}: add it to --capabilities (now: ${options.capabilities.join(", ") || "none"})`
+        message: `the template needs ${missing.join(", ")}: add it to --capabilities (now: ${capabilities.join(", ") || "none"})`
       }))
     }
     yield* stackStep(stackName, "validate", `ValidateTemplate: valid; ${validated.parameters.length} parameter(s)${validated.capabilities.length > 0 ? `, needs ${validated.capabilities.join(", ")}` : ""}`)
   }
 
+  const declared = (specs ?? []).map((s) => s.key)
   const keys = loaded !== undefined
-    ? (specs ?? []).map((s) => s.key)
+    ? [...declared, ...(certain ? [] : [...options.parameters.keys()].filter((k) => !declared.includes(k)))]
     : Option.match(existing, { onNone: () => [], onSome: (s) => s.parameters.map((p) => p.key) })
   const plan: StackPlan = {
     stackName,
     action,
     document: Option.fromNullable(document),
     parameters: parameterInputs(keys, options.parameters, previous),
-    capabilities: options.capabilities
+    capabilities
   }
   return plan
 })

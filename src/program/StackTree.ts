@@ -47,6 +47,11 @@ export interface GroupRef {
   readonly physicalId?: string
 }
 
+/** Whether `name` points at the group: its physical name, its path (also with the root's name in front), its logical id. */
+export const namesGroup = (stackName: string, r: GroupRef, name: string): boolean =>
+  (r.physicalId !== undefined && r.physicalId === name) || pathOf(r) === name || `${stackName}/${pathOf(r)}` === name ||
+  r.logicalId === name
+
 const describe = (r: GroupRef): string => (r.physicalId ? `${r.physicalId} (${pathOf(r)})` : pathOf(r))
 
 /**

@@ -2,6 +2,7 @@ import type * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import { type CollectionTag, Pair, parseDocument, Scalar, type ScalarTag, YAMLMap, type YAMLSeq } from "yaml"
 import { TemplateInvalid } from "../services/Errors.js"
+import { checkShape, declaredEntries, declaresTransform } from "./TemplateShape.js"
 
 /** A CloudFormation template as plain JSON-shaped data, short YAML tags already in their long form. */
 export type TemplateDocument = Readonly<Record<string, unknown>>
@@ -31,14 +32,13 @@ export interface ResourceDeclaration {
   readonly Metadata?: unknown
 }
 
-const SECTIONS = new Set([
-  "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Transform",
-  "Resources", "Outputs"
-])
-
+/** Every `Fn::` function with a YAML short form (`!Name`): intrinsics, condition and rule functions. */
 const FUNCTIONS = [
-  "Base64", "Cidr", "FindInMap", "GetAZs", "ImportValue", "Join", "Select", "Split", "Sub", "Transform", "If",
-  "Equals", "And", "Or", "Not"
+  "Base64", "Cidr", "FindInMap", "GetAZs", "GetStackOutput", "ImportValue", "Join", "Select", "Split", "Sub",
+  "Transform", "If", "Equals", "And", "Or", "Not", "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf",
+  "ValueOfAll",
+  // AWS::LanguageExtensions: its guide asks for the long form, but parsing the short one never refuses a template.
+  "Length", "ToJsonString"
 ]
 
 const wrapNode = (key: string, node: unknown): YAMLMap => {
@@ -96,31 +96,6 @@ const decodeText = (body: string): Either.Either<unknown, TemplateInvalid> => {
   return Either.mapLeft(parseYaml(body), (reason) => invalid("YAML", reason))
 }
 
-/** The checks of ValidateTemplate that need no AWS account, with its messages. */
-const checkShape = (doc: unknown): string | undefined => {
-  if (!isRecord(doc)) return "Template format error: the template must be a JSON or YAML object"
-  const unknown = Object.keys(doc).filter((k) => !SECTIONS.has(k))
-  if (unknown.length > 0) return `Template format error: Invalid template property or properties [${unknown.join(", ")}]`
-  for (const section of ["Parameters", "Mappings", "Conditions", "Outputs"]) {
-    if (doc[section] !== undefined && !isRecord(doc[section])) return `Template format error: ${section} must be an object`
-  }
-  const resources = doc["Resources"]
-  if (!isRecord(resources) || Object.keys(resources).length === 0) {
-    return "Template format error: At least one Resources member must be defined."
-  }
-  for (const [id, r] of Object.entries(resources)) {
-    if (!isRecord(r) || typeof r["Type"] !== "string") {
-      return `Template format error: [/Resources/${id}] Every Resources object must contain a Type member.`
-    }
-  }
-  for (const [id, p] of Object.entries(isRecord(doc["Parameters"]) ? doc["Parameters"] : {})) {
-    if (!isRecord(p) || typeof p["Type"] !== "string") {
-      return `Template format error: [/Parameters/${id}] Every Parameters object must contain a Type member.`
-    }
-  }
-  return undefined
-}
-
 /** The synchronous form of `parseTemplate`, for code that runs inside a `Ref` update. */
 export const decodeTemplate = (body: string): Either.Either<TemplateDocument, TemplateInvalid> =>
   Either.flatMap(decodeText(body), (doc) => {
@@ -149,10 +124,10 @@ export const num = (u: unknown): number | undefined => {
 const defined = <T extends Record<string, unknown>>(record: T): T =>
   Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T
 
-/** Parameter name → declaration, in template order. */
+/** Parameter name → declaration, in template order; what a transform will supply is left out. */
 export const templateParameters = (doc: TemplateDocument): Readonly<Record<string, ParameterDeclaration>> => {
   const out: Record<string, ParameterDeclaration> = {}
-  for (const [name, p] of Object.entries(section(doc, "Parameters"))) {
+  for (const [name, p] of declaredEntries(doc["Parameters"])) {
     if (!isRecord(p)) continue
     const def = Array.isArray(p["Default"]) ? p["Default"].map(text).join(",") : text(p["Default"])
     out[name] = defined({
@@ -173,10 +148,10 @@ export const templateParameters = (doc: TemplateDocument): Readonly<Record<strin
   return out
 }
 
-/** Logical id → declaration, in template order. */
+/** Logical id → declaration, in template order; what a transform will supply (Fn::ForEach, Fn::Transform) is left out. */
 export const templateResources = (doc: TemplateDocument): Readonly<Record<string, ResourceDeclaration>> => {
   const out: Record<string, ResourceDeclaration> = {}
-  for (const [id, r] of Object.entries(section(doc, "Resources"))) {
+  for (const [id, r] of declaredEntries(doc["Resources"])) {
     if (!isRecord(r)) continue
     const dependsOn = r["DependsOn"]
     out[id] = defined({
@@ -212,8 +187,9 @@ export const requiredCapabilities = (doc: TemplateDocument): ReadonlyArray<strin
   })
   return [
     ...(named ? ["CAPABILITY_NAMED_IAM"] : iam.length > 0 ? ["CAPABILITY_IAM"] : []),
-    ...(doc["Transform"] !== undefined ? ["CAPABILITY_AUTO_EXPAND"] : [])
+    ...(declaresTransform(doc) ? ["CAPABILITY_AUTO_EXPAND"] : [])
   ]
 }
 
+export { declaresTransform, parametersCertain, resourcesCertain, transformsOf } from "./TemplateShape.js"
 export { conditionHolds, type ResolveContext, resolveValue } from "./TemplateIntrinsics.js"

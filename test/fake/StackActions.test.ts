@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
@@ -214,5 +216,18 @@ describe("fake CloudFormation stack actions", () => {
         .toContain("requires the creation of a new physical resource")
       expect(stack?.resources["Config"]?.physicalId).not.toBe(before)
       expect(snap.groups[0]?.launchConfigurationName).toBe(stack?.resources["Config"]?.physicalId)
+    }).pipe(Effect.provide(world)))
+})
+
+describe("fake CloudFormation and transforms", () => {
+  it.effect("takes a SAM template's Globals, and fails loudly on a template that a macro would reshape", () =>
+    Effect.gen(function*() {
+      yield* addShop
+      const cfn = yield* CloudFormation
+      const send = (body: string) =>
+        cfn.updateStack({ stackName: SHOP, parameters: newAmi, capabilities: ["CAPABILITY_AUTO_EXPAND"], clientRequestToken: "tok-t", template: Option.some({ _tag: "Body", body }) })
+      const macro = yield* Effect.exit(send(`Transform: ShopMacro\n${shopTemplate}`))
+      expect(Exit.isFailure(macro) ? Cause.pretty(macro.cause) : "").toContain("is not modelled")
+      expect(yield* send(`Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function: { Timeout: 3 }\n${shopTemplate}`)).toMatchObject({ _tag: "Started" })
     }).pipe(Effect.provide(world)))
 })

@@ -87,6 +87,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             resourceType: r.resourceType,
             status: r.status
           })))),
+    // Both stages are the body as sent: the fake world expands no transform (SAM's Globals aside, which it ignores).
     getTemplate: (stackName) =>
       call("GetTemplate", (w) => Either.map(stackOrMissing(w, "GetTemplate", stackName), (st) => st.templateBody)),
     validateTemplate: (template: TemplateSource) =>

@@ -1,6 +1,14 @@
 import * as Either from "effect/Either"
 import { parameterViolation } from "../../program/Parameters.js"
-import { decodeTemplate, requiredCapabilities, resolveValue, type TemplateDocument, templateParameters } from "../../program/Template.js"
+import {
+  decodeTemplate,
+  parametersCertain,
+  requiredCapabilities,
+  resolveValue,
+  resourcesCertain,
+  type TemplateDocument,
+  templateParameters
+} from "../../program/Template.js"
 import type { ParameterInput, StackParameter, TemplateSource } from "../../services/CloudFormation.js"
 import { AwsValidationError } from "../../services/Errors.js"
 import { invalid } from "./FakeCalls.js"
@@ -34,7 +42,13 @@ export const decodeSource = (
   }
   return Either.match(decodeTemplate(source.body), {
     onLeft: (e) => invalid(operation, e.message),
-    onRight: (doc) => Either.right({ body: source.body, doc })
+    onRight: (doc) => {
+      // SAM's Globals pass through (its own resource types stay as they are); no other expansion is modelled.
+      if (!resourcesCertain(doc) || !parametersCertain(doc)) {
+        throw new Error(`fake CloudFormation: ${operation} of a template that a macro, Fn::ForEach or Fn::Transform reshapes is not modelled (the fake world expands no transform)`)
+      }
+      return Either.right({ body: source.body, doc })
+    }
   })
 }
 
