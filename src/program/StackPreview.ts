@@ -1,7 +1,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { type ChangeSetDescription, CloudFormation, type StackParameter } from "../services/CloudFormation.js"
+import { type ChangeSetDescription, CloudFormation, type ResourceChange, type StackParameter } from "../services/CloudFormation.js"
+import type { AwsError } from "../services/Errors.js"
 import { emit, stackStep } from "./Events.js"
 import { StackActionFailed, StackActionTimedOut } from "./StackErrors.js"
 import { type PlannedAction, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
@@ -98,6 +99,35 @@ const waitForChangeSet = (stackName: string, changeSetName: string, options: Sta
       })
     ))
 
+/** CloudFormation nests stacks at most this deep. */
+const MAX_DEPTH = 16
+
+/**
+ * The change set's changes, each nested stack's change followed by those of its own change set (IncludeNestedStacks),
+ * their logical ids with the nested stacks' path (`Web/Template`).
+ */
+const withNested = (
+  changes: ReadonlyArray<ResourceChange>,
+  nesting: ReadonlyArray<string>,
+  depth: number
+): Effect.Effect<ReadonlyArray<PlannedChange>, AwsError, CloudFormation> =>
+  Effect.gen(function*() {
+    const cfn = yield* CloudFormation
+    const out: Array<PlannedChange> = []
+    for (const c of changes) {
+      out.push({
+        action: c.action,
+        logicalId: [...nesting, c.logicalId].join("/"),
+        resourceType: c.resourceType,
+        ...(c.replacement === undefined ? {} : { replacement: c.replacement })
+      })
+      if (c.changeSetId === undefined || c.physicalId === undefined || depth >= MAX_DEPTH) continue
+      const inner = yield* cfn.describeChangeSet(c.physicalId, c.changeSetId)
+      out.push(...yield* withNested(inner.changes, [...nesting, c.logicalId], depth + 1))
+    }
+    return out
+  })
+
 const previewUpdate = (
   plan: StackPlan,
   update: Extract<PlannedAction, { readonly _tag: "Update" }>,
@@ -116,7 +146,8 @@ const previewUpdate = (
       template: update.template,
       parameters: plan.parameters,
       capabilities: plan.capabilities,
-      clientRequestToken: token
+      clientRequestToken: token,
+      includeNestedStacks: true
     }).pipe(Effect.tap(() => stackStep(stackName, "change-set", `created change set ${changeSetName}`)))
     const remove = () =>
       cfn.deleteChangeSet(stackName, changeSetName).pipe(
@@ -128,7 +159,14 @@ const previewUpdate = (
           })
         )
       )
-    const described = yield* Effect.acquireUseRelease(create, () => waitForChangeSet(stackName, changeSetName, options), remove)
+    // The nested stacks' change sets are described before the root's is deleted, which deletes them.
+    const { changes, described } = yield* Effect.acquireUseRelease(
+      create,
+      () =>
+        Effect.flatMap(waitForChangeSet(stackName, changeSetName, options), (described) =>
+          Effect.map(described.status === "FAILED" ? Effect.succeed([]) : withNested(described.changes, [], 0), (changes) => ({ changes, described }))),
+      remove
+    )
     if (described.status === "FAILED" && !NOTHING_TO_CHANGE.test(described.statusReason ?? "")) {
       return yield* Effect.fail(new StackActionFailed({
         stackName,
@@ -136,12 +174,6 @@ const previewUpdate = (
         reasons: [`change set: ${described.statusReason ?? "no reason given"}`]
       }))
     }
-    const changes = described.changes.map((c) => ({
-      action: c.action,
-      logicalId: c.logicalId,
-      resourceType: c.resourceType,
-      ...(c.replacement === undefined ? {} : { replacement: c.replacement })
-    }))
     const parameters = described.status === "FAILED" ? [] : parameterChanges(update.stack.parameters, described.parameters, given)
     return yield* report(stackName, { kind: "update", changes, parameters })
   })

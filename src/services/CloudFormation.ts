@@ -74,6 +74,8 @@ export interface ResourceChange {
   /** True | False | Conditional, as AWS says it. */
   readonly replacement?: string
   readonly scope: ReadonlyArray<string>
+  /** A nested stack's change: the change set made for it (with `includeNestedStacks`). */
+  readonly changeSetId?: string
 }
 
 export interface ChangeSetDescription {
@@ -121,6 +123,8 @@ export class CloudFormation extends Context.Tag("aws-ha-updater/CloudFormation")
         readonly changeSetName: string
         readonly changeSetType: "CREATE" | "UPDATE"
         readonly template: Option.Option<TemplateSource>
+        /** Change sets for the nested stacks too, each named by its stack's change. */
+        readonly includeNestedStacks?: boolean
       }
     ) => Effect.Effect<string, AwsError>
     readonly describeChangeSet: (

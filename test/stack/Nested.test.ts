@@ -54,6 +54,27 @@ describe("update-stack and the rollout with nested stacks", () => {
       expect(text).toContain("Summary: stack mall: up-to-date")
     }).pipe(Effect.provide(world)))
 
+  it.effect("--dry-run shows the nested stacks' change sets under their paths and changes nothing", () =>
+    Effect.gen(function*() {
+      yield* addMall
+      const r = yield* updateStackCli([MALL, "AmiId=ami-2", "--dry-run", "--output", "json", "--region", "eu-west-1"])
+      expect(r.code, JSON.stringify(r.lines.at(-1))).toBe(0)
+      const changes = r.lines.filter((l) => l["type"] === "stack-change").map((l) => `${l["action"]} ${l["logicalId"]}`)
+      expect(changes).toEqual([
+        "Modify Web",
+        "Modify Web/Template",
+        "Modify Web/Group",
+        "Modify Back",
+        "Modify Back/Jobs",
+        "Modify Back/Jobs/Template",
+        "Modify Back/Jobs/Workers"
+      ])
+      expect(yield* mutating).toEqual(["CreateChangeSet", "DeleteChangeSet"])
+      // The nested change sets went with the root's: a second dry run can make them again.
+      const again = yield* updateStackCli([MALL, "AmiId=ami-2", "--dry-run", "--region", "eu-west-1"])
+      expect(again.code).toBe(0)
+    }).pipe(Effect.provide(world)))
+
   it.effect("a failure deep in a nested stack: exit 1, the nested cause with its path beside the root's status, no group touched", () =>
     Effect.gen(function*() {
       yield* addMall

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { decodeTemplate, requiredCapabilities, templateParameters } from "../../program/Template.js"
+import { decodeTemplate, requiredCapabilities, type TemplateDocument, templateParameters } from "../../program/Template.js"
 import type {
   ChangeSetDescription,
   CloudFormation,
@@ -72,6 +72,54 @@ const validated = (body: string): Either.Either<ValidatedTemplate, TemplateInval
 
 export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Service => {
   const { call, settings } = runner
+
+  /**
+   * A change set of `st`, stored on it; with `nested`, each nested stack the update changes gets its own, named by
+   * the change's changeSetId, as IncludeNestedStacks makes them.
+   */
+  const makeChangeSet = (
+    w: World,
+    st: StackState,
+    spec: { readonly name: string; readonly doc: TemplateDocument; readonly body: string; readonly parameters: Readonly<Record<string, string>>; readonly unchanged: boolean; readonly nested: boolean }
+  ): Either.Either<ChangeSetState, AwsValidationError> =>
+    Either.gen(function*() {
+      const diff = yield* Either.mapLeft(diffStack(w, settings, st, spec.doc, spec.parameters, false), (message) => new AwsValidationError({ operation: "CreateChangeSet", message }))
+      const changes: Array<ResourceChange> = []
+      for (const c of spec.unchanged ? [] : diff.changes) {
+        const child = spec.nested && c.action === "Modify" && c.nested !== undefined && c.before !== undefined ? findStack(w, c.before.physicalId) : undefined
+        if (child === undefined || c.nested === undefined) {
+          changes.push(resourceChange(c))
+          continue
+        }
+        const inner = yield* makeChangeSet(w, child, { ...c.nested, name: `${spec.name}-${c.logicalId}`, unchanged: false, nested: true })
+        changes.push({ ...resourceChange(c), changeSetId: inner.changeSetId })
+      }
+      const changeSet: ChangeSetState = {
+        name: spec.name,
+        changeSetId: `arn:aws:cloudformation:${settings.region}:${settings.accountId}:changeSet/${spec.name}/${uuidOf(w)}`,
+        createdAt: w.now,
+        status: spec.unchanged ? "FAILED" : "CREATE_COMPLETE",
+        ...(spec.unchanged ? { statusReason: NO_CHANGES } : {}),
+        changes,
+        parameters: maskedParameters(spec.doc, spec.parameters)
+      }
+      const now = findStack(w, st.stackId) ?? st
+      w.stacks.set(now.stackName, { ...now, changeSets: [...(now.changeSets ?? []), changeSet] })
+      return changeSet
+    })
+
+  /** Deleting a change set deletes the nested stacks' change sets it made. */
+  const dropChangeSet = (w: World, st: StackState, cs: ChangeSetState): void => {
+    const now = findStack(w, st.stackId) ?? st
+    w.stacks.set(now.stackName, { ...now, changeSets: (now.changeSets ?? []).filter((c) => c.changeSetId !== cs.changeSetId) })
+    for (const c of cs.changes) {
+      if (c.changeSetId === undefined || c.physicalId === undefined) continue
+      const child = findStack(w, c.physicalId)
+      const inner = child?.changeSets?.find((x) => x.changeSetId === c.changeSetId)
+      if (child !== undefined && inner !== undefined) dropChangeSet(w, child, inner)
+    }
+  }
+
   return {
     describeStack: (stackName) =>
       call("DescribeStacks", (w) => {
@@ -164,20 +212,9 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           })
           const parameters = yield* resolveParameters("CreateChangeSet", doc, input.parameters, st.parameters)
           yield* checkCapabilities("CreateChangeSet", doc, input.capabilities)
-          const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, false), (message) => new AwsValidationError({ operation: "CreateChangeSet", message }))
           const unchanged = body === st.templateBody && sameValues(parameters, st.parameters)
-          const changeSetId = `arn:aws:cloudformation:${settings.region}:${settings.accountId}:changeSet/${input.changeSetName}/${uuidOf(w)}`
-          const changeSet: ChangeSetState = {
-            name: input.changeSetName,
-            changeSetId,
-            createdAt: w.now,
-            status: unchanged ? "FAILED" : "CREATE_COMPLETE",
-            ...(unchanged ? { statusReason: NO_CHANGES } : {}),
-            changes: unchanged ? [] : diff.changes.map(resourceChange),
-            parameters: maskedParameters(doc, parameters)
-          }
-          w.stacks.set(st.stackName, { ...st, changeSets: [...(st.changeSets ?? []), changeSet] })
-          return changeSetId
+          const changeSet = yield* makeChangeSet(w, st, { name: input.changeSetName, doc, body, parameters, unchanged, nested: input.includeNestedStacks === true })
+          return changeSet.changeSetId
         })),
     describeChangeSet: (stackName, changeSetName) =>
       call("DescribeChangeSet", (w) =>
@@ -200,7 +237,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
         Either.gen(function*() {
           const st = yield* stackOrMissing(w, "DeleteChangeSet", stackName)
           const cs = yield* findChangeSet(st, "DeleteChangeSet", changeSetName)
-          w.stacks.set(st.stackName, { ...st, changeSets: (st.changeSets ?? []).filter((c) => c !== cs) })
+          dropChangeSet(w, st, cs)
         }))
   }
 }

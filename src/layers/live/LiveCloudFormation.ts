@@ -199,6 +199,7 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
               }),
               Parameters: input.parameters.map(parameterInput),
               Capabilities: capabilityInput(input.capabilities),
+              ...(input.includeNestedStacks === true ? { IncludeNestedStacks: true } : {}),
               // The idempotency token of CreateChangeSet itself.
               ClientToken: input.clientRequestToken
             }),
@@ -223,7 +224,8 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
                     ...optional("physicalId", rc.PhysicalResourceId),
                     resourceType: rc.ResourceType ?? "",
                     ...optional("replacement", rc.Replacement),
-                    scope: rc.Scope ?? []
+                    scope: rc.Scope ?? [],
+                    ...optional("changeSetId", rc.ChangeSetId)
                   }]
                 })
               ),
