@@ -50,7 +50,7 @@ export const output = Options.choice("output", ["text", "json"]).pipe(
 
 export const asgs = Options.text("asg").pipe(
   Options.withPseudoName("NAME"),
-  Options.withDescription("roll only this group (logical id or name); repeatable (default: all the stack's groups)"),
+  Options.withDescription("roll only this group: its name, its path through nested stacks (Web/Group), or its logical id where only one group has it; repeatable (default: all the groups of the stack and its nested stacks)"),
   Options.repeated
 )
 
