@@ -6,6 +6,7 @@ import type {
   ChangeSetDescription,
   CloudFormation,
   ResourceChange,
+  StackActionInput,
   StackEvent,
   TemplateSource,
   UpdateStarted,
@@ -16,6 +17,7 @@ import { invalid, type Runner } from "./FakeCalls.js"
 import { checkCapabilities, checkUpdatable, decodeSource, maskedParameters, resolveParameters, startCreate, startUpdate } from "./FakeStackActions.js"
 import { diffStack, type PlannedChange } from "./FakeStackDiff.js"
 import type { ChangeSetState, StackState, World } from "./FakeState.js"
+import { readTemplateUrl } from "./FakeS3.js"
 import { describedStack, uuidOf } from "./FakeStacks.js"
 
 /** TemplateBody's limit in bytes; a larger template has to go through S3. */
@@ -55,6 +57,25 @@ const stackOrMissing = (w: World, operation: string, stackName: string) => {
   return st === undefined ? invalid(operation, `Stack with id ${stackName} does not exist`) : Either.right(st)
 }
 
+type StackOptions = Pick<StackState, "tags" | "roleArn" | "notificationArns">
+
+/** What an action leaves of role, tags and notification topics: those sent replace the stack's as a whole. */
+const stackOptions = (st: StackState, input: StackActionInput): StackOptions => {
+  const roleArn = input.roleArn ?? st.roleArn
+  const tags = input.tags ?? st.tags
+  const notificationArns = input.notificationArns ?? st.notificationArns
+  return {
+    ...(roleArn !== undefined ? { roleArn } : {}),
+    ...(tags !== undefined ? { tags } : {}),
+    ...(notificationArns !== undefined ? { notificationArns } : {})
+  }
+}
+
+const sameOptions = (st: StackState, next: StackOptions): boolean =>
+  st.roleArn === next.roleArn &&
+  JSON.stringify(st.tags ?? []) === JSON.stringify(next.tags ?? []) &&
+  JSON.stringify(st.notificationArns ?? []) === JSON.stringify(next.notificationArns ?? [])
+
 const validated = (body: string): Either.Either<ValidatedTemplate, TemplateInvalid> => {
   if (Buffer.byteLength(body, "utf8") > BODY_LIMIT) {
     return Either.left(new TemplateInvalid({
@@ -93,7 +114,11 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
       call("GetTemplate", (w) => Either.map(stackOrMissing(w, "GetTemplate", stackName), (st) => st.templateBody)),
     validateTemplate: (template: TemplateSource) =>
       template._tag === "Url"
-        ? Effect.die(new Error("fake CloudFormation: TemplateURL is not modelled (the fake world has no S3)"))
+        ? call("ValidateTemplate", (w) =>
+          Either.flatMap(
+            Either.mapLeft(readTemplateUrl(w, "ValidateTemplate", template.url), (e) => new TemplateInvalid({ message: e.message })),
+            validated
+          ))
         : call("ValidateTemplate", () => validated(template.body)),
     createStack: (input) =>
       call("CreateStack", (w) =>
@@ -101,7 +126,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           if (liveStack(w, input.stackName) !== undefined) {
             return yield* invalid("CreateStack", `Stack [${input.stackName}] already exists`)
           }
-          const { body, doc } = yield* decodeSource("CreateStack", input.template)
+          const { body, doc } = yield* decodeSource("CreateStack", input.template, w)
           const parameters = yield* resolveParameters("CreateStack", doc, input.parameters, {})
           yield* checkCapabilities("CreateStack", doc, input.capabilities)
           const st = yield* startCreate(w, settings, {
@@ -112,7 +137,11 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             capabilities: input.capabilities,
             token: input.clientRequestToken
           })
-          w.stacks.set(input.stackName, st)
+          w.stacks.set(input.stackName, {
+            ...st,
+            ...stackOptions(st, input),
+            terminationProtection: input.enableTerminationProtection ?? false
+          })
           return st.stackId
         })),
     updateStack: (input) =>
@@ -121,14 +150,15 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           const st = yield* checkUpdatable("UpdateStack", yield* stackOrMissing(w, "UpdateStack", input.stackName))
           const { body, doc } = yield* Option.match(input.template, {
             onNone: () => Either.right({ body: st.templateBody, doc: st.template }),
-            onSome: (t) => decodeSource("UpdateStack", t)
+            onSome: (t) => decodeSource("UpdateStack", t, w)
           })
           const parameters = yield* resolveParameters("UpdateStack", doc, input.parameters, st.parameters)
           yield* checkCapabilities("UpdateStack", doc, input.capabilities)
-          if (body === st.templateBody && sameValues(parameters, st.parameters)) return { _tag: "NoUpdates" } as UpdateStarted
+          const options = stackOptions(st, input)
+          if (body === st.templateBody && sameValues(parameters, st.parameters) && sameOptions(st, options)) return { _tag: "NoUpdates" } as UpdateStarted
           const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, true), (message) => new AwsValidationError({ operation: "UpdateStack", message }))
           const next = { doc, body, parameters, capabilities: input.capabilities, token: input.clientRequestToken }
-          w.stacks.set(st.stackName, startUpdate(w, settings, st, next, diff))
+          w.stacks.set(st.stackName, { ...startUpdate(w, settings, st, next, diff), ...options })
           return { _tag: "Started", stackId: st.stackId } as UpdateStarted
         })),
     stackEvents: (stackName, stop) => {
@@ -161,7 +191,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           }
           const { body, doc } = yield* Option.match(input.template, {
             onNone: () => Either.right({ body: st.templateBody, doc: st.template }),
-            onSome: (t) => decodeSource("CreateChangeSet", t)
+            onSome: (t) => decodeSource("CreateChangeSet", t, w)
           })
           const parameters = yield* resolveParameters("CreateChangeSet", doc, input.parameters, st.parameters)
           yield* checkCapabilities("CreateChangeSet", doc, input.capabilities)
@@ -195,6 +225,11 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             parameters: cs.parameters
           }
           return described
+        })),
+    updateTerminationProtection: (stackName, enable) =>
+      call("UpdateTerminationProtection", (w) =>
+        Either.map(stackOrMissing(w, "UpdateTerminationProtection", stackName), (st) => {
+          w.stacks.set(st.stackName, { ...st, terminationProtection: enable })
         })),
     deleteChangeSet: (stackName, changeSetName) =>
       call("DeleteChangeSet", (w) =>

@@ -140,6 +140,11 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         const st = w.stacks.get(stackName) ?? setupError(`no stack ${stackName}`)
         w.stacks.set(stackName, { ...st, nextActionDelay: delayOf(after) })
       }),
+    addBucket: (name) =>
+      control((w) => {
+        w.buckets.set(name, w.buckets.get(name) ?? new Map())
+      }),
+    bucketObjects: (name) => read((w) => Object.fromEntries(w.buckets.get(name) ?? setupError(`no bucket ${name}`))),
     snapshot: read((w) => snapshotOf(w, settings)),
     calls: read((w) => Chunk.toReadonlyArray(w.calls)),
     healthyCount: (group) =>

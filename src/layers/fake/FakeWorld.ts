@@ -102,6 +102,10 @@ export interface FakeStack {
   /** Logical id → physical id. */
   readonly resources: Readonly<Record<string, { readonly physicalId: string; readonly resourceType: string }>>
   readonly events: ReadonlyArray<StackEvent>
+  readonly tags: Readonly<Record<string, string>>
+  readonly roleArn?: string
+  readonly terminationProtection: boolean
+  readonly notificationArns: ReadonlyArray<string>
 }
 
 export interface WorldSnapshot {
@@ -136,6 +140,9 @@ export interface StackSpec {
    * template as a CreateStack would create them.
    */
   readonly existingGroups?: Readonly<Record<string, string>>
+  /** Stack tags it was created with. */
+  readonly tags?: Readonly<Record<string, string>>
+  readonly terminationProtection?: boolean
 }
 
 /** The control and observation side of the simulated AWS world, for tests and the demo. */
@@ -191,6 +198,10 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly failNextStackUpdate: (stackName: string, logicalId: string, reason: string) => Effect.Effect<void>
     /** CloudFormation accepts the stack's next update at once but logs its first event only `after` it. */
     readonly delayNextStackAction: (stackName: string, after: Duration.DurationInput) => Effect.Effect<void>
+    /** An empty S3 bucket, for templates sent by TemplateURL. */
+    readonly addBucket: (name: string) => Effect.Effect<void>
+    /** The bucket's objects, key → body. */
+    readonly bucketObjects: (name: string) => Effect.Effect<Readonly<Record<string, string>>>
     /** The whole world as of Clock's now. */
     readonly snapshot: Effect.Effect<WorldSnapshot>
     readonly calls: Effect.Effect<ReadonlyArray<CallRecord>>
@@ -212,5 +223,7 @@ export const MUTATING_OPERATIONS: ReadonlySet<string> = new Set([
   "DeleteStack",
   "CreateChangeSet",
   "ExecuteChangeSet",
-  "DeleteChangeSet"
+  "DeleteChangeSet",
+  "UpdateTerminationProtection",
+  "PutObject"
 ])
