@@ -109,6 +109,9 @@ const previewUpdate = (
     const stackName = plan.stackName
     const token = yield* newRequestToken
     const changeSetName = token.replace(/^aws-ha-updater-/, "aws-ha-updater-dry-run-")
+    if (plan.enableTerminationProtection) {
+      yield* stackStep(stackName, "termination-protection", "termination protection is off: a real run enables it before the update")
+    }
     const create = cfn.createChangeSet({
       stackName,
       changeSetName,
@@ -116,7 +119,8 @@ const previewUpdate = (
       template: update.template,
       parameters: plan.parameters,
       capabilities: plan.capabilities,
-      clientRequestToken: token
+      clientRequestToken: token,
+      ...plan.stackOptions
     }).pipe(Effect.tap(() => stackStep(stackName, "change-set", `created change set ${changeSetName}`)))
     const remove = () =>
       cfn.deleteChangeSet(stackName, changeSetName).pipe(
