@@ -8,7 +8,9 @@ import { InvalidInput } from "../services/Errors.js"
 import { checkTags } from "./StackOptions.js"
 
 /** A value CloudFormation takes as a parameter or tag: numbers and booleans become their text. */
-const Scalar = Schema.Union(Schema.String, Schema.Number, Schema.Boolean)
+const Scalar = Schema.Union(Schema.String, Schema.Number, Schema.Boolean).annotations({
+  message: () => ({ message: "expected a string, a number or a boolean", override: true })
+})
 
 /** The AWS CLI's `--parameters file://…` list. */
 const CliParameter = Schema.Union(

@@ -76,8 +76,8 @@ const sameOptions = (st: StackState, next: StackOptions): boolean =>
   JSON.stringify(st.tags ?? []) === JSON.stringify(next.tags ?? []) &&
   JSON.stringify(st.notificationArns ?? []) === JSON.stringify(next.notificationArns ?? [])
 
-const validated = (body: string): Either.Either<ValidatedTemplate, TemplateInvalid> => {
-  if (Buffer.byteLength(body, "utf8") > BODY_LIMIT) {
+const validated = (body: string, fromUrl = false): Either.Either<ValidatedTemplate, TemplateInvalid> => {
+  if (!fromUrl && Buffer.byteLength(body, "utf8") > BODY_LIMIT) {
     return Either.left(new TemplateInvalid({
       message: `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${BODY_LIMIT}`
     }))
@@ -117,7 +117,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
         ? call("ValidateTemplate", (w) =>
           Either.flatMap(
             Either.mapLeft(readTemplateUrl(w, "ValidateTemplate", template.url), (e) => new TemplateInvalid({ message: e.message })),
-            validated
+            (body) => validated(body, true)
           ))
         : call("ValidateTemplate", () => validated(template.body)),
     createStack: (input) =>
