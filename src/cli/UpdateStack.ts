@@ -111,7 +111,7 @@ const options = {
   parallel: Opt.parallel,
   output: Opt.output,
   parameters: Args.text({ name: "KEY=VALUE" }).pipe(
-    Args.withDescription("template parameters to set; the others keep their previous value, or take their Default when new"),
+    Args.withDescription("template parameters to set, over those of --parameters FILE; the others keep their previous value, or take their Default when new"),
     Args.repeated
   )
 }
