@@ -181,7 +181,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
       const notificationArns = yield* p.parseNotificationArns(args.notificationArns)
       const upload = yield* p.parseTemplateUpload(Option.getOrUndefined(args.s3Bucket), Option.getOrUndefined(args.s3Prefix), args.s3UploadAlways)
       const file = yield* Option.match(args.parametersFile, { onNone: () => Effect.succeed(undefined), onSome: p.loadParameterFile })
-      const { origins, values: given } = p.mergeParameters(file, assigned)
+      const { kept, origins, values: given } = p.mergeParameters(file, assigned)
       // A template configuration's Tags count as --tags; those given as flags win.
       const tags = new Map([...(file?.tags ?? []), ...flagTags])
       const capabilities = yield* Option.match(args.capabilities, {
@@ -208,6 +208,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
         region: settings.region,
         ...wait,
         parameterOrigins: origins,
+        keptParameters: kept,
         ...(roleArn !== undefined ? { roleArn } : {}),
         tags,
         notificationArns,

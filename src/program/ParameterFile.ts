@@ -137,12 +137,19 @@ export const loadParameterFile = Effect.fn("StackUpdate.loadParameterFile")(func
 export const mergeParameters = (
   file: ParameterFile | undefined,
   args: ReadonlyMap<string, string>
-): { readonly values: ReadonlyMap<string, string>; readonly origins: ReadonlyMap<string, string> } => {
+): {
+  readonly values: ReadonlyMap<string, string>
+  readonly origins: ReadonlyMap<string, string>
+  /** Keys the file keeps (UsePreviousValue) and no argument gives, with the file. */
+  readonly kept: ReadonlyMap<string, string>
+} => {
   const values = new Map(file?.values ?? [])
   const origins = new Map([...values.keys()].map((k) => [k, file?.path ?? ""]))
+  const kept = new Map([...(file?.kept ?? [])].map((k) => [k, file?.path ?? ""]))
   for (const [key, value] of args) {
     values.set(key, value)
     origins.delete(key)
+    kept.delete(key)
   }
-  return { values, origins }
+  return { values, origins, kept }
 }

@@ -68,6 +68,8 @@ export interface StackPlanOptions {
   readonly region?: string
   /** Key → the file a given parameter was read from (`--parameters FILE`), named in messages. */
   readonly parameterOrigins?: ReadonlyMap<string, string>
+  /** Keys a parameter file keeps (UsePreviousValue) → that file: they must be the template's too. */
+  readonly keptParameters?: ReadonlyMap<string, string>
   /** RoleARN: the service role CloudFormation acts with. */
   readonly roleArn?: string
   /** Tags given; on update they go over the stack's current ones, as AWS replaces the set when any is sent. */
@@ -103,6 +105,14 @@ export type StackOptionsInput = Pick<StackActionInput, "roleArn" | "tags" | "not
 const satisfied = (needed: ReadonlyArray<string>, given: ReadonlyArray<string>): ReadonlyArray<string> =>
   // CAPABILITY_NAMED_IAM acknowledges every IAM resource, named or not.
   needed.filter((c) => !given.includes(c) && !(c === "CAPABILITY_IAM" && given.includes("CAPABILITY_NAMED_IAM")))
+
+/** A key a parameter file keeps is a parameter of the template too: UsePreviousValue names one. */
+const checkKept = (specs: ReadonlyArray<ParameterSpec>, kept: ReadonlyMap<string, string> = new Map()) => {
+  const unknown = [...kept].filter(([key]) => !specs.some((s) => s.key === key))
+  return unknown.length === 0 ? Effect.void : Effect.fail(new InvalidInput({
+    message: `the template has no parameter ${unknown.map(([key, file]) => `${key} (from ${file})`).join(", ")} (its parameters: ${specs.map((s) => s.key).join(", ") || "none"})`
+  }))
+}
 
 /** The deployed template's parameters, to check values given for an update that keeps its template. */
 const deployedSpecs = Effect.fn("StackUpdate.deployedSpecs")(function*(stack: Stack) {
@@ -148,10 +158,12 @@ export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName
   let specs: ReadonlyArray<ParameterSpec> | undefined
   if (document !== undefined) specs = specsOfTemplate(document)
   else if (loaded === undefined && Option.isSome(existing)) {
-    specs = options.parameters.size === 0 ? undefined : yield* deployedSpecs(existing.value)
+    const named = options.parameters.size + (options.keptParameters?.size ?? 0)
+    specs = named === 0 ? undefined : yield* deployedSpecs(existing.value)
   }
   const origins = options.parameterOrigins ?? new Map<string, string>()
   if (specs !== undefined) yield* checkParameters(specs, options.parameters, previous, origins)
+  if (specs !== undefined) yield* checkKept(specs, options.keptParameters)
   const tags = yield* tagsToSend(options.tags ?? new Map(), Option.match(existing, { onNone: () => [], onSome: (s) => s.tags }))
 
   let source = loaded?.source
@@ -171,6 +183,7 @@ export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName
     if (specs === undefined) {
       specs = specsOfValidated(validated)
       yield* checkParameters(specs, options.parameters, previous, origins)
+      yield* checkKept(specs, options.keptParameters)
     }
     const missing = satisfied(validated.capabilities, options.capabilities)
     if (missing.length > 0) {

@@ -201,6 +201,11 @@ describe("update-stack refuses bad stack options with exit 2, one line, and no m
       "novalue.json: [0]"
     ],
     ["an unknown key in the file", () => [SHOP, "--parameters", file("unknown.yaml", "Colour: red\n")()], /the template has no parameter Colour \(from \/.*unknown\.yaml\)/],
+    [
+      "an unknown key the file keeps",
+      () => [SHOP, "--parameters", file("keep.json", JSON.stringify([{ ParameterKey: "Colour", UsePreviousValue: true }]))()],
+      /the template has no parameter Colour \(from \/.*keep\.json\)/
+    ],
     ["a bad value from the file", () => [SHOP, "--parameters", file("badvalue.yaml", "AmiId: banana\n")()], /parameter AmiId \(from \/.*badvalue\.yaml\): "banana" does not match/],
     ["a bad tag in a template configuration", () => [SHOP, "--parameters", file("badtag.json", JSON.stringify({ Tags: { "aws:x": "1" } }))()], "badtag.json (Tags): tag \"aws:x\" uses the aws: prefix"],
     ["a body over 51,200 bytes without --s3-bucket", () => [SHOP, "--template", bigYaml], "give --s3-bucket BUCKET"],
