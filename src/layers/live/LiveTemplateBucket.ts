@@ -16,7 +16,7 @@ const statusOf = (cause: unknown): number | undefined => {
  * S3 answers a HEAD without a body, so the SDK names its errors after the HTTP status: 404 NotFound (NoSuchBucket
  * on a PUT) is a missing bucket, 403 Forbidden a denied one.
  */
-const bucketError = (bucket: string) => (e: AwsError): AwsError | BucketNotFound => {
+export const bucketError = (bucket: string) => (e: AwsError): AwsError | BucketNotFound => {
   if (e._tag !== "AwsCallFailed") return e
   const name = typeof e.cause === "object" && e.cause !== null ? (e.cause as { name?: unknown }).name : undefined
   const status = statusOf(e.cause)
