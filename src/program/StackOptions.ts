@@ -30,10 +30,13 @@ export const parseNotificationArns = (arns: ReadonlyArray<string>): Effect.Effec
   return Effect.succeed(unique)
 }
 
+/** The aws: prefix (in any case) is AWS's. */
+const isReserved = (key: string): boolean => key.toLowerCase().startsWith("aws:")
+
 /** What is wrong with one tag by AWS's rules, as a phrase; undefined when nothing is. */
 const tagProblem = (key: string, value: string): string | undefined => {
   if (key === "") return "has an empty key"
-  if (key.toLowerCase().startsWith("aws:")) return "uses the aws: prefix, which AWS reserves for its own tags"
+  if (isReserved(key)) return "uses the aws: prefix, which AWS reserves for its own tags"
   if ([...key].length > TAG_LIMITS.key) return `has a key longer than AWS's ${TAG_LIMITS.key} characters`
   // CloudFormation's stack tags take no empty value (1 to 256 characters).
   if (value === "") return "has an empty value"
@@ -79,10 +82,11 @@ export const tagsToSend = (
   current: ReadonlyArray<StackTag>
 ): Effect.Effect<ReadonlyArray<StackTag> | undefined, InvalidInput> => {
   if (given.size === 0) return Effect.succeed(undefined)
-  const merged = new Map(current.map((t) => [t.key, t.value]))
+  // AWS's own (aws:…, e.g. Service Catalog's) cannot be sent, are kept without, and count towards no limit.
+  const merged = new Map(current.filter((t) => !isReserved(t.key)).map((t) => [t.key, t.value]))
   for (const [key, value] of given) merged.set(key, value)
   if (merged.size > TAG_LIMITS.count) {
-    return invalid(`--tags: the stack's ${current.length} tags and the ${given.size} given make ${merged.size}; AWS allows at most ${TAG_LIMITS.count} on a stack`)
+    return invalid(`--tags: the stack's ${merged.size - given.size} other tags and the ${given.size} given make ${merged.size}; AWS allows at most ${TAG_LIMITS.count} on a stack`)
   }
   return Effect.succeed([...merged].map(([key, value]) => ({ key, value })))
 }

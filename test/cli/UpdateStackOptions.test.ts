@@ -57,6 +57,22 @@ describe("update-stack stack options", () => {
       expect((yield* stack).tags).toEqual({ team: "blue", env: "staging", owner: "ops" })
     }).pipe(Effect.provide(world)))
 
+  it.effect("on update, AWS's own aws: tags are not sent (AWS keeps them) and do not count towards the 50", () =>
+    Effect.gen(function*() {
+      yield* (yield* FakeWorld).addStack({
+        name: SHOP,
+        templateBody: shopTemplate,
+        parameters: { AmiId: "ami-1", DbPassword: "hunter2" },
+        tags: { "aws:servicecatalog:productArn": "arn:aws:catalog:eu-west-1:123456789012:product/prod-1", team: "blue" }
+      })
+      const tags = Array.from({ length: 49 }, (_, i) => ["--tags", `t${i}=v`]).flat()
+      const r = yield* updateStackCli([SHOP, ...tags, "--no-asgs", "AmiId=ami-2"])
+      expect(r.code, r.err.join("\n")).toBe(0)
+      const after = (yield* stack).tags
+      expect(Object.keys(after)).toHaveLength(51)
+      expect(after).toMatchObject({ "aws:servicecatalog:productArn": "arn:aws:catalog:eu-west-1:123456789012:product/prod-1", team: "blue", t48: "v" })
+    }).pipe(Effect.provide(world)))
+
   it.effect("on update without --tags, the stack keeps its tags, role and topics", () =>
     Effect.gen(function*() {
       yield* addTaggedShop()
@@ -187,7 +203,7 @@ describe("update-stack refuses bad stack options with exit 2, one line, and no m
     [
       "50 tags given over the stack's 2 others",
       () => [SHOP, ...Array.from({ length: 50 }, (_, i) => ["--tags", `t${i}=v`]).flat()],
-      "the stack's 2 tags and the 50 given make 52; AWS allows at most 50"
+      "the stack's 2 other tags and the 50 given make 52; AWS allows at most 50"
     ],
     ["a notification ARN that is no SNS topic", () => [SHOP, "--notification-arns", "arn:aws:sqs:eu-west-1:123456789012:q"], "not an SNS topic ARN"],
     ["a parameter file that does not exist", () => [SHOP, "--parameters", "/nonexistent/params.json"], "--parameters /nonexistent/params.json: no such file"],

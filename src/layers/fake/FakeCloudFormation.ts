@@ -62,7 +62,8 @@ type StackOptions = Pick<StackState, "tags" | "roleArn" | "notificationArns">
 /** What an action leaves of role, tags and notification topics: those sent replace the stack's as a whole. */
 const stackOptions = (st: StackState, input: StackActionInput): StackOptions => {
   const roleArn = input.roleArn ?? st.roleArn
-  const tags = input.tags ?? st.tags
+  // Tags sent replace the set, except AWS's own (aws:…), which no call can remove.
+  const tags = input.tags === undefined ? st.tags : [...(st.tags ?? []).filter((t) => t.key.toLowerCase().startsWith("aws:")), ...input.tags]
   const notificationArns = input.notificationArns ?? st.notificationArns
   return {
     ...(roleArn !== undefined ? { roleArn } : {}),
