@@ -37,6 +37,17 @@ describe("the fake CloudFormation and S3", () => {
       expect(yield* Effect.flip(s3.putTemplate({ bucket: "nope", key: "k", body }))).toMatchObject({ _tag: "BucketNotFound" })
     }).pipe(Effect.provide(FakeAws.layer())))
 
+  it.effect("refuses what AWS refuses of tags, topics and role, changing nothing", () =>
+    Effect.gen(function*() {
+      const cfn = yield* CloudFormation
+      const create = (extra: object) => Effect.flip(cfn.createStack({ ...input, stackName: "q", template: { _tag: "Body", body }, ...extra }))
+      expect((yield* create({ tags: [{ key: "aws:x", value: "1" }] })).message).toContain("aws: prefix is reserved")
+      expect((yield* create({ tags: Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: "v" })) })).message).toContain("less than or equal to 50")
+      expect((yield* create({ notificationArns: Array.from({ length: 6 }, (_, i) => `arn:aws:sns:eu-west-1:123456789012:t${i}`) })).message).toContain("less than or equal to 5")
+      expect((yield* create({ roleArn: "arn:aws:iam::123456789012:user/bob" })).message).toContain("is invalid or cannot be assumed")
+      expect((yield* (yield* FakeWorld).snapshot).stacks).toEqual([])
+    }).pipe(Effect.provide(FakeAws.layer())))
+
   it.effect("UpdateStack with tags replaces the whole set; DescribeStacks shows role, tags and protection", () =>
     Effect.gen(function*() {
       const cfn = yield* CloudFormation

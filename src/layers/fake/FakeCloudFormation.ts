@@ -72,6 +72,23 @@ const stackOptions = (st: StackState, input: StackActionInput): StackOptions => 
   }
 }
 
+/** What AWS refuses of role, tags and topics before it looks at anything else. */
+const checkStackOptions = (operation: string, input: StackActionInput): Either.Either<StackActionInput, AwsValidationError> => {
+  const tags = input.tags ?? []
+  const reserved = tags.find((t) => t.key.toLowerCase().startsWith("aws:"))
+  if (reserved !== undefined) return invalid(operation, `Invalid tag key ${reserved.key}: the aws: prefix is reserved for use by AWS.`)
+  const bad = tags.find((t) => t.key.length < 1 || t.key.length > 128 || t.value.length < 1 || t.value.length > 256)
+  if (bad !== undefined) return invalid(operation, `1 validation error detected: Value at 'tags' failed to satisfy constraint: tag ${bad.key} has a key or value of an invalid length`)
+  if (tags.length > 50) return invalid(operation, "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
+  if ((input.notificationArns ?? []).length > 5) {
+    return invalid(operation, "1 validation error detected: Value at 'notificationARNs' failed to satisfy constraint: Member must have length less than or equal to 5")
+  }
+  if (input.roleArn !== undefined && !/^arn:aws[-a-z]*:iam::\d{12}:role\//.test(input.roleArn)) {
+    return invalid(operation, `Role ${input.roleArn} is invalid or cannot be assumed`)
+  }
+  return Either.right(input)
+}
+
 const sameOptions = (st: StackState, next: StackOptions): boolean =>
   st.roleArn === next.roleArn &&
   JSON.stringify(st.tags ?? []) === JSON.stringify(next.tags ?? []) &&
@@ -130,6 +147,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           const { body, doc } = yield* decodeSource("CreateStack", input.template, w)
           const parameters = yield* resolveParameters("CreateStack", doc, input.parameters, {})
           yield* checkCapabilities("CreateStack", doc, input.capabilities)
+          yield* checkStackOptions("CreateStack", input)
           const st = yield* startCreate(w, settings, {
             stackName: input.stackName,
             doc,
@@ -155,6 +173,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           })
           const parameters = yield* resolveParameters("UpdateStack", doc, input.parameters, st.parameters)
           yield* checkCapabilities("UpdateStack", doc, input.capabilities)
+          yield* checkStackOptions("UpdateStack", input)
           const options = stackOptions(st, input)
           if (body === st.templateBody && sameValues(parameters, st.parameters) && sameOptions(st, options)) return { _tag: "NoUpdates" } as UpdateStarted
           const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, true), (message) => new AwsValidationError({ operation: "UpdateStack", message }))
