@@ -18,6 +18,7 @@ export { Alarms, type AlarmState, type AlarmStateValue } from "./services/Alarms
 export { AutoScaling, type AsgInstance, type AutoScalingGroup, type LaunchTemplateRef } from "./services/AutoScaling.js"
 export { CloudFormation } from "./services/CloudFormation.js"
 export { LaunchTemplates } from "./services/LaunchTemplates.js"
+export { TemplateBucket } from "./services/TemplateBucket.js"
 export { type InstanceHealth, LoadBalancing } from "./services/LoadBalancing.js"
 export { defaultRetrySchedule, RetryPolicy, type RetryPolicyShape } from "./services/Retry.js"
 export {

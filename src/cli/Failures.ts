@@ -26,7 +26,12 @@ export const describeFailure = (e: unknown): { readonly line: string; readonly c
       return { line: `group ${tagged.group} is busy: ${tagged.reason}; run again when it is done`, code: ExitCode.invalid }
     case "TemplateTooLarge":
       return {
-        line: `the template body is ${tagged.bytes.toLocaleString("en-US")} bytes, over CloudFormation's limit of ${tagged.limit.toLocaleString("en-US")} bytes for a body: upload it to S3 and pass --template s3://bucket/key (or its https URL)`,
+        line: `the template body is ${tagged.bytes.toLocaleString("en-US")} bytes, over CloudFormation's limit of ${tagged.limit.toLocaleString("en-US")} bytes for a body: give --s3-bucket BUCKET to have it uploaded there and sent as a TemplateURL (or upload it yourself and pass --template s3://bucket/key)`,
+        code: ExitCode.invalid
+      }
+    case "BucketNotFound":
+      return {
+        line: `S3 bucket ${tagged.bucket} does not exist (--s3-bucket): create it in the stack's region, or name another; nothing was changed`,
         code: ExitCode.invalid
       }
     case "StackNotUpdatable":

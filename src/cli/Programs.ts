@@ -4,6 +4,8 @@
  */
 export * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 export { parseAssignments } from "../program/Parameters.js"
+export { loadParameterFile, mergeParameters } from "../program/ParameterFile.js"
+export { parseNotificationArns, parseRoleArn, parseTags, parseTemplateUpload } from "../program/StackOptions.js"
 export { recoverStack } from "../program/Recover.js"
 export { resumeStack } from "../program/Resume.js"
 export { parseCapabilities } from "../program/StackPlan.js"

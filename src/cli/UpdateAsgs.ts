@@ -9,6 +9,7 @@ import type { AutoScaling } from "../services/AutoScaling.js"
 import type { CloudFormation } from "../services/CloudFormation.js"
 import type { LaunchTemplates } from "../services/LaunchTemplates.js"
 import type { LoadBalancing } from "../services/LoadBalancing.js"
+import type { TemplateBucket } from "../services/TemplateBucket.js"
 import { InvalidInput } from "../services/Errors.js"
 import { programs } from "./Lazy.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
@@ -58,7 +59,7 @@ export const parseParallel = (value: string) => {
 export type AwsProvider = <A, E, R>(
   program: Effect.Effect<A, E, R>,
   settings: AwsClientSettings
-) => Effect.Effect<A, E, Exclude<R, AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates | Alarms>>
+) => Effect.Effect<A, E, Exclude<R, AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates | Alarms | TemplateBucket>>
 
 export const liveAws: AwsProvider = (program, settings) =>
   program.pipe(Effect.provide(liveLayer), Effect.provideService(AwsClientConfig, settings))

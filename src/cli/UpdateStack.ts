@@ -56,6 +56,45 @@ const options = {
     Options.withDescription(`capabilities to acknowledge, comma-separated; replaces the default list (default: ${DEFAULT_CAPABILITIES.join(",")}, and ${AUTO_EXPAND} when the template declares a transform; a list given without it is then refused)`),
     Options.optional
   ),
+  parametersFile: Options.text("parameters").pipe(
+    Options.withPseudoName("FILE"),
+    Options.withDescription(
+      "template parameters from a file (also file://FILE): the AWS CLI's JSON list of {ParameterKey, ParameterValue | UsePreviousValue}, " +
+        "a template configuration {Parameters, Tags}, or a plain JSON/YAML map; KEY=VALUE arguments win over it (default: none)"
+    ),
+    Options.optional
+  ),
+  roleArn: Options.text("role-arn").pipe(
+    Options.withPseudoName("ARN"),
+    Options.withDescription("IAM service role CloudFormation acts with (RoleARN) (default: none on create; on update, the stack's own)"),
+    Options.optional
+  ),
+  tags: Options.text("tags").pipe(
+    Options.withPseudoName("KEY=VALUE"),
+    Options.withDescription("a stack tag, repeatable; on update the stack's other tags are kept (default: none on create; on update, the stack's own)"),
+    Options.repeated
+  ),
+  notificationArns: Options.text("notification-arns").pipe(
+    Options.withPseudoName("ARN"),
+    Options.withDescription("an SNS topic for the stack's events, repeatable, at most 5 (default: none on create; on update, the stack's own)"),
+    Options.repeated
+  ),
+  terminationProtection: Options.boolean("termination-protection").pipe(
+    Options.withDescription("turn termination protection on: at creation, or on update (UpdateTerminationProtection, after every check passed, before the update) when it is off; never turns it off (default: off)")
+  ),
+  s3Bucket: Options.text("s3-bucket").pipe(
+    Options.withPseudoName("BUCKET"),
+    Options.withDescription("S3 bucket (in the stack's region) a template body over 51,200 bytes is uploaded to, as PREFIX/<sha256>.template, and sent as TemplateURL (default: none: such a body is refused)"),
+    Options.optional
+  ),
+  s3Prefix: Options.text("s3-prefix").pipe(
+    Options.withPseudoName("PREFIX"),
+    Options.withDescription("key prefix in --s3-bucket (default: none, the bucket's top level)"),
+    Options.optional
+  ),
+  s3UploadAlways: Options.boolean("s3-upload-always").pipe(
+    Options.withDescription("upload the template to --s3-bucket whatever its size (default: off: only bodies over 51,200 bytes)")
+  ),
   noAsgs: Options.boolean("no-asgs").pipe(
     Options.withDescription("update the stack only; do not roll its Auto Scaling groups afterwards (default: off)")
   ),
@@ -72,7 +111,7 @@ const options = {
   parallel: Opt.parallel,
   output: Opt.output,
   parameters: Args.text({ name: "KEY=VALUE" }).pipe(
-    Args.withDescription("template parameters to set; the others keep their previous value, or take their Default when new"),
+    Args.withDescription("template parameters to set, over those of --parameters FILE; the others keep their previous value, or take their Default when new"),
     Args.repeated
   )
 }
@@ -134,8 +173,17 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
   Effect.gen(function*() {
     const settings = yield* awsSettings(args)
     const program = Effect.gen(function*() {
-      const { loadTemplate, parseAssignments, parseCapabilities, previewStack, updateStack: runStackUpdate } = yield* programs
-      const given = yield* parseAssignments(args.parameters)
+      const p = yield* programs
+      const { loadTemplate, parseCapabilities, previewStack, updateStack: runStackUpdate } = p
+      const assigned = yield* p.parseAssignments(args.parameters)
+      const roleArn = yield* Option.match(args.roleArn, { onNone: () => Effect.succeed(undefined), onSome: p.parseRoleArn })
+      const flagTags = yield* p.parseTags(args.tags)
+      const notificationArns = yield* p.parseNotificationArns(args.notificationArns)
+      const upload = yield* p.parseTemplateUpload(Option.getOrUndefined(args.s3Bucket), Option.getOrUndefined(args.s3Prefix), args.s3UploadAlways)
+      const file = yield* Option.match(args.parametersFile, { onNone: () => Effect.succeed(undefined), onSome: p.loadParameterFile })
+      const { kept, origins, values: given } = p.mergeParameters(file, assigned)
+      // A template configuration's Tags count as --tags; those given as flags win.
+      const tags = new Map([...(file?.tags ?? []), ...flagTags])
       const capabilities = yield* Option.match(args.capabilities, {
         onNone: () => Effect.succeed(DEFAULT_CAPABILITIES),
         onSome: parseCapabilities
@@ -151,10 +199,24 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
       const strategy = yield* parseStrategy(args)
       const template = yield* Option.match(args.template, {
         onNone: () => Effect.succeed(Option.none()),
-        onSome: (spec) => Effect.map(loadTemplate(spec, settings.region), Option.some)
+        onSome: (spec) => Effect.map(loadTemplate(spec, settings.region, { fetchTimeout: Duration.seconds(30), allowLarge: upload !== undefined }), Option.some)
       })
       const capabilitiesGiven = Option.isSome(args.capabilities)
-      const plan = { template, parameters: given, capabilities, capabilitiesGiven, region: settings.region, ...wait }
+      const plan = {
+        template,
+        parameters: given,
+        capabilities,
+        capabilitiesGiven,
+        region: settings.region,
+        ...wait,
+        parameterOrigins: origins,
+        keptParameters: kept,
+        ...(roleArn !== undefined ? { roleArn } : {}),
+        tags,
+        notificationArns,
+        terminationProtection: args.terminationProtection,
+        ...(upload !== undefined ? { upload: { ...upload, region: settings.region } } : {})
+      }
       if (args.dryRun) return previewed(yield* previewStack(args.stackName, plan))
       const result = yield* runStackUpdate(args.stackName, {
         ...plan,

@@ -7,7 +7,7 @@ export type GroupStatus = "succeeded" | "up-to-date" | "rolled-back" | "failed" 
 export type RunStatus = GroupStatus | "stack-failed" | "stack-timed-out"
 
 /** What update-stack does to the stack, in order. */
-export type StackStep = "template" | "validate" | "create" | "update" | "no-updates" | "wait" | "change-set" | "roll"
+export type StackStep = "template" | "validate" | "create" | "update" | "no-updates" | "wait" | "change-set" | "roll" | "upload" | "termination-protection"
 
 /** The steps of one group's rollout, in the order they happen. */
 export type Step =

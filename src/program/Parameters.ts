@@ -101,7 +101,9 @@ export const checkParameters = (
   specs: ReadonlyArray<ParameterSpec>,
   given: ReadonlyMap<string, string>,
   /** Keys the existing stack has values for; empty when creating. */
-  previous: ReadonlySet<string>
+  previous: ReadonlySet<string>,
+  /** Key → the file it was read from (`--parameters FILE`), named in messages. */
+  origins: ReadonlyMap<string, string> = new Map()
 ): Effect.Effect<void, InvalidInput> =>
   Effect.suspend(() => {
     const invalid = (message: string) => Effect.fail(new InvalidInput({ message }))
@@ -109,7 +111,8 @@ export const checkParameters = (
     const unknown = [...given.keys()].filter((k) => !known.has(k))
     if (unknown.length > 0) {
       const names = specs.map((s) => s.key).join(", ") || "none"
-      return invalid(`the template has no parameter ${unknown.join(", ")} (its parameters: ${names})`)
+      const shown = unknown.map((k) => (origins.has(k) ? `${k} (from ${origins.get(k)})` : k))
+      return invalid(`the template has no parameter ${shown.join(", ")} (its parameters: ${names})`)
     }
     const missing = specs.filter((s) => s.declaration.Default === undefined && !given.has(s.key) && !previous.has(s.key))
     if (missing.length > 0) {
@@ -121,7 +124,8 @@ export const checkParameters = (
       const broken = parameterViolation(spec, value)
       if (broken !== undefined) {
         const why = spec.constraintDescription === undefined ? "" : ` — ${spec.constraintDescription}`
-        return invalid(`parameter ${spec.key}: ${broken}${why}`)
+        const from = origins.has(spec.key) ? ` (from ${origins.get(spec.key)})` : ""
+        return invalid(`parameter ${spec.key}${from}: ${broken}${why}`)
       }
     }
     return Effect.void

@@ -5,6 +5,7 @@ import {
   CloudFormation,
   type ParameterInput,
   type Stack,
+  type StackActionInput,
   type TemplateSource,
   type ValidatedTemplate
 } from "../services/CloudFormation.js"
@@ -14,7 +15,9 @@ import { stackStep } from "./Events.js"
 import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "./Parameters.js"
 import { StackNotUpdatable } from "./StackErrors.js"
 import { declaresTransform, decodeTemplate, parametersCertain, parseTemplate, type TemplateDocument } from "./Template.js"
-import type { LoadedTemplate } from "./TemplateSource.js"
+import { checkBodySize, type LoadedTemplate, TEMPLATE_BODY_LIMIT } from "./TemplateSource.js"
+import { tagsToSend, type TemplateUpload } from "./StackOptions.js"
+import { uploadTemplate } from "./TemplateUpload.js"
 
 const KNOWN_CAPABILITIES = new Set(["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"])
 
@@ -68,6 +71,19 @@ export interface StackPlanOptions {
   readonly capabilitiesGiven?: boolean
   /** Only for the commands in advice lines. */
   readonly region?: string
+  /** Key → the file a given parameter was read from (`--parameters FILE`), named in messages. */
+  readonly parameterOrigins?: ReadonlyMap<string, string>
+  /** Keys a parameter file keeps (UsePreviousValue) → that file: they must be the template's too. */
+  readonly keptParameters?: ReadonlyMap<string, string>
+  /** RoleARN: the service role CloudFormation acts with. */
+  readonly roleArn?: string
+  /** Tags given; on update they go over the stack's current ones, as AWS replaces the set when any is sent. */
+  readonly tags?: ReadonlyMap<string, string>
+  readonly notificationArns?: ReadonlyArray<string>
+  /** Turns termination protection on: at creation, or before the update when it is off. */
+  readonly terminationProtection?: boolean
+  /** Where a body over the TemplateBody limit (or any, with `always`) is uploaded; without it such a body is refused. */
+  readonly upload?: TemplateUpload & { readonly region: string }
 }
 
 /** A create needs a template; an update without one keeps the stack's (UsePreviousTemplate). */
@@ -83,7 +99,13 @@ export interface StackPlan {
   readonly document: Option.Option<TemplateDocument>
   readonly parameters: ReadonlyArray<ParameterInput>
   readonly capabilities: ReadonlyArray<string>
+  /** RoleARN, the whole tag set and NotificationARNs, each only when given. */
+  readonly stackOptions: StackOptionsInput
+  /** Create: EnableTerminationProtection; update: UpdateTerminationProtection first (asked, and now off). */
+  readonly enableTerminationProtection: boolean
 }
+
+export type StackOptionsInput = Pick<StackActionInput, "roleArn" | "tags" | "notificationArns">
 
 const satisfied = (needed: ReadonlyArray<string>, given: ReadonlyArray<string>): ReadonlyArray<string> =>
   // CAPABILITY_NAMED_IAM acknowledges every IAM resource, named or not.
@@ -97,6 +119,14 @@ const capabilitiesFor = (options: StackPlanOptions, expands: boolean): Effect.Ef
       message: `the template declares a transform, which CloudFormation expands only with ${AUTO_EXPAND}: add it to --capabilities (now: ${options.capabilities.join(", ") || "none"})`
     }))
     : Effect.succeed([...options.capabilities, AUTO_EXPAND])
+}
+
+/** A key a parameter file keeps is a parameter of the template too: UsePreviousValue names one. */
+const checkKept = (specs: ReadonlyArray<ParameterSpec>, kept: ReadonlyMap<string, string> = new Map()) => {
+  const unknown = [...kept].filter(([key]) => !specs.some((s) => s.key === key))
+  return unknown.length === 0 ? Effect.void : Effect.fail(new InvalidInput({
+    message: `the template has no parameter ${unknown.map(([key, file]) => `${key} (from ${file})`).join(", ")} (its parameters: ${specs.map((s) => s.key).join(", ") || "none"})`
+  }))
 }
 
 /** The deployed template's parameters, to check values given for an update that keeps its template. */
@@ -156,16 +186,34 @@ export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName
   let specs: ReadonlyArray<ParameterSpec> | undefined
   if (document !== undefined) specs = specsOfTemplate(document)
   else if (loaded === undefined && Option.isSome(existing)) {
-    specs = options.parameters.size === 0 ? undefined : yield* deployedSpecs(existing.value)
+    const named = options.parameters.size + (options.keptParameters?.size ?? 0)
+    specs = named === 0 ? undefined : yield* deployedSpecs(existing.value)
   }
-  if (specs !== undefined && certain) yield* checkParameters(specs, options.parameters, previous)
+  const origins = options.parameterOrigins ?? new Map<string, string>()
+  if (specs !== undefined && certain) {
+    yield* checkParameters(specs, options.parameters, previous, origins)
+    yield* checkKept(specs, options.keptParameters)
+  }
+  const tags = yield* tagsToSend(options.tags ?? new Map(), Option.match(existing, { onNone: () => [], onSome: (s) => s.tags }))
+
+  let source = loaded?.source
+  if (body !== undefined) {
+    const upload = options.upload
+    if (upload !== undefined && (upload.always || new TextEncoder().encode(body).length > TEMPLATE_BODY_LIMIT)) {
+      source = yield* uploadTemplate(stackName, body, upload)
+      action = action._tag === "Create" ? { ...action, template: source } : { ...action, template: Option.some(source) }
+    } else {
+      yield* checkBodySize(body)
+    }
+  }
 
   let validated: ValidatedTemplate | undefined
-  if (loaded !== undefined) {
-    validated = yield* cfn.validateTemplate(loaded.source)
+  if (loaded !== undefined && source !== undefined) {
+    validated = yield* cfn.validateTemplate(source)
     if (specs === undefined) {
       specs = specsOfValidated(validated)
-      yield* checkParameters(specs, options.parameters, previous)
+      yield* checkParameters(specs, options.parameters, previous, origins)
+      yield* checkKept(specs, options.keptParameters)
     }
     // A template in S3 is known here only by what ValidateTemplate says of it.
     if (validated.capabilities.includes(AUTO_EXPAND) && options.capabilitiesGiven !== true) {
@@ -189,7 +237,14 @@ export const planStackAction = Effect.fn("StackUpdate.plan")(function*(stackName
     action,
     document: Option.fromNullable(document),
     parameters: parameterInputs(keys, options.parameters, previous),
-    capabilities
+    capabilities,
+    stackOptions: {
+      ...(options.roleArn !== undefined ? { roleArn: options.roleArn } : {}),
+      ...(tags !== undefined ? { tags } : {}),
+      ...(options.notificationArns !== undefined && options.notificationArns.length > 0 ? { notificationArns: options.notificationArns } : {})
+    },
+    enableTerminationProtection: options.terminationProtection === true &&
+      (action._tag === "Create" || !action.stack.terminationProtection)
   }
   return plan
 })

@@ -139,6 +139,9 @@ const previewUpdate = (
     const stackName = plan.stackName
     const token = yield* newRequestToken
     const changeSetName = token.replace(/^aws-ha-updater-/, "aws-ha-updater-dry-run-")
+    if (plan.enableTerminationProtection) {
+      yield* stackStep(stackName, "termination-protection", "termination protection is off: a real run enables it before the update")
+    }
     const create = cfn.createChangeSet({
       stackName,
       changeSetName,
@@ -147,7 +150,8 @@ const previewUpdate = (
       parameters: plan.parameters,
       capabilities: plan.capabilities,
       clientRequestToken: token,
-      includeNestedStacks: true
+      includeNestedStacks: true,
+      ...plan.stackOptions
     }).pipe(Effect.tap(() => stackStep(stackName, "change-set", `created change set ${changeSetName}`)))
     const remove = () =>
       cfn.deleteChangeSet(stackName, changeSetName).pipe(

@@ -33,12 +33,16 @@ export const executePlan = Effect.fn("StackUpdate.execute")(function*(plan: Stac
   const cfn = yield* CloudFormation
   const stackName = plan.stackName
   const clientRequestToken = yield* newRequestToken
-  const common = { stackName, parameters: plan.parameters, capabilities: plan.capabilities, clientRequestToken }
+  const common = { stackName, parameters: plan.parameters, capabilities: plan.capabilities, clientRequestToken, ...plan.stackOptions }
   const action = plan.action
   if (action._tag === "Create") {
     yield* stackStep(stackName, "create", `creating the stack; ${describeParameters(plan.parameters)}; capabilities ${plan.capabilities.join(", ") || "none"}`)
     const startedAt = yield* Clock.currentTimeMillis
-    const stackId = yield* cfn.createStack({ ...common, template: action.template })
+    const stackId = yield* cfn.createStack({
+      ...common,
+      template: action.template,
+      ...(plan.enableTerminationProtection ? { enableTerminationProtection: true } : {})
+    })
     yield* stackStep(stackName, "wait", `following the creation (token ${clientRequestToken})`)
     const end = yield* followAction({ stackName, stackId, clientRequestToken, startedAt, earlier: new Set() }, options)
     return yield* ended(stackName, "created", end)
@@ -46,6 +50,11 @@ export const executePlan = Effect.fn("StackUpdate.execute")(function*(plan: Stac
   const earlier = yield* eventsBefore(stackName)
   const how = Option.isNone(action.template) ? "previous template" : "new template"
   yield* stackStep(stackName, "update", `updating the stack (${how}); ${describeParameters(plan.parameters)}; capabilities ${plan.capabilities.join(", ") || "none"}`)
+  if (plan.enableTerminationProtection) {
+    // Asked for and off: on before the update, so that it holds whatever the update does.
+    yield* cfn.updateTerminationProtection(stackName, true)
+    yield* stackStep(stackName, "termination-protection", "termination protection enabled")
+  }
   const startedAt = yield* Clock.currentTimeMillis
   const started = yield* cfn.updateStack({ ...common, template: action.template })
   if (started._tag === "NoUpdates") {

@@ -71,6 +71,8 @@ export const checkBodySize = (body: string): Effect.Effect<string, TemplateTooLa
 export interface LoadOptions {
   /** How long fetching an https template may take. */
   readonly fetchTimeout: Duration.DurationInput
+  /** The body may exceed the TemplateBody limit: it will be uploaded to S3 (`--s3-bucket`). */
+  readonly allowLarge?: boolean
 }
 
 const readFile = (path: string) =>
@@ -114,7 +116,7 @@ export const loadTemplate = Effect.fn("StackUpdate.loadTemplate")(function*(
     return loaded
   }
   const text = location._tag === "File" ? yield* readFile(location.path) : yield* fetchText(location.url, options.fetchTimeout)
-  const body = yield* checkBodySize(text)
+  const body = options.allowLarge === true ? text : yield* checkBodySize(text)
   const loaded: LoadedTemplate = { source: { _tag: "Body", body }, body: Option.some(body), origin: spec }
   return loaded
 })

@@ -16,6 +16,17 @@ export interface Stack {
   readonly statusReason?: string
   readonly parameters: ReadonlyArray<StackParameter>
   readonly capabilities: ReadonlyArray<string>
+  /** The stack's tags; AWS replaces them as a whole when an update sends any. */
+  readonly tags: ReadonlyArray<StackTag>
+  /** The service role CloudFormation acts with, when the stack has one. */
+  readonly roleArn?: string
+  readonly terminationProtection: boolean
+  readonly notificationArns: ReadonlyArray<string>
+}
+
+export interface StackTag {
+  readonly key: string
+  readonly value: string
 }
 
 export interface StackResource {
@@ -64,6 +75,12 @@ export interface StackActionInput {
   readonly parameters: ReadonlyArray<ParameterInput>
   readonly capabilities: ReadonlyArray<string>
   readonly clientRequestToken: string
+  /** RoleARN; absent: none on create, the stack's own on update. */
+  readonly roleArn?: string
+  /** The whole set of stack tags; absent: none on create, the stack's kept on update. */
+  readonly tags?: ReadonlyArray<StackTag>
+  /** NotificationARNs; absent: none on create, the stack's kept on update. */
+  readonly notificationArns?: ReadonlyArray<string>
 }
 
 export interface ResourceChange {
@@ -104,7 +121,7 @@ export class CloudFormation extends Context.Tag("aws-ha-updater/CloudFormation")
     readonly getTemplate: (stackName: string, stage?: "Original" | "Processed") => Effect.Effect<string, AwsError>
     readonly validateTemplate: (template: TemplateSource) => Effect.Effect<ValidatedTemplate, AwsError | TemplateInvalid>
     readonly createStack: (
-      input: StackActionInput & { readonly template: TemplateSource }
+      input: StackActionInput & { readonly template: TemplateSource; readonly enableTerminationProtection?: boolean }
     ) => Effect.Effect<string, AwsError>
     /** `template` None = UsePreviousTemplate. */
     readonly updateStack: (
@@ -132,5 +149,6 @@ export class CloudFormation extends Context.Tag("aws-ha-updater/CloudFormation")
       changeSetName: string
     ) => Effect.Effect<ChangeSetDescription, AwsError>
     readonly deleteChangeSet: (stackName: string, changeSetName: string) => Effect.Effect<void, AwsError>
+    readonly updateTerminationProtection: (stackName: string, enable: boolean) => Effect.Effect<void, AwsError>
   }
 >() {}

@@ -89,3 +89,8 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{
 export class TemplateInvalid extends Data.TaggedError("TemplateInvalid")<{
   readonly message: string
 }> {}
+
+/** The S3 bucket given for templates (`--s3-bucket`) does not exist, or not where we look for it. */
+export class BucketNotFound extends Data.TaggedError("BucketNotFound")<{
+  readonly bucket: string
+}> {}

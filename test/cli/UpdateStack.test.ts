@@ -156,7 +156,7 @@ describe("update-stack refuses bad input with exit 2, one line, and no mutating 
     [
       "a body over 51,200 bytes",
       () => [SHOP, "--template", templateFile("big.yaml", `# ${"x".repeat(60_000)}\n${shopTemplate}`)],
-      "over CloudFormation's limit of 51,200 bytes for a body: upload it to S3"
+      "over CloudFormation's limit of 51,200 bytes for a body: give --s3-bucket BUCKET"
     ],
     [
       "an AllowedPattern violation",

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { cli } from "../recover/Cli.js"
-import { addMall, MALL, mallTemplate, nestedStackName, putMallTemplates, WEB_URL, webWithPolicy } from "../support/Nested.js"
+import { addMall, MALL, mallTemplate, nestedStackName, putMallTemplates, putTemplate, WEB_URL, webWithPolicy } from "../support/Nested.js"
 import { mutating, templateFile, updateStackCli } from "../support/Stacks.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -109,8 +109,8 @@ describe("update-stack and the rollout with nested stacks", () => {
   it.effect("an unknown or ambiguous --asg is refused with the groups' paths, exit 2, nothing changed", () =>
     Effect.gen(function*() {
       const w = yield* FakeWorld
-      yield* w.putTemplate(WEB_URL, webTemplateTwice)
-      yield* w.putTemplate("https://s3.amazonaws.com/mall-templates/web2.yaml", webTemplateTwice)
+      yield* putTemplate(WEB_URL, webTemplateTwice)
+      yield* putTemplate("https://s3.amazonaws.com/mall-templates/web2.yaml", webTemplateTwice)
       yield* w.addStack({ name: "twins", templateBody: twinsTemplate, parameters: { AmiId: "ami-1" } })
       const ambiguous = yield* cli("update-asgs", ["twins", "--asg", "Group"])
       expect(ambiguous.code).toBe(2)
@@ -125,7 +125,7 @@ describe("update-stack and the rollout with nested stacks", () => {
     Effect.gen(function*() {
       yield* addMall
       const w = yield* FakeWorld
-      yield* w.putTemplate("https://s3.amazonaws.com/mall-templates/web-policy.yaml", webWithPolicy)
+      yield* putTemplate("https://s3.amazonaws.com/mall-templates/web-policy.yaml", webWithPolicy)
       yield* w.addStack({ name: "strict", templateBody: strictTemplate, parameters: { AmiId: "ami-1" } })
       const before = (yield* mutating).length
       const r = yield* cli("update-asgs", ["strict"])

@@ -11,6 +11,7 @@ import { previewStack } from "../../src/program/StackPreview.js"
 import { deployStack, type StackUpdateOptions } from "../../src/program/StackUpdate.js"
 import { defaultWaitOptions } from "../../src/program/StackWait.js"
 import { CloudFormation } from "../../src/services/CloudFormation.js"
+import type { TemplateBucket } from "../../src/services/TemplateBucket.js"
 import { addShop, callsOf, mutating, SHOP, shopState, shopTemplate } from "../support/Stacks.js"
 import { collecting, drive } from "../support/World.js"
 
@@ -26,7 +27,7 @@ const options = (o: Partial<StackUpdateOptions> = {}): StackUpdateOptions => ({
 })
 
 /** Runs a stack action on the TestClock, collecting what it reports. */
-const run = <A, E>(effect: Effect.Effect<A, E, CloudFormation>, step: Duration.DurationInput = "1 second") =>
+const run = <A, E>(effect: Effect.Effect<A, E, CloudFormation | TemplateBucket>, step: Duration.DurationInput = "1 second") =>
   Effect.gen(function*() {
     const events: Array<RolloutEvent> = []
     const exit = yield* drive(collecting(effect, events), { step })

@@ -69,7 +69,24 @@ export interface FaultProxyOptions {
 }
 
 /** Actions that only read: everything else counts as mutating. */
-export const isReadOnlyAction = (action: string): boolean => /^(Describe|List|Get|Validate|Estimate)/.test(action)
+export const isReadOnlyAction = (action: string): boolean => /^(Describe|List|Get|Validate|Estimate|Head)/.test(action)
+
+/** S3's REST calls name no action: the method and the path-style path (/bucket or /bucket/key) say which it is. */
+export const s3Action = (method: string, path: string): string => {
+  const onObject = path.replace(/^\/+/, "").includes("/")
+  switch (method) {
+    case "HEAD":
+      return onObject ? "HeadObject" : "HeadBucket"
+    case "GET":
+      return onObject ? "GetObject" : "ListObjects"
+    case "PUT":
+      return onObject ? "PutObject" : "CreateBucket"
+    case "DELETE":
+      return onObject ? "DeleteObject" : "DeleteBucket"
+    default:
+      return "(unknown)"
+  }
+}
 
 interface Throttle {
   remaining: number
@@ -346,7 +363,8 @@ export class FaultProxy {
     const params = isJson ? new URLSearchParams() : new URLSearchParams(text)
     const action = isJson
       ? target.split(".").pop() ?? target
-      : params.get("Action") ?? requestUrl.searchParams.get("Action") ?? "(unknown)"
+      : params.get("Action") ?? requestUrl.searchParams.get("Action") ??
+        (serviceOf(req) === "s3" ? s3Action(req.method ?? "", requestUrl.pathname) : "(unknown)")
     const service = serviceOf(req)
     const header = (name: string) => {
       const v = req.headers[name]

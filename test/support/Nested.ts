@@ -75,9 +75,19 @@ export const webWithPolicy = tier("Group", 2, `
       AutoScalingRollingUpdate:
         MinInstancesInService: 1`)
 
+/** The bucket the nested templates are in. */
+export const BUCKET = "mall-templates"
+
+/** Puts `body` where `url` (https://s3.amazonaws.com/mall-templates/KEY) points, the bucket added first. */
+export const putTemplate = (url: string, body: string) =>
+  Effect.gen(function*() {
+    const w = yield* FakeWorld
+    yield* w.addBucket(BUCKET)
+    yield* w.putObject(BUCKET, url.slice(url.indexOf(`${BUCKET}/`) + BUCKET.length + 1), body)
+  })
+
 /** The nested templates in the world's S3. */
-export const putMallTemplates = Effect.flatMap(FakeWorld, (w) =>
-  Effect.all([w.putTemplate(WEB_URL, webTemplate), w.putTemplate(BACK_URL, backTemplate), w.putTemplate(JOBS_URL, jobsTemplate)], { discard: true }))
+export const putMallTemplates = Effect.all([putTemplate(WEB_URL, webTemplate), putTemplate(BACK_URL, backTemplate), putTemplate(JOBS_URL, jobsTemplate)], { discard: true })
 
 /** The mall as created long ago with AmiId ami-1. */
 export const addMall = Effect.gen(function*() {

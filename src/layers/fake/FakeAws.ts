@@ -8,6 +8,7 @@ import { AutoScaling } from "../../services/AutoScaling.js"
 import { CloudFormation } from "../../services/CloudFormation.js"
 import { LaunchTemplates } from "../../services/LaunchTemplates.js"
 import { LoadBalancing } from "../../services/LoadBalancing.js"
+import { TemplateBucket } from "../../services/TemplateBucket.js"
 import { retrying, RetryPolicy } from "../../services/Retry.js"
 import { terminateLooks } from "../../services/TerminateCheck.js"
 import { makeAlarms } from "./FakeAlarms.js"
@@ -17,6 +18,7 @@ import { makeCloudFormation } from "./FakeCloudFormation.js"
 import { makeControl } from "./FakeControl.js"
 import { makeLaunchTemplates } from "./FakeLaunchTemplates.js"
 import { makeLoadBalancing } from "./FakeLoadBalancing.js"
+import { makeTemplateBucket } from "./FakeS3.js"
 import { emptyWorld, settingsOf } from "./FakeState.js"
 import { FakeWorld, type FakeWorldOptions } from "./FakeWorld.js"
 
@@ -26,7 +28,7 @@ import { FakeWorld, type FakeWorldOptions } from "./FakeWorld.js"
  */
 export const layer = (
   options: FakeWorldOptions = {}
-): Layer.Layer<FakeWorld | AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates | Alarms> =>
+): Layer.Layer<FakeWorld | AutoScaling | LoadBalancing | CloudFormation | LaunchTemplates | Alarms | TemplateBucket> =>
   Layer.effectContext(
     Effect.gen(function*() {
       const settings = settingsOf(options)
@@ -39,7 +41,8 @@ export const layer = (
         Context.add(LoadBalancing, retrying(makeLoadBalancing(runner), policy)),
         Context.add(CloudFormation, retrying(makeCloudFormation(runner), policy)),
         Context.add(LaunchTemplates, retrying(makeLaunchTemplates(runner), policy)),
-        Context.add(Alarms, retrying(makeAlarms(runner), policy))
+        Context.add(Alarms, retrying(makeAlarms(runner), policy)),
+        Context.add(TemplateBucket, retrying(makeTemplateBucket(runner), policy))
       )
     })
   )

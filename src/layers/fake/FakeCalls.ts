@@ -41,7 +41,10 @@ export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
   "CreateChangeSet",
   "DescribeChangeSet",
   "DeleteChangeSet",
-  "ExecuteChangeSet"
+  "ExecuteChangeSet",
+  "UpdateTerminationProtection",
+  "HeadBucket",
+  "PutObject"
 ])
 
 /** AWS's message, with an activity id made from the instance (or counter) behind it, as stable as the world's ids. */

@@ -17,6 +17,8 @@ import { checkCapabilities, checkUpdatable, decodeSource, maskedParameters, reso
 import { findStack } from "./FakeNestedStacks.js"
 import { diffStack, type PlannedChange } from "./FakeStackDiff.js"
 import type { ChangeSetState, StackState, World } from "./FakeState.js"
+import { readTemplateUrl } from "./FakeS3.js"
+import { checkStackOptions, sameOptions, stackOptions } from "./FakeStackOptions.js"
 import { describedStack, uuidOf } from "./FakeStacks.js"
 
 /** TemplateBody's limit in bytes; a larger template has to go through S3. */
@@ -53,8 +55,8 @@ const stackOrMissing = (w: World, operation: string, stackName: string) => {
   return st === undefined ? invalid(operation, `Stack with id ${stackName} does not exist`) : Either.right(st)
 }
 
-const validated = (body: string): Either.Either<ValidatedTemplate, TemplateInvalid> => {
-  if (Buffer.byteLength(body, "utf8") > BODY_LIMIT) {
+const validated = (body: string, fromUrl = false): Either.Either<ValidatedTemplate, TemplateInvalid> => {
+  if (!fromUrl && Buffer.byteLength(body, "utf8") > BODY_LIMIT) {
     return Either.left(new TemplateInvalid({
       message: `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${BODY_LIMIT}`
     }))
@@ -140,7 +142,11 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
       call("GetTemplate", (w) => Either.map(stackOrMissing(w, "GetTemplate", stackName), (st) => st.templateBody)),
     validateTemplate: (template: TemplateSource) =>
       template._tag === "Url"
-        ? Effect.die(new Error("fake CloudFormation: TemplateURL is not modelled (the fake world has no S3)"))
+        ? call("ValidateTemplate", (w) =>
+          Either.flatMap(
+            Either.mapLeft(readTemplateUrl(w, "ValidateTemplate", template.url), (e) => new TemplateInvalid({ message: e.message })),
+            (body) => validated(body, true)
+          ))
         : call("ValidateTemplate", () => validated(template.body)),
     createStack: (input) =>
       call("CreateStack", (w) =>
@@ -148,9 +154,10 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           if (liveStack(w, input.stackName) !== undefined) {
             return yield* invalid("CreateStack", `Stack [${input.stackName}] already exists`)
           }
-          const { body, doc } = yield* decodeSource("CreateStack", input.template)
+          const { body, doc } = yield* decodeSource("CreateStack", input.template, w)
           const parameters = yield* resolveParameters("CreateStack", doc, input.parameters, {})
           yield* checkCapabilities("CreateStack", doc, input.capabilities)
+          yield* checkStackOptions("CreateStack", input)
           const st = yield* startCreate(w, settings, {
             stackName: input.stackName,
             doc,
@@ -159,7 +166,11 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             capabilities: input.capabilities,
             token: input.clientRequestToken
           })
-          w.stacks.set(input.stackName, st)
+          w.stacks.set(input.stackName, {
+            ...st,
+            ...stackOptions(st, input),
+            terminationProtection: input.enableTerminationProtection ?? false
+          })
           return st.stackId
         })),
     updateStack: (input) =>
@@ -168,14 +179,16 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           const st = yield* checkUpdatable("UpdateStack", yield* stackOrMissing(w, "UpdateStack", input.stackName))
           const { body, doc } = yield* Option.match(input.template, {
             onNone: () => Either.right({ body: st.templateBody, doc: st.template }),
-            onSome: (t) => decodeSource("UpdateStack", t)
+            onSome: (t) => decodeSource("UpdateStack", t, w)
           })
           const parameters = yield* resolveParameters("UpdateStack", doc, input.parameters, st.parameters)
           yield* checkCapabilities("UpdateStack", doc, input.capabilities)
-          if (body === st.templateBody && sameValues(parameters, st.parameters)) return { _tag: "NoUpdates" } as UpdateStarted
+          yield* checkStackOptions("UpdateStack", input)
+          const options = stackOptions(st, input)
+          if (body === st.templateBody && sameValues(parameters, st.parameters) && sameOptions(st, options)) return { _tag: "NoUpdates" } as UpdateStarted
           const diff = yield* Either.mapLeft(diffStack(w, settings, st, doc, parameters, true), (message) => new AwsValidationError({ operation: "UpdateStack", message }))
           const next = { stackName: st.stackName, doc, body, parameters, capabilities: input.capabilities, token: input.clientRequestToken }
-          w.stacks.set(st.stackName, yield* startUpdate(w, settings, st, next, diff))
+          w.stacks.set(st.stackName, { ...(yield* startUpdate(w, settings, st, next, diff)), ...options })
           return { _tag: "Started", stackId: st.stackId } as UpdateStarted
         })),
     stackEvents: (stackName, stop) => {
@@ -208,7 +221,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           }
           const { body, doc } = yield* Option.match(input.template, {
             onNone: () => Either.right({ body: st.templateBody, doc: st.template }),
-            onSome: (t) => decodeSource("CreateChangeSet", t)
+            onSome: (t) => decodeSource("CreateChangeSet", t, w)
           })
           const parameters = yield* resolveParameters("CreateChangeSet", doc, input.parameters, st.parameters)
           yield* checkCapabilities("CreateChangeSet", doc, input.capabilities)
@@ -231,6 +244,11 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             parameters: cs.parameters
           }
           return described
+        })),
+    updateTerminationProtection: (stackName, enable) =>
+      call("UpdateTerminationProtection", (w) =>
+        Either.map(stackOrMissing(w, "UpdateTerminationProtection", stackName), (st) => {
+          w.stacks.set(st.stackName, { ...st, terminationProtection: enable })
         })),
     deleteChangeSet: (stackName, changeSetName) =>
       call("DeleteChangeSet", (w) =>

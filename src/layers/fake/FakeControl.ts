@@ -48,7 +48,11 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         }),
         (doc) => control((w) => addStackToWorld(w, settings, spec, doc))
       ),
-    putTemplate: (url, body) => control((w) => void w.templates.set(url, body)),
+    putObject: (bucket, key, body) =>
+      control((w) => {
+        const objects = w.buckets.get(bucket) ?? setupError(`no bucket ${bucket}: add it with addBucket first`)
+        w.buckets.set(bucket, new Map([...objects, [key, body]]))
+      }),
     setLaunchTemplateVersion: (group, version) => control((w) => setLaunchTemplateVersion(w, group, version)),
     setLaunchConfiguration: (group, name) => control((w) => setLaunchConfiguration(w, group, name)),
     markNeverHealthy: (target) => control((w) => void w.neverHealthy.push(pinTarget(w, target))),
@@ -141,6 +145,11 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         const st = w.stacks.get(stackName) ?? setupError(`no stack ${stackName}`)
         w.stacks.set(stackName, { ...st, nextActionDelay: delayOf(after) })
       }),
+    addBucket: (name) =>
+      control((w) => {
+        w.buckets.set(name, w.buckets.get(name) ?? new Map())
+      }),
+    bucketObjects: (name) => read((w) => Object.fromEntries(w.buckets.get(name) ?? setupError(`no bucket ${name}`))),
     snapshot: read((w) => snapshotOf(w, settings)),
     calls: read((w) => Chunk.toReadonlyArray(w.calls)),
     healthyCount: (group) =>

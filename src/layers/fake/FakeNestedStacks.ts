@@ -1,6 +1,7 @@
 /** Nested stacks (AWS::CloudFormation::Stack resources): where their template comes from and how they are named. */
 import * as Either from "effect/Either"
 import { decodeTemplate, type TemplateDocument } from "../../program/Template.js"
+import { readTemplateUrl } from "./FakeS3.js"
 import { parameterValues } from "./FakeStacks.js"
 import type { StackState, World } from "./FakeState.js"
 
@@ -24,8 +25,9 @@ const textOf = (u: unknown): string =>
 export const nestedSource = (w: World, props: Readonly<Record<string, unknown>>): Either.Either<NestedSource, string> => {
   const url = props["TemplateURL"]
   if (typeof url !== "string" || url === "") return Either.left("Properties validation failed for resource: #: required key [TemplateURL] not found")
-  const body = w.templates.get(url)
-  if (body === undefined) return Either.left(`TemplateURL ${url}: S3 error: Access Denied`)
+  const read = readTemplateUrl(w, "CreateStack", url)
+  if (Either.isLeft(read)) return Either.left(`TemplateURL ${url}: ${read.left.message}`)
+  const body = read.right
   const doc = decodeTemplate(body)
   if (Either.isLeft(doc)) return Either.left(`TemplateURL ${url}: ${doc.left.message}`)
   const sent = Object.fromEntries(Object.entries(record(props["Parameters"])).map(([k, v]) => [k, textOf(v)]))

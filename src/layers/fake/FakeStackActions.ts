@@ -12,6 +12,7 @@ import {
 import type { ParameterInput, StackParameter, TemplateSource } from "../../services/CloudFormation.js"
 import { AwsValidationError } from "../../services/Errors.js"
 import { invalid } from "./FakeCalls.js"
+import { readTemplateUrl } from "./FakeS3.js"
 import { setupError } from "./FakeGroups.js"
 import { provisionId } from "./FakeProvisioning.js"
 import { findStack, nestedName, nestedSource } from "./FakeNestedStacks.js"
@@ -34,9 +35,18 @@ export const checkUpdatable = (operation: string, st: StackState): Either.Either
 
 export const decodeSource = (
   operation: string,
-  source: TemplateSource
+  source: TemplateSource,
+  /** Where a TemplateURL is read from: the fake S3. */
+  w?: World
 ): Either.Either<{ readonly body: string; readonly doc: TemplateDocument }, AwsValidationError> => {
-  if (source._tag === "Url") throw new Error(`fake CloudFormation: ${operation} with a TemplateURL is not modelled (the fake world has no S3)`)
+  if (source._tag === "Url") {
+    if (w === undefined) throw new Error(`fake CloudFormation: ${operation} with a TemplateURL needs the world's S3`)
+    return Either.flatMap(readTemplateUrl(w, operation, source.url), (body) =>
+      Either.match(decodeTemplate(body), {
+        onLeft: (e) => invalid(operation, e.message),
+        onRight: (doc) => Either.right({ body, doc })
+      }))
+  }
   if (Buffer.byteLength(source.body, "utf8") > BODY_LIMIT) {
     return invalid(operation, `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${BODY_LIMIT}`)
   }

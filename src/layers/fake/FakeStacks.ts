@@ -61,7 +61,11 @@ export const describedStack = (st: StackState): Stack => {
       key,
       value: declared[key]?.NoEcho === true ? "****" : value
     })),
-    capabilities: st.capabilities
+    capabilities: st.capabilities,
+    tags: st.tags ?? [],
+    ...(st.roleArn !== undefined ? { roleArn: st.roleArn } : {}),
+    terminationProtection: st.terminationProtection ?? false,
+    notificationArns: st.notificationArns ?? []
   }
 }
 
@@ -123,7 +127,9 @@ export const addStackToWorld = (w: World, s: Settings, spec: StackSpec, doc: Tem
     template: doc,
     capabilities: requiredCapabilities(doc),
     resources,
-    events: []
+    events: [],
+    tags: Object.entries(spec.tags ?? {}).map(([key, value]) => ({ key, value })),
+    terminationProtection: spec.terminationProtection ?? false
   }
   const self = { logicalId: spec.name, physicalId: stackId, resourceType: STACK_TYPE }
   const timeline: ReadonlyArray<EventFields> = [

@@ -3,7 +3,7 @@ import * as Duration from "effect/Duration"
 import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../program/Template.js"
 import type { AlarmStateValue } from "../../services/Alarms.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
-import type { ResourceChange, StackEvent, StackParameter } from "../../services/CloudFormation.js"
+import type { ResourceChange, StackEvent, StackParameter, StackTag } from "../../services/CloudFormation.js"
 import type { CallRecord, FakeWorldOptions, FaultKind, NeverHealthyTarget, TerminationPolicy } from "./FakeWorld.js"
 
 /** The options with their defaults applied, delays in milliseconds. */
@@ -135,6 +135,11 @@ export interface StackState {
   /** What the action in progress will do, first step first; applied as Clock reaches each. */
   readonly pending?: ReadonlyArray<PendingStackStep>
   readonly changeSets?: ReadonlyArray<ChangeSetState>
+  /** Absent: none. */
+  readonly tags?: ReadonlyArray<StackTag>
+  readonly roleArn?: string
+  readonly terminationProtection?: boolean
+  readonly notificationArns?: ReadonlyArray<string>
 }
 
 /** A change of a group that a stack action makes when its resource completes. */
@@ -258,8 +263,8 @@ export interface World {
   /** Pending transitions ordered by (at, seq). */
   schedule: Array<ScheduledEvent>
   stacks: Map<string, StackState>
-  /** Objects a TemplateURL can name (a nested stack's template): URL → body. */
-  templates: Map<string, string>
+  /** S3: bucket → key → object body. */
+  buckets: Map<string, ReadonlyMap<string, string>>
   calls: Chunk.Chunk<CallRecord>
   readonly changes: Changes
   /**
@@ -286,7 +291,7 @@ export const emptyWorld = (now: number): World => {
     faults: new JournaledMap(changes),
     schedule: [],
     stacks: new JournaledMap(changes),
-    templates: new JournaledMap(changes),
+    buckets: new JournaledMap(changes),
     calls: Chunk.empty(),
     changes,
     failingFromSet: false

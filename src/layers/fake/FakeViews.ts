@@ -92,7 +92,11 @@ const fakeStackView = (st: StackState): FakeStack => ({
   resources: Object.fromEntries(
     st.resources.map((r) => [r.logicalId, { physicalId: r.physicalId, resourceType: r.resourceType }])
   ),
-  events: st.events
+  events: st.events,
+  tags: Object.fromEntries((st.tags ?? []).map((t) => [t.key, t.value])),
+  ...(st.roleArn !== undefined ? { roleArn: st.roleArn } : {}),
+  terminationProtection: st.terminationProtection ?? false,
+  notificationArns: st.notificationArns ?? []
 })
 
 export const snapshotOf = (w: World, s: Settings): WorldSnapshot => ({

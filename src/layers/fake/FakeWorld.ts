@@ -102,6 +102,10 @@ export interface FakeStack {
   /** Logical id → physical id. */
   readonly resources: Readonly<Record<string, { readonly physicalId: string; readonly resourceType: string }>>
   readonly events: ReadonlyArray<StackEvent>
+  readonly tags: Readonly<Record<string, string>>
+  readonly roleArn?: string
+  readonly terminationProtection: boolean
+  readonly notificationArns: ReadonlyArray<string>
 }
 
 export interface WorldSnapshot {
@@ -136,6 +140,9 @@ export interface StackSpec {
    * template as a CreateStack would create them.
    */
   readonly existingGroups?: Readonly<Record<string, string>>
+  /** Stack tags it was created with. */
+  readonly tags?: Readonly<Record<string, string>>
+  readonly terminationProtection?: boolean
 }
 
 /** The control and observation side of the simulated AWS world, for tests and the demo. */
@@ -151,10 +158,11 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     /** A stack in CREATE_COMPLETE, as if created long ago; its nested stacks too, from the templates put. */
     readonly addStack: (spec: StackSpec) => Effect.Effect<void>
     /**
-     * A template at this URL (an object in S3), for the TemplateURL of a nested stack: CloudFormation reads it when a
-     * stack action creates or updates the nested stack.
+     * An object in a bucket added with `addBucket`, e.g. a nested stack's template: CloudFormation reads its TemplateURL
+     * (`https://s3.amazonaws.com/BUCKET/KEY` or `https://BUCKET.s3.REGION.amazonaws.com/KEY`) when a stack action
+     * creates or updates the nested stack.
      */
-    readonly putTemplate: (url: string, body: string) => Effect.Effect<void>
+    readonly putObject: (bucket: string, key: string, body: string) => Effect.Effect<void>
     /** A new release: the group now launches from this version; its running instances become outdated. */
     readonly setLaunchTemplateVersion: (group: string, version: string) => Effect.Effect<void>
     readonly setLaunchConfiguration: (group: string, name: string) => Effect.Effect<void>
@@ -196,6 +204,10 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly failNextStackUpdate: (stackName: string, logicalId: string, reason: string) => Effect.Effect<void>
     /** CloudFormation accepts the stack's next update at once but logs its first event only `after` it. */
     readonly delayNextStackAction: (stackName: string, after: Duration.DurationInput) => Effect.Effect<void>
+    /** An empty S3 bucket, for templates sent by TemplateURL. */
+    readonly addBucket: (name: string) => Effect.Effect<void>
+    /** The bucket's objects, key → body. */
+    readonly bucketObjects: (name: string) => Effect.Effect<Readonly<Record<string, string>>>
     /** The whole world as of Clock's now. */
     readonly snapshot: Effect.Effect<WorldSnapshot>
     readonly calls: Effect.Effect<ReadonlyArray<CallRecord>>
@@ -217,5 +229,7 @@ export const MUTATING_OPERATIONS: ReadonlySet<string> = new Set([
   "DeleteStack",
   "CreateChangeSet",
   "ExecuteChangeSet",
-  "DeleteChangeSet"
+  "DeleteChangeSet",
+  "UpdateTerminationProtection",
+  "PutObject"
 ])

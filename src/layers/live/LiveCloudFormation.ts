@@ -9,6 +9,7 @@ import {
   type Stack,
   type StackEvent,
   type StackParameter,
+  type StackActionInput,
   type StackResource,
   type TemplateSource,
   type UpdateStarted,
@@ -44,7 +45,18 @@ export const toStack = (s: CFN.Stack): Stack => ({
   status: s.StackStatus ?? "",
   ...optional("statusReason", s.StackStatusReason),
   parameters: toParameters(s.Parameters),
-  capabilities: s.Capabilities ?? []
+  capabilities: s.Capabilities ?? [],
+  tags: (s.Tags ?? []).map((t) => ({ key: t.Key ?? "", value: t.Value ?? "" })),
+  ...optional("roleArn", s.RoleARN),
+  terminationProtection: s.EnableTerminationProtection ?? false,
+  notificationArns: s.NotificationARNs ?? []
+})
+
+/** RoleARN, Tags and NotificationARNs, each only when given: absent on update means "keep the stack's". */
+const stackOptionsInput = (input: StackActionInput) => ({
+  ...optional("RoleARN", input.roleArn),
+  ...optional("Tags", input.tags?.map((t): CFN.Tag => ({ Key: t.key, Value: t.value }))),
+  ...optional("NotificationARNs", input.notificationArns === undefined ? undefined : [...input.notificationArns])
 })
 
 export const toStackEvent = (e: CFN.StackEvent): StackEvent => ({
@@ -150,7 +162,9 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
               ...templateInput(input.template),
               Parameters: input.parameters.map(parameterInput),
               Capabilities: capabilityInput(input.capabilities),
-              ClientRequestToken: input.clientRequestToken
+              ClientRequestToken: input.clientRequestToken,
+              ...stackOptionsInput(input),
+              ...optional("EnableTerminationProtection", input.enableTerminationProtection)
             }),
             { abortSignal: signal }
           )).pipe(Effect.map((out) => out.StackId ?? input.stackName)),
@@ -166,7 +180,8 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
               }),
               Parameters: input.parameters.map(parameterInput),
               Capabilities: capabilityInput(input.capabilities),
-              ClientRequestToken: input.clientRequestToken
+              ClientRequestToken: input.clientRequestToken,
+              ...stackOptionsInput(input)
             }),
             { abortSignal: signal }
           )).pipe(
@@ -201,7 +216,8 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
               Capabilities: capabilityInput(input.capabilities),
               ...(input.includeNestedStacks === true ? { IncludeNestedStacks: true } : {}),
               // The idempotency token of CreateChangeSet itself.
-              ClientToken: input.clientRequestToken
+              ClientToken: input.clientRequestToken,
+              ...stackOptionsInput(input)
             }),
             { abortSignal: signal }
           )).pipe(Effect.map((out) => out.Id ?? input.changeSetName)),
@@ -238,7 +254,14 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
         cfn("DeleteChangeSet", (m, client, signal) =>
           client.send(new m.DeleteChangeSetCommand({ StackName: stackName, ChangeSetName: changeSetName }), {
             abortSignal: signal
-          })).pipe(Effect.asVoid)
+          })).pipe(Effect.asVoid),
+
+      updateTerminationProtection: (stackName, enable) =>
+        cfn("UpdateTerminationProtection", (m, client, signal) =>
+          client.send(
+            new m.UpdateTerminationProtectionCommand({ StackName: stackName, EnableTerminationProtection: enable }),
+            { abortSignal: signal }
+          )).pipe(Effect.asVoid)
     }), policy)
   })
 )
