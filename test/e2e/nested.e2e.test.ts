@@ -69,8 +69,6 @@ let amis: readonly [string, string]
 beforeAll(async () => {
   await resetMoto(motoUrl)
   amis = await twoImageIds(sdk)
-  await s3.send(new S3.CreateBucketCommand({ Bucket: BUCKET }))
-  await s3.send(new S3.PutObjectCommand({ Bucket: BUCKET, Key: "web.json", Body: webTemplate }))
 })
 
 const currentProxy = proxyPerTest(motoUrl)
@@ -104,6 +102,9 @@ const nestedEvents = (run: CliResult) =>
 
 describe("a group in a nested stack", () => {
   it("update-stack creates and updates the parent, shows the nested events and rolls the nested group; update-asgs and status see it", async () => {
+    // Every test starts from a fresh moto: the nested template goes into its S3 first.
+    await s3.send(new S3.CreateBucketCommand({ Bucket: BUCKET }))
+    await s3.send(new S3.PutObjectCommand({ Bucket: BUCKET, Key: "web.json", Body: webTemplate }))
     const template = join(workDir, "mall.json")
     writeFileSync(template, mallTemplate)
     const created = await cli("update-stack", ["mall", "--template", template, `ImageId=${amis[0]}`, ...ROLL])
