@@ -1,3 +1,7 @@
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import type { GroupSizes } from "../services/AutoScaling.js"
 
 /**
@@ -48,14 +52,9 @@ export interface Stamp {
   readonly everySeconds: number
 }
 
-export const encodeStamp = (s: Stamp): string => `${new Date(s.at).toISOString()}/${s.everySeconds}`
+export const encodeStamp = (s: Stamp): string => Schema.encodeSync(StampText)(s)
 
-export const decodeStamp = (value: string | undefined): Stamp | undefined => {
-  const [iso, every] = (value ?? "").split("/")
-  const at = Date.parse(iso ?? "")
-  const everySeconds = Number(every)
-  return Number.isNaN(at) || !(everySeconds > 0) ? undefined : { at, everySeconds }
-}
+export const decodeStamp = (value: string | undefined): Stamp | undefined => field(StampText, value)
 
 /** A stamp not renewed for three of its intervals belongs to a run that is gone. */
 export const isFresh = (s: Stamp, now: number): boolean => now - s.at < 3 * s.everySeconds * 1000
@@ -99,10 +98,10 @@ export const encodeRecord = (r: RolloutRecord): Record<string, string> => {
     [key("id")]: r.id,
     [key("stack")]: r.stack,
     [key("phase")]: r.phase,
-    [key("started")]: new Date(r.startedAt).toISOString(),
-    [key("sizes")]: `${r.sizes.minSize},${r.sizes.maxSize},${r.sizes.desiredCapacity}`,
+    [key("started")]: Schema.encodeSync(IsoTime)(r.startedAt),
+    [key("sizes")]: Schema.encodeSync(SizesText)(r.sizes),
     [key("needed")]: String(r.needed),
-    [key("ours")]: r.ours.join(","),
+    [key("ours")]: Schema.encodeSync(IdList)(r.ours),
     [key("old-count")]: String(r.oldIds.length)
   }
   pack(r.oldIds).forEach((v, i) => (tags[`${OLD_PREFIX}${i}`] = v))
@@ -142,68 +141,114 @@ export const recordKeys = (tags: Readonly<Record<string, string>>): Array<string
 export const hasRecord = (tags: Readonly<Record<string, string>>): boolean =>
   Object.keys(tags).some((k) => k.startsWith(`${RECORD_PREFIX}:`))
 
-const list = (s: string | undefined): Array<string> => (s ?? "").split(",").filter((x) => x.length > 0)
+/** A comma-joined list of ids, empty items dropped. */
+const IdList = Schema.transform(Schema.String, Schema.Array(Schema.String), {
+  strict: true,
+  decode: (s) => s.split(",").filter((x) => x.length > 0),
+  encode: (ids) => ids.join(",")
+})
+
+/** A whole number written as text; blank is no number. */
+const IntText = Schema.transformOrFail(Schema.String, Schema.Int, {
+  strict: true,
+  decode: (s, _, ast) => {
+    const n = s.trim() === "" ? Number.NaN : Number(s)
+    return Number.isInteger(n) ? ParseResult.succeed(n) : ParseResult.fail(new ParseResult.Type(ast, s, "not a whole number"))
+  },
+  encode: (n) => ParseResult.succeed(String(n))
+})
+
+/** Epoch ms written as an ISO time. */
+const IsoTime = Schema.transformOrFail(Schema.String, Schema.Number, {
+  strict: true,
+  decode: (s, _, ast) => {
+    const at = Date.parse(s)
+    return Number.isNaN(at) ? ParseResult.fail(new ParseResult.Type(ast, s, "not an ISO time")) : ParseResult.succeed(at)
+  },
+  encode: (at) => ParseResult.succeed(new Date(at).toISOString())
+})
+
+const SizesStruct = Schema.Struct({ minSize: Schema.Number, maxSize: Schema.Number, desiredCapacity: Schema.Number })
+
+/** `min,max,desired`. */
+const SizesText = Schema.transformOrFail(Schema.String, SizesStruct, {
+  strict: true,
+  decode: (s, _, ast) => {
+    const n = s.split(",").map((x) => (x.trim() === "" ? Number.NaN : Number(x)))
+    const [minSize, maxSize, desiredCapacity] = n
+    return n.length === 3 && minSize !== undefined && maxSize !== undefined && desiredCapacity !== undefined && !n.some(Number.isNaN)
+      ? ParseResult.succeed({ minSize, maxSize, desiredCapacity })
+      : ParseResult.fail(new ParseResult.Type(ast, s, "not min,max,desired"))
+  },
+  encode: (z) => ParseResult.succeed(`${z.minSize},${z.maxSize},${z.desiredCapacity}`)
+})
+
+const StampStruct = Schema.Struct({ at: Schema.Number, everySeconds: Schema.Number })
+
+/** `ISO-time/seconds`. */
+export const StampText = Schema.transformOrFail(Schema.String, StampStruct, {
+  strict: true,
+  decode: (s, _, ast) => {
+    const [iso, every] = s.split("/")
+    const at = Date.parse(iso ?? "")
+    const everySeconds = Number(every)
+    return Number.isNaN(at) || !(everySeconds > 0)
+      ? ParseResult.fail(new ParseResult.Type(ast, s, "not ISO-time/seconds"))
+      : ParseResult.succeed({ at, everySeconds })
+  },
+  encode: (st) => ParseResult.succeed(`${new Date(st.at).toISOString()}/${st.everySeconds}`)
+})
+
+const PhaseSchema = Schema.Literal(...PHASES)
+
+const WaveStruct = Schema.Struct({
+  number: Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)),
+  base: Schema.Int,
+  retire: Schema.Array(Schema.String),
+  kept: Schema.Array(Schema.String)
+})
+
+/** The record as a value: what the tags decode to and are encoded from. */
+export const RolloutRecordSchema = Schema.Struct({
+  id: Schema.String,
+  stack: Schema.String,
+  phase: PhaseSchema,
+  startedAt: Schema.Number,
+  sizes: SizesStruct,
+  needed: Schema.Number,
+  ours: Schema.Array(Schema.String),
+  oldIds: Schema.Array(Schema.String),
+  heartbeat: Schema.optionalWith(StampStruct, { exact: true }),
+  wave: Schema.optionalWith(WaveStruct, { exact: true })
+})
+
+/** One tag, decoded by its own schema: None when it is absent or does not decode. */
+const field = <A, I>(schema: Schema.Schema<A, I>, value: string | undefined): A | undefined =>
+  value === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(schema)(value))
 
 /**
  * The ids of a packed list: every chunk in index order, which must hold exactly `count` ids. A later wave's shorter
  * list leaves the chunks it no longer needs empty, in the same write.
  */
-const chunked = (tags: Readonly<Record<string, string>>, prefix: string, countTag: string | undefined): Array<string> | undefined => {
-  const count = countTag === undefined || countTag.trim() === "" ? Number.NaN : Number(countTag)
+const chunked = (tags: Readonly<Record<string, string>>, prefix: string, countTag: string | undefined): ReadonlyArray<string> | undefined => {
+  const count = field(IntText, countTag)
   const ids = Object.keys(tags)
     .filter((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length)))
     .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)))
-    .flatMap((k) => list(tags[k]))
-  return Number.isInteger(count) && ids.length === count ? ids : undefined
+    .flatMap((k) => field(IdList, tags[k]) ?? [])
+  return count !== undefined && ids.length === count ? ids : undefined
 }
 
 /** The wave tags: absent when the rollout runs in one wave, "damaged" when some are there but do not make one. */
 const waveOf = (tags: Readonly<Record<string, string>>): WaveRecord | "damaged" | undefined => {
-  const number = tags[key("wave")]
-  if (number === undefined && tags[key("base")] === undefined && tags[key("retire-count")] === undefined) return undefined
-  const n = Number(number)
-  const base = Number(tags[key("base")] ?? "")
-  const retire = chunked(tags, RETIRE_PREFIX, tags[key("retire-count")])
-  const kept = chunked(tags, KEPT_PREFIX, tags[key("kept-count")])
-  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(base) || tags[key("base")] === undefined || retire === undefined || kept === undefined) {
-    return "damaged"
+  if (tags[key("wave")] === undefined && tags[key("base")] === undefined && tags[key("retire-count")] === undefined) return undefined
+  const wave = {
+    number: field(IntText, tags[key("wave")]),
+    base: field(IntText, tags[key("base")]),
+    retire: chunked(tags, RETIRE_PREFIX, tags[key("retire-count")]),
+    kept: chunked(tags, KEPT_PREFIX, tags[key("kept-count")])
   }
-  return { number: n, base, retire, kept }
-}
-
-/** The record, or a reason why the tags that are there do not make one (a run died while writing it). */
-export const decodeRecord = (
-  tags: Readonly<Record<string, string>>
-): { readonly _tag: "None" } | { readonly _tag: "Record"; readonly record: RolloutRecord } | { readonly _tag: "Damaged"; readonly reason: string } => {
-  if (!hasRecord(tags)) return { _tag: "None" }
-  const phase = tags[key("phase")] as Phase | undefined
-  const sizes = (tags[key("sizes")] ?? "").split(",").map(Number)
-  const started = Date.parse(tags[key("started")] ?? "")
-  const oldIds = chunked(tags, OLD_PREFIX, tags[key("old-count")])
-  const wave = waveOf(tags)
-  const [minSize, maxSize, desiredCapacity] = sizes
-  if (
-    tags[key("id")] === undefined || phase === undefined || !PHASES.includes(phase) || Number.isNaN(started) ||
-    sizes.length !== 3 || sizes.some(Number.isNaN) || minSize === undefined || maxSize === undefined ||
-    desiredCapacity === undefined || oldIds === undefined || wave === "damaged"
-  ) {
-    return { _tag: "Damaged", reason: "the rollout record on the group is incomplete" }
-  }
-  return {
-    _tag: "Record",
-    record: {
-      id: tags[key("id")]!,
-      stack: tags[key("stack")] ?? "",
-      phase,
-      startedAt: started,
-      sizes: { minSize, maxSize, desiredCapacity },
-      needed: Number(tags[key("needed")] ?? "0"),
-      ours: list(tags[key("ours")]),
-      oldIds,
-      ...(wave === undefined ? {} : { wave }),
-      ...(decodeStamp(tags[HEARTBEAT_KEY]) === undefined ? {} : { heartbeat: decodeStamp(tags[HEARTBEAT_KEY])! })
-    }
-  }
+  return Option.getOrElse(Schema.decodeUnknownOption(WaveStruct)(wave), () => "damaged" as const)
 }
 
 /** What a damaged record still says, field by field: `recover` decides whether that is enough to act on. */
@@ -219,24 +264,59 @@ export interface SalvagedRecord {
   readonly wave?: WaveRecord | "damaged"
 }
 
-export const salvageRecord = (tags: Readonly<Record<string, string>>): SalvagedRecord => {
-  const phase = tags[key("phase")] as Phase | undefined
-  const started = Date.parse(tags[key("started")] ?? "")
-  const sizes = (tags[key("sizes")] ?? "").split(",").map((s) => (s.trim() === "" ? Number.NaN : Number(s)))
-  const needed = Number(tags[key("needed")] ?? "")
-  const oldIds = chunked(tags, OLD_PREFIX, tags[key("old-count")])
-  const wave = waveOf(tags)
-  const [minSize, maxSize, desiredCapacity] = sizes
-  return {
-    ...(phase !== undefined && PHASES.includes(phase) ? { phase } : {}),
-    ...(Number.isNaN(started) ? {} : { startedAt: started }),
-    ...(sizes.length === 3 && minSize !== undefined && maxSize !== undefined && desiredCapacity !== undefined &&
-        !sizes.some(Number.isNaN)
-      ? { sizes: { minSize, maxSize, desiredCapacity } }
-      : {}),
-    ...(tags[key("needed")] === undefined || Number.isNaN(needed) ? {} : { needed }),
-    ...(tags[key("ours")] === undefined ? {} : { ours: list(tags[key("ours")]) }),
-    ...(oldIds === undefined ? {} : { oldIds }),
-    ...(wave === undefined ? {} : { wave })
+/** Each field of the record that its tags still give, decoded by the same schemas as a whole record. */
+const fieldsOf = (tags: Readonly<Record<string, string>>) => {
+  const defined = <T extends Record<string, unknown>>(r: T) =>
+    Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
+  return defined({
+    id: tags[key("id")],
+    stack: tags[key("stack")],
+    phase: field(PhaseSchema, tags[key("phase")]),
+    startedAt: field(IsoTime, tags[key("started")]),
+    sizes: field(SizesText, tags[key("sizes")]),
+    needed: field(Schema.NumberFromString, tags[key("needed")]),
+    ours: field(IdList, tags[key("ours")]),
+    oldIds: chunked(tags, OLD_PREFIX, tags[key("old-count")]),
+    heartbeat: field(StampText, tags[HEARTBEAT_KEY]),
+    wave: waveOf(tags)
+  })
+}
+
+const INCOMPLETE = "the rollout record on the group is incomplete"
+
+/**
+ * The group's tags ↔ the record. Decoding fails when the tags that are there do not make a whole record (a run died
+ * while writing it); `salvageRecord` then reads what they still say with the same field schemas.
+ */
+export const RolloutRecordFromTags = Schema.transformOrFail(
+  Schema.Record({ key: Schema.String, value: Schema.String }),
+  RolloutRecordSchema,
+  {
+    strict: true,
+    decode: (tags, _, ast) => {
+      const f = fieldsOf(tags)
+      // Optional in the tags: the stack (older records), the capacity needed, the processes, the heartbeat.
+      const record = { stack: "", needed: 0, ours: [], ...f, ...(f.wave === undefined ? {} : { wave: f.wave }) }
+      return f.wave === "damaged"
+        ? ParseResult.fail(new ParseResult.Type(ast, tags, INCOMPLETE))
+        : ParseResult.mapError(ParseResult.decodeUnknown(RolloutRecordSchema)(record), () => new ParseResult.Type(ast, tags, INCOMPLETE))
+    },
+    encode: (r) => ParseResult.succeed(encodeRecord(r))
   }
+)
+
+/** The record, or a reason why the tags that are there do not make one (a run died while writing it). */
+export const decodeRecord = (
+  tags: Readonly<Record<string, string>>
+): { readonly _tag: "None" } | { readonly _tag: "Record"; readonly record: RolloutRecord } | { readonly _tag: "Damaged"; readonly reason: string } => {
+  if (!hasRecord(tags)) return { _tag: "None" }
+  return Either.match(Schema.decodeUnknownEither(RolloutRecordFromTags)(tags), {
+    onLeft: () => ({ _tag: "Damaged", reason: INCOMPLETE }),
+    onRight: (record) => ({ _tag: "Record", record })
+  })
+}
+
+export const salvageRecord = (tags: Readonly<Record<string, string>>): SalvagedRecord => {
+  const { heartbeat: _heartbeat, id: _id, stack: _stack, ...salvaged } = fieldsOf(tags)
+  return salvaged
 }

@@ -5,7 +5,8 @@ import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { recoverStack } from "../../src/program/Recover.js"
-import { decodeRecord, encodeRecord, hasRecord, phaseTags, RECORD_PREFIX, recordKeys, type RolloutRecord, salvageRecord, TAG_VALUE_LIMIT } from "../../src/program/RolloutRecord.js"
+import * as Schema from "effect/Schema"
+import { decodeRecord, encodeRecord, hasRecord, phaseTags, RECORD_PREFIX, recordKeys, type RolloutRecord, RolloutRecordFromTags, salvageRecord, TAG_VALUE_LIMIT } from "../../src/program/RolloutRecord.js"
 import { stackStatus } from "../../src/program/Status.js"
 import { drive, group, mutatingCalls, runRollout, STACK, webGroup } from "../support/World.js"
 import { afterCalls, rolloutKilledAt } from "../recover/Kill.js"
@@ -170,4 +171,20 @@ describe("the 50-tag limit", () => {
       expect(Object.keys((yield* group("web")).tags)).toHaveLength(36)
       expect(yield* Effect.map((yield* FakeWorld).calls, (calls) => calls.filter((c) => c.failed))).toEqual([])
     }).pipe(Effect.provide(world)))
+})
+
+describe("the record's schema", () => {
+  it("encodes and decodes a record with a wave and a heartbeat, and refuses an incomplete one with why", () => {
+    const r: RolloutRecord = {
+      ...record(idsOf(30, 19)),
+      heartbeat: { at: Date.UTC(2025, 0, 2, 3, 5, 0, 0), everySeconds: 30 },
+      wave: { number: 2, base: 3, retire: idsOf(2, 19), kept: ["i-0000000000000000k1"] }
+    }
+    const tags = Schema.encodeSync(RolloutRecordFromTags)(r)
+    expect(tags).toEqual(encodeRecord(r))
+    expect(Schema.decodeUnknownSync(RolloutRecordFromTags)(tags)).toEqual(r)
+    const broken = { ...tags, [`${RECORD_PREFIX}:wave`]: "0" }
+    expect(() => Schema.decodeUnknownSync(RolloutRecordFromTags)(broken)).toThrow("the rollout record on the group is incomplete")
+    expect(salvageRecord(broken).wave).toBe("damaged")
+  })
 })
