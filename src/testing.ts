@@ -11,6 +11,8 @@ export {
   type GroupSpec,
   MUTATING_OPERATIONS,
   type NeverHealthyTarget,
+  type Operation,
+  OPERATIONS,
   type StackSpec,
   type WorldSnapshot
 } from "./layers/fake/FakeWorld.js"

@@ -5,6 +5,8 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import * as rolloutWorld from "../support/World.js"
 import { addWeb, fixedRetries, group, operations, world } from "./Support.js"
 
 describe("fake world: calls and injected faults", () => {
@@ -74,10 +76,28 @@ describe("fake world: calls and injected faults", () => {
       ])
     }).pipe(Effect.provide(world)))
 
-  it.effect("failNext with an operation the fake does not answer dies instead of never firing", () =>
+  it.effect("failNext with an operation the fake does not answer does not compile, and dies instead of never firing", () =>
     Effect.gen(function*() {
+      // @ts-expect-error a misspelt operation is not an Operation
       const exit = yield* Effect.exit((yield* FakeWorld).failNext("DescribeAutoscalingGroups", 1, "throttle"))
       expect(Exit.isFailure(exit) && !Exit.isInterrupted(exit)).toBe(true)
       expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain("not an operation the fake answers")
     }).pipe(Effect.provide(world)))
+})
+
+describe("fake world: the call log's request parameters", () => {
+  it.effect("name what each call asked for, by AWS's parameter names: a rollout terminated exactly the old ids", () =>
+    Effect.gen(function*() {
+      yield* rolloutWorld.webGroup()
+      const before = (yield* rolloutWorld.group("web")).instances.map((i) => i.instanceId).sort()
+      const result = yield* rolloutWorld.drive(rolloutWorld.runRollout())
+      expect(result).toMatchObject({ _tag: "Success" })
+      const calls = yield* (yield* FakeWorld).calls
+      const terminated = calls.filter((c) => c.operation === "TerminateInstanceInAutoScalingGroup" && !c.failed)
+      expect(terminated.map((c) => c.params["InstanceId"]).sort()).toEqual(before)
+      expect(terminated.every((c) => c.params["ShouldDecrementDesiredCapacity"] === true)).toBe(true)
+      const raise = calls.find((c) => c.operation === "UpdateAutoScalingGroup")
+      expect(raise?.params).toMatchObject({ AutoScalingGroupName: "web", DesiredCapacity: 4 })
+      expect(calls.find((c) => c.operation === "DescribeStacks")?.params).toEqual({ StackName: rolloutWorld.STACK })
+    }).pipe(Effect.provide(FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" }))))
 })

@@ -6,7 +6,7 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
-import { type CallRecord, FakeWorld, type FaultKind } from "../../src/layers/fake/FakeWorld.js"
+import { type CallRecord, FakeWorld, type FaultKind, type Operation } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { terminateExactly } from "../../src/program/Terminations.js"
 import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
@@ -55,7 +55,7 @@ const expectRolledBack = (before: ReadonlyArray<string>) =>
   })
 
 /** The next call of `operation` meets `kind` once `ready` holds for the calls made so far. */
-const injectWhen = (ready: (calls: ReadonlyArray<CallRecord>) => boolean, operation: string, kind: FaultKind) => {
+const injectWhen = (ready: (calls: ReadonlyArray<CallRecord>) => boolean, operation: Operation, kind: FaultKind) => {
   let injected = false
   const onStep = () =>
     Effect.gen(function*() {

@@ -144,7 +144,7 @@ describe("rollout", () => {
     Effect.gen(function*() {
       yield* webGroup()
       const w = yield* FakeWorld
-      for (const op of ["DescribeAutoScalingGroups", "SuspendProcesses", "UpdateAutoScalingGroup", "TerminateInstanceInAutoScalingGroup", "DescribeInstanceHealth"]) {
+      for (const op of ["DescribeAutoScalingGroups", "SuspendProcesses", "UpdateAutoScalingGroup", "TerminateInstanceInAutoScalingGroup", "DescribeInstanceHealth"] as const) {
         yield* w.failNext(op, 3, "throttle")
       }
       yield* w.failNext("ResumeProcesses", 2, "transient")

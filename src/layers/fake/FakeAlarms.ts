@@ -14,7 +14,7 @@ export const makeAlarms = (runner: Runner): typeof Alarms.Service => {
       Either.right(names.flatMap((name): ReadonlyArray<AlarmState> => {
         const alarm = w.alarms.get(name)
         return alarm === undefined ? [] : [{ name, state: alarm.state, reason: alarm.reason }]
-      })))
+      })), { AlarmNames: names })
   return {
     describe: (names) => {
       const unique = Arr.dedupe(names)

@@ -100,7 +100,7 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
       Either.right(names.flatMap((n) => {
         const g = w.groups.get(n)
         return g === undefined ? [] : [groupView(w, g)]
-      })))
+      })), { AutoScalingGroupNames: names })
   return {
     describeGroups: (names) => {
       const unique = [...new Set(names)]
@@ -114,21 +114,26 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
           const g = yield* findGroup(w, "SuspendProcesses", group)
           const list = yield* processList("SuspendProcesses", processes)
           updateGroup(w, group, { suspendedProcesses: [...g.suspendedProcesses, ...list.filter((p) => !g.suspendedProcesses.includes(p))] })
-        })),
+        }), { AutoScalingGroupName: group, ScalingProcesses: processes }),
     resumeProcesses: (group, processes) =>
       call("ResumeProcesses", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "ResumeProcesses", group)
           const list = yield* processList("ResumeProcesses", processes)
           updateGroup(w, group, { suspendedProcesses: g.suspendedProcesses.filter((p) => !list.includes(p)) })
-        })),
+        }), { AutoScalingGroupName: group, ScalingProcesses: processes }),
     updateSizes: (group, given) =>
       call("UpdateAutoScalingGroup", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "UpdateAutoScalingGroup", group)
           yield* noActivityRunning(w, settings, "UpdateAutoScalingGroup", g)
           updateGroup(w, group, yield* sizes(g, given))
-        })),
+        }), {
+        AutoScalingGroupName: group,
+        ...(given.minSize === undefined ? {} : { MinSize: given.minSize }),
+        ...(given.maxSize === undefined ? {} : { MaxSize: given.maxSize }),
+        ...(given.desiredCapacity === undefined ? {} : { DesiredCapacity: given.desiredCapacity })
+      }),
     terminateInstance: (instanceId, decrementDesired) =>
       call("TerminateInstanceInAutoScalingGroup", (w): Either.Either<void, AwsValidationError | ScalingActivityInProgress> => {
         const op = "TerminateInstanceInAutoScalingGroup"
@@ -153,7 +158,7 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
         }
         beginTermination(w, i, settings)
         return Either.void
-      }),
+      }, { InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesired }),
     describeInstances: (instanceIds) =>
       call("DescribeAutoScalingInstances", (w) =>
         Either.right(instanceIds.flatMap((id) => {
@@ -162,21 +167,21 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
           return i === undefined || i.lifecycleState === "Terminated"
             ? []
             : [{ instanceId: i.instanceId, group: i.group, lifecycleState: i.lifecycleState }]
-        }))),
+        })), { InstanceIds: instanceIds }),
     setTags: (group, tags) =>
       call("CreateOrUpdateTags", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "CreateOrUpdateTags", group)
           updateGroup(w, group, { tags: yield* tagLimits(g, tags) })
-        })),
+        }), { AutoScalingGroupName: group, Tags: tags }),
     deleteTags: (group, keys) =>
       call("DeleteTags", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "DeleteTags", group)
           updateGroup(w, group, { tags: Object.fromEntries(Object.entries(g.tags).filter(([k]) => !keys.includes(k))) })
-        })),
+        }), { AutoScalingGroupName: group, TagKeys: keys }),
     instanceRefreshInProgress: (group) =>
       call("DescribeInstanceRefreshes", (w) =>
-        Either.map(findGroup(w, "DescribeInstanceRefreshes", group), (g) => g.instanceRefreshInProgress))
+        Either.map(findGroup(w, "DescribeInstanceRefreshes", group), (g) => g.instanceRefreshInProgress), { AutoScalingGroupName: group })
   }
 }

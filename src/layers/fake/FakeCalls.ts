@@ -14,38 +14,10 @@ import {
 } from "../../services/Errors.js"
 import { advance, settle, settleAll } from "./FakeSchedule.js"
 import { atomically, checkpoint, rollback, type Settings, type World } from "./FakeState.js"
-import { type FaultKind, MUTATING_OPERATIONS } from "./FakeWorld.js"
+import { type FaultKind, MUTATING_OPERATIONS, type Operation, OPERATIONS } from "./FakeWorld.js"
 
 /** Every AWS operation the fake world answers. */
-export const FAKE_OPERATIONS: ReadonlySet<string> = new Set([
-  "DescribeAutoScalingGroups",
-  "DescribeAutoScalingInstances",
-  "SuspendProcesses",
-  "ResumeProcesses",
-  "UpdateAutoScalingGroup",
-  "TerminateInstanceInAutoScalingGroup",
-  "CreateOrUpdateTags",
-  "DeleteTags",
-  "DescribeInstanceRefreshes",
-  "DescribeInstanceHealth",
-  "DescribeTargetHealth",
-  "DescribeLaunchTemplates",
-  "DescribeAlarms",
-  "DescribeStacks",
-  "ListStackResources",
-  "GetTemplate",
-  "ValidateTemplate",
-  "CreateStack",
-  "UpdateStack",
-  "DescribeStackEvents",
-  "CreateChangeSet",
-  "DescribeChangeSet",
-  "DeleteChangeSet",
-  "ExecuteChangeSet",
-  "UpdateTerminationProtection",
-  "HeadBucket",
-  "PutObject"
-])
+export const FAKE_OPERATIONS: ReadonlySet<string> = new Set<string>(OPERATIONS)
 
 /** AWS's message, with an activity id made from the instance (or counter) behind it, as stable as the world's ids. */
 export const scalingActivityMessage = (serialHex: string): string =>
@@ -92,8 +64,10 @@ export interface Runner {
    * otherwise `run` does (changing the world only when it succeeds).
    */
   readonly call: <A, E>(
-    operation: string,
-    run: (w: World) => Either.Either<A, E>
+    operation: Operation,
+    run: (w: World) => Either.Either<A, E>,
+    /** The request's parameters by their AWS names, for the call log. */
+    params?: Readonly<Record<string, unknown>>
   ) => Effect.Effect<A, E | AwsError>
   /** A change made by the test or the demo: not a call, never faulted. */
   readonly control: <A>(f: (w: World) => A) => Effect.Effect<A>
@@ -104,7 +78,7 @@ export interface Runner {
 
 export const makeRunner = (ref: Ref.Ref<World>, settings: Settings): Runner => {
   // Each works on the one world in place, atomically: a throw leaves it as it was (see `Changes`).
-  const call = <A, E>(operation: string, run: (w: World) => Either.Either<A, E>) =>
+  const call = <A, E>(operation: Operation, run: (w: World) => Either.Either<A, E>, params: Readonly<Record<string, unknown>> = {}) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Ref.modify(ref, (w): [Either.Either<A, E | AwsError> | typeof HANG, World] =>
         atomically(w, () => {
@@ -113,6 +87,7 @@ export const makeRunner = (ref: Ref.Ref<World>, settings: Settings): Runner => {
           w.faults.set(operation, rest)
           const record = {
             operation,
+            params,
             at: w.now,
             mutating: MUTATING_OPERATIONS.has(operation),
             failed: fault !== undefined,

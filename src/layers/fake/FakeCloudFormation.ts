@@ -6,6 +6,7 @@ import type {
   ChangeSetDescription,
   CloudFormation,
   ResourceChange,
+  StackActionInput,
   StackEvent,
   TemplateSource,
   UpdateStarted,
@@ -72,6 +73,21 @@ const validated = (body: string, fromUrl = false): Either.Either<ValidatedTempla
   }))
 }
 
+/** A stack action's request as the call log shows it (template bodies and parameter values left out). */
+const stackActionParams = (input: StackActionInput & { readonly template: TemplateSource | Option.Option<TemplateSource> }) => {
+  const template = Option.isOption(input.template) ? Option.getOrUndefined(input.template) : input.template
+  return {
+    StackName: input.stackName,
+    ...(template === undefined ? { UsePreviousTemplate: true } : template._tag === "Url" ? { TemplateURL: template.url } : {}),
+    Parameters: input.parameters.map((p) => ("value" in p ? { ParameterKey: p.key } : { ParameterKey: p.key, UsePreviousValue: true })),
+    Capabilities: input.capabilities,
+    ClientRequestToken: input.clientRequestToken,
+    ...(input.roleArn === undefined ? {} : { RoleARN: input.roleArn }),
+    ...(input.tags === undefined ? {} : { Tags: input.tags }),
+    ...(input.notificationArns === undefined ? {} : { NotificationARNs: input.notificationArns })
+  }
+}
+
 export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Service => {
   const { call, settings } = runner
 
@@ -127,7 +143,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
       call("DescribeStacks", (w) => {
         const st = liveStack(w, stackName)
         return Either.right(st === undefined ? Option.none() : Option.some(describedStack(st)))
-      }),
+      }, { StackName: stackName }),
     listResources: (stackName) =>
       call("ListStackResources", (w) =>
         Either.map(stackOrMissing(w, "ListStackResources", stackName), (st) =>
@@ -136,18 +152,18 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             physicalId: r.physicalId,
             resourceType: r.resourceType,
             status: r.status
-          })))),
+          }))), { StackName: stackName }),
     // Both stages are the body as sent: the fake world expands no transform (SAM's Globals aside, which it ignores).
-    getTemplate: (stackName) =>
-      call("GetTemplate", (w) => Either.map(stackOrMissing(w, "GetTemplate", stackName), (st) => st.templateBody)),
+    getTemplate: (stackName, stage) =>
+      call("GetTemplate", (w) => Either.map(stackOrMissing(w, "GetTemplate", stackName), (st) => st.templateBody), { StackName: stackName, TemplateStage: stage ?? "Original" }),
     validateTemplate: (template: TemplateSource) =>
       template._tag === "Url"
         ? call("ValidateTemplate", (w) =>
           Either.flatMap(
             Either.mapLeft(readTemplateUrl(w, "ValidateTemplate", template.url), (e) => new TemplateInvalid({ message: e.message })),
             (body) => validated(body, true)
-          ))
-        : call("ValidateTemplate", () => validated(template.body)),
+          ), { TemplateURL: template.url })
+        : call("ValidateTemplate", () => validated(template.body), { TemplateBody: `(${Buffer.byteLength(template.body, "utf8")} bytes)` }),
     createStack: (input) =>
       call("CreateStack", (w) =>
         Either.gen(function*() {
@@ -172,7 +188,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             terminationProtection: input.enableTerminationProtection ?? false
           })
           return st.stackId
-        })),
+        }), stackActionParams(input)),
     updateStack: (input) =>
       call("UpdateStack", (w) =>
         Either.gen(function*() {
@@ -190,7 +206,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           const next = { stackName: st.stackName, doc, body, parameters, capabilities: input.capabilities, token: input.clientRequestToken }
           w.stacks.set(st.stackName, { ...(yield* startUpdate(w, settings, st, next, diff)), ...options })
           return { _tag: "Started", stackId: st.stackId } as UpdateStarted
-        })),
+        }), stackActionParams(input)),
     stackEvents: (stackName, stop) => {
       const size = settings.stackEventPageSize
       // One call per page; the next page starts after the last event of this one, as NextToken does.
@@ -200,7 +216,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             const newestFirst = [...st.events].reverse()
             const start = after === undefined ? 0 : newestFirst.findIndex((e) => e.eventId === after) + 1
             return newestFirst.slice(start, start + size)
-          }))
+          }), { StackName: stackName, ...(after === undefined ? {} : { After: after }) })
       const loop = (after: string | undefined, got: ReadonlyArray<StackEvent>): Effect.Effect<ReadonlyArray<StackEvent>, AwsError> =>
         Effect.flatMap(page(after), (events) => {
           const all = [...got, ...events]
@@ -228,7 +244,7 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
           const unchanged = body === st.templateBody && sameValues(parameters, st.parameters)
           const changeSet = yield* makeChangeSet(w, st, { name: input.changeSetName, doc, body, parameters, unchanged, nested: input.includeNestedStacks === true })
           return changeSet.changeSetId
-        })),
+        }), { ...stackActionParams(input), ChangeSetName: input.changeSetName, ChangeSetType: input.changeSetType, ...(input.includeNestedStacks === true ? { IncludeNestedStacks: true } : {}) }),
     describeChangeSet: (stackName, changeSetName) =>
       call("DescribeChangeSet", (w) =>
         Either.gen(function*() {
@@ -244,18 +260,18 @@ export const makeCloudFormation = (runner: Runner): typeof CloudFormation.Servic
             parameters: cs.parameters
           }
           return described
-        })),
+        }), { StackName: stackName, ChangeSetName: changeSetName }),
     updateTerminationProtection: (stackName, enable) =>
       call("UpdateTerminationProtection", (w) =>
         Either.map(stackOrMissing(w, "UpdateTerminationProtection", stackName), (st) => {
           w.stacks.set(st.stackName, { ...st, terminationProtection: enable })
-        })),
+        }), { StackName: stackName, EnableTerminationProtection: enable }),
     deleteChangeSet: (stackName, changeSetName) =>
       call("DeleteChangeSet", (w) =>
         Either.gen(function*() {
           const st = yield* stackOrMissing(w, "DeleteChangeSet", stackName)
           const cs = yield* findChangeSet(st, "DeleteChangeSet", changeSetName)
           dropChangeSet(w, st, cs)
-        }))
+        }), { StackName: stackName, ChangeSetName: changeSetName })
   }
 }

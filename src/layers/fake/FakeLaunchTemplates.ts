@@ -9,5 +9,5 @@ export const makeLaunchTemplates = (runner: Runner): typeof LaunchTemplates.Serv
       return lt === undefined
         ? invalid("DescribeLaunchTemplates", `The specified launch template, with template ID ${launchTemplateId}, does not exist.`)
         : Either.right({ latest: String(lt.latest), default: String(lt.default) })
-    })
+    }, { LaunchTemplateIds: [launchTemplateId] })
 })

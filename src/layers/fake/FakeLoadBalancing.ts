@@ -28,11 +28,11 @@ export const makeLoadBalancing = (runner: Runner): typeof LoadBalancing.Service 
           }
           return [classicState(w, i, settings, loadBalancerName)]
         }))
-      }),
+      }, { LoadBalancerName: loadBalancerName, ...(instanceIds === undefined ? {} : { Instances: instanceIds }) }),
     targetHealth: (targetGroupArn) =>
       call("DescribeTargetHealth", (w) =>
         w.targetGroups.has(targetGroupArn)
           ? Either.right(targetView(w, targetGroupArn, settings))
-          : invalid("DescribeTargetHealth", `Target groups '${targetGroupArn}' not found`))
+          : invalid("DescribeTargetHealth", `Target groups '${targetGroupArn}' not found`), { TargetGroupArn: targetGroupArn })
   }
 }

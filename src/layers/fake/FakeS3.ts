@@ -11,14 +11,14 @@ const missing = (bucket: string) => Either.left(new BucketNotFound({ bucket }))
 
 /** S3 in the fake world: buckets the test added, objects our calls put there. */
 export const makeTemplateBucket = (runner: Runner): typeof TemplateBucket.Service => ({
-  checkBucket: (bucket) => runner.call("HeadBucket", (w) => (w.buckets.has(bucket) ? Either.void : missing(bucket))),
+  checkBucket: (bucket) => runner.call("HeadBucket", (w) => (w.buckets.has(bucket) ? Either.void : missing(bucket)), { Bucket: bucket }),
   putTemplate: (object) =>
     runner.call("PutObject", (w) => {
       const objects = w.buckets.get(object.bucket)
       if (objects === undefined) return missing(object.bucket)
       w.buckets.set(object.bucket, new Map([...objects, [object.key, object.body]]))
       return Either.void
-    })
+    }, { Bucket: object.bucket, Key: object.key })
 })
 
 /** Bucket and key of an S3 https URL, path style (s3[.-]region.amazonaws.com/bucket/key) or virtual-hosted. */

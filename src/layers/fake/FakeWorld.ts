@@ -119,9 +119,48 @@ export interface WorldSnapshot {
   readonly stacks: ReadonlyArray<FakeStack>
 }
 
+/** Every AWS operation the fake world answers, by its AWS name. */
+export const OPERATIONS = [
+  "DescribeAutoScalingGroups",
+  "DescribeAutoScalingInstances",
+  "SuspendProcesses",
+  "ResumeProcesses",
+  "UpdateAutoScalingGroup",
+  "TerminateInstanceInAutoScalingGroup",
+  "CreateOrUpdateTags",
+  "DeleteTags",
+  "DescribeInstanceRefreshes",
+  "DescribeInstanceHealth",
+  "DescribeTargetHealth",
+  "DescribeLaunchTemplates",
+  "DescribeAlarms",
+  "DescribeStacks",
+  "ListStackResources",
+  "GetTemplate",
+  "ValidateTemplate",
+  "CreateStack",
+  "UpdateStack",
+  "DescribeStackEvents",
+  "CreateChangeSet",
+  "DescribeChangeSet",
+  "DeleteChangeSet",
+  "ExecuteChangeSet",
+  "UpdateTerminationProtection",
+  "HeadBucket",
+  "PutObject"
+] as const
+
+/** An AWS operation the fake world answers: what `failNext` and the call log name. */
+export type Operation = (typeof OPERATIONS)[number]
+
 export interface CallRecord {
   /** The AWS operation name, e.g. "DescribeAutoScalingGroups", "TerminateInstanceInAutoScalingGroup". */
-  readonly operation: string
+  readonly operation: Operation
+  /**
+   * The request as AWS would get it, by its parameter names (`InstanceId`, `ShouldDecrementDesiredCapacity`,
+   * `AutoScalingGroupName`, …): e.g. the ids a run terminated are the `InstanceId`s of its terminate calls.
+   */
+  readonly params: Readonly<Record<string, unknown>>
   /** Epoch ms. */
   readonly at: number
   readonly mutating: boolean
@@ -199,7 +238,7 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     /** The instance is terminated from outside (EC2, spot), from `after` on (default: now). */
     readonly terminateInstance: (instanceId: string, after?: Duration.DurationInput) => Effect.Effect<void>
     /** The next `count` calls of `operation` meet the fault `kind` (see `FaultKind`); each is in `calls`. */
-    readonly failNext: (operation: string, count: number, kind: FaultKind) => Effect.Effect<void>
+    readonly failNext: (operation: Operation, count: number, kind: FaultKind) => Effect.Effect<void>
     /** The next update of the stack fails at `logicalId`, then rolls back to UPDATE_ROLLBACK_COMPLETE. */
     readonly failNextStackUpdate: (stackName: string, logicalId: string, reason: string) => Effect.Effect<void>
     /** CloudFormation accepts the stack's next update at once but logs its first event only `after` it. */
