@@ -1,7 +1,7 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
-import type { GroupResult, RolloutEvent, RunStatus } from "../program/Events.js"
+import { type GroupResult, plainCause, type RolloutEvent, type RunStatus } from "../program/Events.js"
 import { makeLiveView, type Sink, Terminal } from "./LiveView.js"
 
 export type OutputMode = "text" | "json"
@@ -61,7 +61,7 @@ export const makeRenderer = Effect.fn("Cli.makeRenderer")(function*(mode: Output
         yield* Ref.update(results, (rs) => [...rs.filter((r) => r.name !== result.name), result])
       }
       if (mode === "text") return view.render(event)
-      yield* Console.log(JSON.stringify(event))
+      yield* Console.log(JSON.stringify(event.type === "group-result" && event.cause !== undefined ? { ...event, cause: plainCause(event.cause) } : event))
     })
   return { emit, results: Ref.get(results), close: Effect.sync(view.close) }
 })
@@ -98,6 +98,7 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
         launched: g.launched,
         terminated: g.terminated,
         ...(g.reason === undefined ? {} : { reason: g.reason }),
+        ...(g.cause === undefined ? {} : { cause: plainCause(g.cause) }),
         ...(g.leftSuspended.length > 0 ? { leftSuspended: g.leftSuspended } : {}),
         ...(g.standby !== undefined && g.standby.length > 0 ? { standby: g.standby } : {}),
         ...(g.waves === undefined ? {} : { waves: g.waves }),

@@ -1,3 +1,4 @@
+import type { GroupFailure } from "./RolloutErrors.js"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 
@@ -30,6 +31,12 @@ export interface GroupResult {
   readonly launched: ReadonlyArray<string>
   readonly terminated: ReadonlyArray<string>
   readonly reason?: string
+  /**
+   * Why the group did not succeed, as a tagged error (`HealthTimeout`, `NewInstanceFailed`, `AlarmFired`,
+   * `RolloutInterrupted`, `RollBackFailed`, `CommitFailed`, an AWS error, a refusal): absent on success. `reason` says
+   * the same for people; in `--output json` it is an object with `_tag` and the error's fields.
+   */
+  readonly cause?: GroupFailure
   /** Processes the run left suspended on purpose (after a failure); empty on success. */
   readonly leftSuspended: ReadonlyArray<string>
   /** Instances an operator had put in Standby: neither counted nor replaced, left as they were. */
@@ -111,3 +118,20 @@ export const step = (group: string, s: Step, message: string): Effect.Effect<voi
 
 export const stackStep = (stack: string, s: StackStep, message: string): Effect.Effect<void> =>
   emit({ type: "stack-step", stack, step: s, message })
+
+/**
+ * A tagged error as plain data for `--output json`: its `_tag` and fields, nested tagged errors alike; what is not
+ * plain data (an SDK error kept as a cause) is left out.
+ */
+export const plainCause = (e: unknown): unknown => {
+  if (Array.isArray(e)) return e.map(plainCause)
+  if (e === null || typeof e !== "object") return e
+  if (!("_tag" in e) || typeof e._tag !== "string") return undefined
+  const out: Record<string, unknown> = { _tag: e._tag }
+  for (const [k, v] of Object.entries(e)) {
+    if (k === "_tag") continue
+    const plain = plainCause(v)
+    if (plain !== undefined) out[k] = plain
+  }
+  return out
+}

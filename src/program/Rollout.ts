@@ -13,7 +13,7 @@ import * as Claim from "./Claim.js"
 import { DEGRADED_TAGS, degradedTags, readDegraded } from "./Degraded.js"
 import { emit, type GroupResult, step } from "./Events.js"
 import * as PollHub from "./PollHub.js"
-import { AlarmFired, GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
+import { AlarmFired, CommitFailed, GroupNotFound, HealthTimeout, NewInstanceFailed, RecordDoesNotFit, type RollBackCause, RollBackFailed, RolloutInterrupted, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
 import { encodeRecord, oursTags, type Phase, phaseTags, type RolloutRecord, staleChunks, TAGS_PER_GROUP } from "./RolloutRecord.js"
 import { describeGroup, LEAVING, readHealth, removeNewInstances, TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 import { type Amount, percent, pickRetirees, planWaves, REBALANCE_PROCESS, runningCapacityOf, waveCount, waveSize, waveSizes, zoneSpread } from "./Waves.js"
@@ -390,7 +390,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     committed === 0 ? "" : `; ${committed} earlier wave${plural(committed)} committed: ${kept.length} instance(s) already run the new release (${kept.join(", ")})`
   const wavesOf = () => (waved ? { waves: { committed, newRelease: kept } } : {})
 
-  const rollBack = (reason: string, status: "rolled-back" | "failed" | "interrupted") =>
+  const rollBack = (reason: string, status: "rolled-back" | "failed" | "interrupted", cause: RollBackCause) =>
     Effect.gen(function*() {
       const w = yield* Ref.get(current)
       yield* step(name, "roll-back", `rolling back${waved ? ` wave ${w.number}` : ""}: ${reason}`)
@@ -412,16 +412,17 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
       yield* asg.deleteTags(name, [...written])
       yield* step(name, "degraded", `left suspended on purpose: ${ours.join(", ") || "none"}; the group is tagged degraded`)
       const seen = yield* Ref.get(launched)
-      return { name, status, launched: [...new Set([...seen, ...terminated])], terminated, reason: why, leftSuspended: ours, standby, ...wavesOf() } as GroupResult
+      return { name, status, launched: [...new Set([...seen, ...terminated])], terminated, reason: why, cause, leftSuspended: ours, standby, ...wavesOf() } as GroupResult
     }).pipe(
       Effect.catchAll((e: AwsError | GroupNotFound | TerminationIncomplete) =>
         Effect.gen(function*() {
           const seen = yield* Ref.get(launched)
           const terminated = e._tag === "TerminationIncomplete" ? e.terminated : []
-          const cause = e._tag === "TerminationIncomplete" ? e.cause : e
-          const why = `${reason}${committedNote()}; the roll-back itself failed (${message(cause)}) after terminating ${terminated.length} new instance(s); ${yield* sizesNow}: check the group, then run recover`
+          const error = e._tag === "TerminationIncomplete" ? e.cause : e
+          const why = `${reason}${committedNote()}; the roll-back itself failed (${message(error)}) after terminating ${terminated.length} new instance(s); ${yield* sizesNow}: check the group, then run recover`
           yield* emit({ type: "warning", group: name, message: why })
-          return { name, status: "failed", launched: [...new Set([...seen, ...terminated])], terminated, reason: why, leftSuspended: ours, standby, ...wavesOf() } as GroupResult
+          const failed = new RollBackFailed({ group: name, during: cause, error, terminated })
+          return { name, status: "failed", launched: [...new Set([...seen, ...terminated])], terminated, reason: why, cause: failed, leftSuspended: ours, standby, ...wavesOf() } as GroupResult
         })
       ),
       Effect.tap((result) => emit({ type: "group-result", ...result })),
@@ -431,14 +432,15 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
   const commitFailed = (e: TerminationIncomplete | AwsError | GroupNotFound) =>
     Effect.gen(function*() {
       const terminated = e._tag === "TerminationIncomplete" ? e.terminated : []
-      const cause = e._tag === "TerminationIncomplete" ? e.cause : e
+      const error = e._tag === "TerminationIncomplete" ? e.cause : e
       const olds = terminated.length === 0
         ? "no old instance is terminated yet"
         : `the old instances are terminated (${terminated.length}: ${terminated.join(", ")})`
-      const why = `committing failed (${message(cause)}): the new instances are healthy and ${olds}${committedNote()}; ${yield* sizesNow}; processes stay suspended: check the group, then run recover`
+      const why = `committing failed (${message(error)}): the new instances are healthy and ${olds}${committedNote()}; ${yield* sizesNow}; processes stay suspended: check the group, then run recover`
       const at = yield* Clock.currentTimeMillis
       yield* asg.setTags(name, degradedTags(why, at, ours)).pipe(Effect.ignore)
-      const result: GroupResult = { name, status: "failed", launched: [...(yield* Ref.get(launched))], terminated, reason: why, leftSuspended: ours, standby, ...wavesOf() }
+      const cause = new CommitFailed({ group: name, error, terminated })
+      const result: GroupResult = { name, status: "failed", launched: [...(yield* Ref.get(launched))], terminated, reason: why, cause, leftSuspended: ours, standby, ...wavesOf() }
       yield* emit({ type: "group-result", ...result })
       return result
     })
@@ -469,12 +471,12 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     : waves(sharedHub)).pipe(
     // The heartbeat lives as long as the waves: it ends before the record is removed.
     Effect.scoped,
-    Effect.onInterrupt(() => rollBack("interrupted", "interrupted")),
+    Effect.onInterrupt(() => rollBack("interrupted", "interrupted", new RolloutInterrupted({ group: name }))),
     Effect.either
   )
   if (Either.isLeft(outcome)) {
     const e = outcome.left
-    return yield* rollBack(reasonOf(e), isWaitFailure(e) ? "rolled-back" : "failed")
+    return yield* rollBack(reasonOf(e), isWaitFailure(e) ? "rolled-back" : "failed", e)
   }
   if (outcome.right._tag === "CommitFailed") return yield* commitFailed(outcome.right.error).pipe(Effect.uninterruptible)
   return yield* commit(outcome.right.wave).pipe(

@@ -1,4 +1,5 @@
 import * as Data from "effect/Data"
+import type { AwsError } from "../services/Errors.js"
 
 /** The group's resource in the template has an UpdatePolicy: CloudFormation would fight our rollout. */
 export class UpdatePolicyPresent extends Data.TaggedError("UpdatePolicyPresent")<{
@@ -85,3 +86,34 @@ export class RolloutHeld extends Data.TaggedError("RolloutHeld")<{
   /** What shows it is held, e.g. "its heartbeat is 12 s old". */
   readonly reason: string
 }> {}
+
+/** The run was interrupted (Ctrl-C, SIGTERM, a caller's interruption) while the group rolled: it was rolled back. */
+export class RolloutInterrupted extends Data.TaggedError("RolloutInterrupted")<{
+  readonly group: string
+}> {}
+
+/** Why a rollout rolled back: what its wait met, an AWS error, the group vanishing, an interruption. */
+export type RollBackCause = WaitFailure | AwsError | GroupNotFound | RolloutInterrupted
+
+/** Rolling back after `during` failed itself: some new instances may still run; `recover` finishes the job. */
+export class RollBackFailed extends Data.TaggedError("RollBackFailed")<{
+  readonly group: string
+  readonly during: RollBackCause
+  readonly error: AwsError | GroupNotFound
+  /** The new instances it terminated before it failed. */
+  readonly terminated: ReadonlyArray<string>
+}> {}
+
+/** The new instances were healthy but terminating the old ones (or restoring the sizes) failed: `recover` finishes it. */
+export class CommitFailed extends Data.TaggedError("CommitFailed")<{
+  readonly group: string
+  readonly error: AwsError | GroupNotFound
+  /** The old instances terminated before it failed. */
+  readonly terminated: ReadonlyArray<string>
+}> {}
+
+/** Refusals found before a group changed, when another group of the run had already changed: it was not rolled. */
+export type NotRolledCause = RolloutInProgress | RolloutHeld | GroupBusy | GroupNotFound | RecordDoesNotFit
+
+/** Why a group did not succeed: the tagged error behind the result's `reason`. */
+export type GroupFailure = RollBackCause | RollBackFailed | CommitFailed | NotRolledCause

@@ -165,6 +165,7 @@ export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: str
               launched: [],
               terminated: [],
               reason: `not rolled: ${refusalReason(e)}; nothing was changed on this group`,
+              cause: e,
               leftSuspended: []
             }
             yield* step(initial.name, "skip", result.reason!)

@@ -43,6 +43,18 @@ describe("update-asgs CLI", () => {
       expect(text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ web suspend: /m)
     }).pipe(Effect.provide(world)))
 
+  it.effect("--output json gives a non-success group its typed cause: _tag and fields, in the result event and the summary", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      const r = yield* cli(["shop", "--healthy-timeout", "120", "--output", "json", "--region", "eu-west-1"])
+      expect(r.code).toBe(3)
+      const lines = r.out.map((l) => JSON.parse(l) as Record<string, any>)
+      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120 }
+      expect(lines.find((l) => l["type"] === "group-result")?.["cause"]).toEqual(cause)
+      expect(lines.at(-1)?.["groups"][0]).toMatchObject({ status: "rolled-back", reason: "timed out after 120 s with 0 of 2 new healthy", cause })
+    }).pipe(Effect.provide(world)))
+
   it.effect("an UpdatePolicy exits 2 with one line naming the group, and changes nothing", () =>
     Effect.gen(function*() {
       yield* webGroup({}, { updatePolicy: { AutoScalingReplacingUpdate: { WillReplace: true } } })

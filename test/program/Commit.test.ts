@@ -1,3 +1,4 @@
+import { CommitFailed } from "../../src/program/RolloutErrors.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -98,6 +99,9 @@ describe("the commit", () => {
       const g = result.groups[0]!
       expect(g.status).toBe("failed")
       expect(g.reason).toContain("committing failed (TransientAwsError")
+      // The same, typed: a caller matches on the tag, not on the text.
+      expect(g.cause).toBeInstanceOf(CommitFailed)
+      expect(g.cause).toMatchObject({ _tag: "CommitFailed", group: "web", terminated: [], error: { _tag: "TransientAwsError", operation: "TerminateInstanceInAutoScalingGroup" } })
       expect(g.terminated).toEqual([])
       expect(g.launched).toHaveLength(2)
       yield* TestClock.adjust("1 minute")

@@ -112,6 +112,7 @@ describe("the rollout's roll-back", () => {
       const g = result.groups[0]!
       expect(g.status).toBe("failed")
       expect(g.reason).toContain("the roll-back itself failed (TransientAwsError")
+      expect(g.cause).toMatchObject({ _tag: "RollBackFailed", group: "web", during: { _tag: "HealthTimeout", seconds: 120 }, error: { _tag: "TransientAwsError" } })
       expect(g.launched).toHaveLength(2)
       expect(events.some((e) => e.type === "warning" && e.message.includes("check the group, then run recover"))).toBe(true)
       const after = yield* group("web")

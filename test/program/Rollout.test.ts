@@ -1,3 +1,4 @@
+import { RolloutInterrupted } from "../../src/program/RolloutErrors.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -283,6 +284,7 @@ describe("interruption restores the group at each phase", () => {
       expect(Exit.isInterrupted(exit)).toBe(true)
       const result = resultOf(events)
       expect(result).toMatchObject({ status: "interrupted" })
+      expect(result?.type === "group-result" && result.cause).toEqual(new RolloutInterrupted({ group: "web" }))
       expect(result?.type === "group-result" && result.terminated.length).toBe(2)
       yield* expectRolledBack(before)
     }).pipe(Effect.provide(world)))
