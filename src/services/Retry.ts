@@ -76,7 +76,8 @@ export type Looks<S> = {
  * timeout can end it: a child of an interruptible caller; inside an uninterruptible region (a commit, a roll-back) a
  * daemon that the caller's interruption does not reach, so the region still runs to its end, one bounded attempt after
  * another. An attempt that answers within one turn of the scheduler needs no timer: only a slower one gets one, for
- * what is left of `timeout`.
+ * what is left of `timeout`. Only the attempt's answer comes back: its fiber refs stay its own (a call changes none of
+ * its caller's), so nothing is merged back.
  */
 export const bounded = <A, E>(
   attempt: Effect.Effect<A, E>,
@@ -90,7 +91,7 @@ export const bounded = <A, E>(
           Effect.yieldNow(),
           Effect.suspend(() => {
             const exit = fiber.unsafePoll()
-            if (exit !== null) return Effect.zipRight(fiber.inheritAll, exit)
+            if (exit !== null) return exit
             return Effect.flatMap(Clock.currentTimeMillis, (now) =>
               awaitWithin(fiber, Duration.millis(Math.max(0, Duration.toMillis(timeout) - (now - start))), () =>
                 new TransientAwsError({ operation, message: `no answer within ${Duration.format(timeout)} (call timeout)` })))
@@ -111,7 +112,7 @@ const awaitWithin = <A, E, T>(
           if (settled) return
           settled = true
           timer.unsafeInterruptAsFork(self)
-          resume(Effect.zipRight(fiber.inheritAll, exit))
+          resume(exit)
         }
         const expired = (exit: Exit.Exit<void>) => {
           if (settled || Exit.isInterrupted(exit)) return
