@@ -19,7 +19,8 @@ const wanted = asked.length === 0 ? SECTIONS : asked
 
 const CLI = "dist/bin/aws-ha-updater.js"
 const COLD_RUNS = 15
-const OUT = "node_modules/.cache/aws-ha-updater-bench"
+// BENCH_OUT: another place for the bundles, inside this checkout (worktrees that share node_modules share its cache).
+const OUT = process.env.BENCH_OUT ?? "node_modules/.cache/aws-ha-updater-bench"
 const round = (x, digits) => Math.round(x * 10 ** digits) / 10 ** digits
 const note = (line) => process.stderr.write(`bench: ${line}\n`)
 

@@ -1,6 +1,8 @@
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -70,23 +72,65 @@ export type Looks<S> = {
 }
 
 /**
- * One attempt, bounded by `timeout`. Inside an uninterruptible region (a commit, a roll-back) the attempt runs in a
- * fiber of its own that is interruptible, so that the timeout can end it, and that the caller's interruption does
- * not reach: the region still runs to its end, one bounded attempt after another.
+ * One attempt, bounded by `timeout`. The attempt runs in a fiber of its own that is interruptible, so that the
+ * timeout can end it: a child of an interruptible caller; inside an uninterruptible region (a commit, a roll-back) a
+ * daemon that the caller's interruption does not reach, so the region still runs to its end, one bounded attempt after
+ * another. An attempt that answers within one turn of the scheduler needs no timer: only a slower one gets one, for
+ * what is left of `timeout`. Only the attempt's answer comes back: its fiber refs stay its own (a call changes none of
+ * its caller's), so nothing is merged back.
  */
 export const bounded = <A, E>(
   attempt: Effect.Effect<A, E>,
   timeout: Duration.Duration,
   operation: string
-): Effect.Effect<A, E | TransientAwsError> => {
-  const timed = Effect.timeoutFail(attempt, {
-    duration: timeout,
-    onTimeout: () => new TransientAwsError({ operation, message: `no answer within ${Duration.format(timeout)} (call timeout)` })
-  })
-  return Effect.checkInterruptible((interruptible) =>
-    interruptible ? timed : Effect.flatMap(Effect.forkDaemon(Effect.interruptible(timed)), Fiber.join)
-  )
-}
+): Effect.Effect<A, E | TransientAwsError> =>
+  Effect.checkInterruptible((interruptible) =>
+    Effect.flatMap(Clock.currentTimeMillis, (start) =>
+      Effect.flatMap(interruptible ? Effect.fork(attempt) : Effect.forkDaemon(Effect.interruptible(attempt)), (fiber) =>
+        Effect.zipRight(
+          Effect.yieldNow(),
+          Effect.suspend(() => {
+            const exit = fiber.unsafePoll()
+            if (exit !== null) return exit
+            return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              awaitWithin(fiber, Duration.millis(Math.max(0, Duration.toMillis(timeout) - (now - start))), () =>
+                new TransientAwsError({ operation, message: `no answer within ${Duration.format(timeout)} (call timeout)` })))
+          })
+        ))))
+
+/** Joins `fiber`, or interrupts it and fails with `onTimeout()` once `remaining` has passed; one timer fiber. */
+const awaitWithin = <A, E, T>(
+  fiber: Fiber.RuntimeFiber<A, E>,
+  remaining: Duration.Duration,
+  onTimeout: () => T
+): Effect.Effect<A, E | T> =>
+  Effect.fiberIdWith((self) =>
+    Effect.flatMap(Effect.forkDaemon(Effect.interruptible(Effect.sleep(remaining))), (timer) =>
+      Effect.async<A, E | T>((resume) => {
+        let settled = false
+        const answered = (exit: Exit.Exit<A, E>) => {
+          if (settled) return
+          settled = true
+          timer.unsafeInterruptAsFork(self)
+          resume(exit)
+        }
+        const expired = (exit: Exit.Exit<void>) => {
+          if (settled || Exit.isInterrupted(exit)) return
+          settled = true
+          fiber.removeObserver(answered)
+          resume(Effect.zipRight(Fiber.interrupt(fiber), Effect.fail(onTimeout())))
+        }
+        fiber.addObserver(answered)
+        timer.addObserver(expired)
+        // The caller interrupted (it was interruptible): neither the attempt nor its timer outlives the wait.
+        return Effect.sync(() => {
+          settled = true
+          fiber.removeObserver(answered)
+          timer.removeObserver(expired)
+          timer.unsafeInterruptAsFork(self)
+          fiber.unsafeInterruptAsFork(self)
+        })
+      })))
 
 /**
  * `Effect.retry(attempt, { schedule, while: isRetryable })`, step for step, with the retry machinery (a schedule

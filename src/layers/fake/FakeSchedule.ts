@@ -53,12 +53,15 @@ const apply = (w: World, event: ScheduledEvent, s: Settings): void => {
   }
 }
 
-/** The group's own processes after anything happened to it. */
+/**
+ * The group's own processes after anything happened to it: its health checks look at its instances (health changes
+ * with time alone), and it reconciles when it changed since it last did (unchanged, it would change nothing: see
+ * `settle`). A health check event changes no group: after one, only the health checks run.
+ */
 export const settleGroup = (w: World, name: string, s: Settings): void => {
-  // Whatever this changes marks the group again, so it reacts once more at the next settle, as before.
-  w.changes.dirty.delete(name)
   checkGroupHealth(w, name, s)
-  reconcileGroup(w, name, s)
+  // Whatever reconciling changes marks the group again, so it reacts once more at the next settle, as before.
+  if (w.changes.dirty.delete(name)) reconcileGroup(w, name, s)
 }
 
 /** Processes every transition due up to `to`, in time order, each followed by its group's reaction. */

@@ -206,20 +206,33 @@ export interface Changes {
   dirty: Set<string>
 }
 
-/** A Map whose changes are journalled in `Changes`; `groupOf` names the group an entry belongs to, marked dirty. */
+/**
+ * A Map whose changes are journalled in `Changes`; `groupOf` names the group an entry belongs to, marked dirty.
+ * `onChange` sees every replacement of an entry (before, after; undefined when absent), undoing ones included.
+ */
 class JournaledMap<K, V> extends Map<K, V> {
-  constructor(private readonly changes: Changes, private readonly groupOf?: (key: K, value: V) => string) {
+  constructor(
+    private readonly changes: Changes,
+    private readonly groupOf?: (key: K, value: V) => string,
+    private readonly onChange?: (before: V | undefined, after: V | undefined) => void
+  ) {
     super()
   }
   override set(key: K, value: V): this {
+    const before = super.get(key)
     this.journal(key)
     if (this.groupOf !== undefined) this.changes.dirty.add(this.groupOf(key, value))
-    return super.set(key, value)
+    super.set(key, value)
+    this.onChange?.(before, value)
+    return this
   }
   override delete(key: K): boolean {
     if (!super.has(key)) return false
+    const before = super.get(key)
     this.journal(key)
-    return super.delete(key)
+    super.delete(key)
+    this.onChange?.(before, undefined)
+    return true
   }
   override clear(): void {
     for (const key of [...super.keys()]) this.delete(key)
@@ -227,11 +240,20 @@ class JournaledMap<K, V> extends Map<K, V> {
   private journal(key: K): void {
     const undo = this.changes.undo
     if (undo === undefined) return
+    // Undone newest first: when an entry comes back, what it replaces is what this change put there.
     if (super.has(key)) {
       const previous = super.get(key) as V
-      undo.push(() => void super.set(key, previous))
+      undo.push(() => {
+        const now = super.get(key)
+        super.set(key, previous)
+        this.onChange?.(now, previous)
+      })
     } else {
-      undo.push(() => void super.delete(key))
+      undo.push(() => {
+        const now = super.get(key)
+        super.delete(key)
+        this.onChange?.(now, undefined)
+      })
     }
   }
 }
@@ -272,16 +294,28 @@ export interface World {
    * no instance can fail without a never-healthy mark, and the groups' health checks have nothing to look at.
    */
   failingFromSet: boolean
+  /**
+   * Group name → the summed weight of its active (Pending, InService) instances, kept by `instances` as it changes:
+   * `activeCapacity` without a pass over the group's instances, which reconciling a group after each change needed.
+   */
+  readonly activeCapacityByGroup: ReadonlyMap<string, number>
 }
 
 export const emptyWorld = (now: number): World => {
   const changes: Changes = { undo: undefined, dirty: new Set() }
+  const activeCapacityByGroup = new Map<string, number>()
+  const tally = (i: InstanceState | undefined, sign: number) => {
+    if (i !== undefined && isActive(i)) activeCapacityByGroup.set(i.group, (activeCapacityByGroup.get(i.group) ?? 0) + sign * i.weight)
+  }
   return {
     now,
     serial: 0,
     instanceSerial: 0,
     groups: new JournaledMap<string, GroupState>(changes, (name) => name),
-    instances: new JournaledMap<string, InstanceState>(changes, (_, i) => i.group),
+    instances: new JournaledMap<string, InstanceState>(changes, (_, i) => i.group, (before, after) => {
+      tally(before, -1)
+      tally(after, 1)
+    }),
     classicLoadBalancers: new JournaledMap(changes),
     targetGroups: new JournaledMap(changes),
     loadBalancerZones: new JournaledMap(changes),
@@ -294,7 +328,8 @@ export const emptyWorld = (now: number): World => {
     buckets: new JournaledMap(changes),
     calls: Chunk.empty(),
     changes,
-    failingFromSet: false
+    failingFromSet: false,
+    activeCapacityByGroup
   }
 }
 
@@ -417,13 +452,9 @@ export const activeInstances = (w: World, g: GroupState): ReadonlyArray<Instance
   return out
 }
 
-/** The summed weight of the group's active instances: `activeInstances(w, g)`'s capacity, without the array. */
-export const activeCapacity = (w: World, g: GroupState): number => {
-  let capacity = 0
-  const ids = g.instanceIds
-  for (let k = 0; k < ids.length; k++) {
-    const i = w.instances.get(ids[k] as string)
-    if (i !== undefined && isActive(i)) capacity += i.weight
-  }
-  return capacity
-}
+/**
+ * The summed weight of the group's active instances: `activeInstances(w, g)`'s capacity, kept up to date as instances
+ * change (an active instance is one of its group's `instanceIds` whenever a group reconciles: it joins the list as it
+ * launches, and leaves it only once Terminated).
+ */
+export const activeCapacity = (w: World, g: GroupState): number => w.activeCapacityByGroup.get(g.name) ?? 0
