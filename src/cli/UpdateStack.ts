@@ -73,7 +73,8 @@ const options = {
   output: Opt.output,
   parameters: Args.text({ name: "KEY=VALUE" }).pipe(
     Args.withDescription("template parameters to set; the others keep their previous value, or take their Default when new"),
-    Args.repeated
+    Args.repeated,
+    Args.withDefault([])
   )
 }
 
