@@ -3,6 +3,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Primitive from "@effect/cli/Primitive"
 import { describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
+import { readFileSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
@@ -87,6 +88,22 @@ describe("--help off a terminal", () => {
     const commands = stdout.slice(stdout.indexOf("\nCOMMANDS\n"))
     for (const sub of subcommands) expect(commands).toMatch(new RegExp(`\\n${sub}( |\\n)`))
     expect(commands).toContain("\nupdate-asgs [--region REGION]")
+  }))
+
+  it.effect("is what the README shows for each command", () => Effect.gen(function*() {
+    // The README wraps a usage line over several lines; whitespace aside, it is the same line.
+    const readme = readFileSync("README.md", "utf8").replace(/\s+/g, " ")
+    const documented = [
+      ["update-stack", "--help"],
+      ["update-asgs", "--help"],
+      ["aws-ha-updater", "status", "--help"],
+      ["aws-ha-updater", "recover", "--help"],
+      ["aws-ha-updater", "resume", "--help"]
+    ]
+    for (const { argv, stdout } of yield* runAll(documented, {})) {
+      const [line] = usageLines(stdout)
+      expect(readme, argv.join(" ")).toContain(line!.slice(2))
+    }
   }))
 
   it.effect("writes what is wrong with an invocation as plain text, exit 2", () => Effect.gen(function*() {
