@@ -117,7 +117,7 @@ const invocation = (app: HelpApp, usage: Usage.Usage, listsCommands: boolean): U
 export const helpDocument = (app: HelpApp, usage: Usage.Usage, doc: HelpDoc.HelpDoc): HelpDoc.HelpDoc => {
   const blocks = blocksOf(doc).map(withoutTypeLines)
   const commands = sectionBounds(blocks, "COMMANDS")
-  if (commands !== undefined && app.commands !== undefined) blocks.splice(commands[0], commands[1] - commands[0], ...commandList(app.commands))
+  if (commands !== undefined && app.commands !== undefined && app.commands.length > 0) blocks.splice(commands[0], commands[1] - commands[0], ...commandList(app.commands))
   return HelpDoc.blocks([
     HelpDoc.h1(Span.code(app.name)),
     HelpDoc.p(`${app.name} ${app.version}`),
