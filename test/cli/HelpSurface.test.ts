@@ -1,5 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Options from "@effect/cli/Options"
 import * as Primitive from "@effect/cli/Primitive"
 import { describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
@@ -8,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import { helpStyle } from "../../src/cli/Color.js"
+import { usageLines } from "../../src/cli/Help.js"
 import { root } from "../../src/cli/Root.js"
 
 // The help as a pipe receives it: from the built bins, stdout and stderr piped (never a TTY).
@@ -51,7 +53,7 @@ const genericLines = [
   Primitive.getHelp(Primitive.date)
 ].map((span) => HelpDoc.toAnsiText(HelpDoc.p(span)).trim())
 
-const usageLines = (help: string) => help.split("\n").filter((line) => line.startsWith("$ "))
+const usageOf = (help: string) => help.split("\n").filter((line) => line.startsWith("$ "))
 
 describe("--help off a terminal", () => {
   for (const [where, env] of Object.entries(environments)) {
@@ -65,20 +67,20 @@ describe("--help off a terminal", () => {
         expect(stdout, what).not.toContain("\u001b[")
         for (const line of genericLines) expect(stdout, what).not.toContain(line)
         expect(stdout, what).not.toContain("One of the following:")
-        const usage = usageLines(stdout)
+        const usage = usageOf(stdout)
         expect(usage.length, what).toBeGreaterThan(0)
         // Every option of ours is optional: none is left outside brackets.
         for (const line of usage) expect(line.replace(/\[[^\]]*\]/g, ""), what).not.toMatch(/ --?\w/)
       }
-      const updateAsgs = usageLines(results.find((r) => r.argv.join(" ") === "update-asgs --help")!.stdout)
+      const updateAsgs = usageOf(results.find((r) => r.argv.join(" ") === "update-asgs --help")!.stdout)
       expect(updateAsgs).toHaveLength(1)
       for (const part of ["[--asg NAME]...", "[--alarm NAME]...", "[--region REGION]", "[--output text|json]", "[--replace-all]", "[--healthy-timeout SECONDS]"]) {
         expect(updateAsgs[0]).toContain(` ${part}`)
       }
       expect(updateAsgs[0]).toMatch(/^\$ update-asgs .* <STACK_NAME>$/)
-      const viaApp = usageLines(results.find((r) => r.argv.join(" ") === "aws-ha-updater update-stack --help")!.stdout)
+      const viaApp = usageOf(results.find((r) => r.argv.join(" ") === "aws-ha-updater update-stack --help")!.stdout)
       expect(viaApp[0]).toMatch(/^\$ aws-ha-updater update-stack .*\[--lenient-look-back SECONDS\].* <STACK_NAME> \[<KEY=VALUE>\]\.\.\.$/)
-      expect(usageLines(results.find((r) => r.argv.join(" ") === "aws-ha-updater check-template --help")!.stdout))
+      expect(usageOf(results.find((r) => r.argv.join(" ") === "aws-ha-updater check-template --help")!.stdout))
         .toEqual(["$ aws-ha-updater check-template <FILE>..."])
     }), 120_000)
   }
@@ -101,7 +103,7 @@ describe("--help off a terminal", () => {
       ["aws-ha-updater", "resume", "--help"]
     ]
     for (const { argv, stdout } of yield* runAll(documented, {})) {
-      const [line] = usageLines(stdout)
+      const [line] = usageOf(stdout)
       expect(readme, argv.join(" ")).toContain(line!.slice(2))
     }
   }))
@@ -127,6 +129,22 @@ describe("--help off a terminal", () => {
       }
     }
   }), 120_000)
+})
+
+describe("usage lines", () => {
+  const line = (options: Options.Options<unknown>) =>
+    usageLines(Options.getUsage(options)).map((span) => HelpDoc.toAnsiText(HelpDoc.p(span)).trim())
+
+  it("bracket what may be left out and put the repetition after the brackets", () => {
+    const name = Options.text("asg").pipe(Options.withPseudoName("NAME"))
+    expect(line(name.pipe(Options.repeated, Options.withDefault([])))).toEqual(["[--asg NAME]..."])
+    expect(line(name.pipe(Options.atLeast(1)))).toEqual(["--asg NAME..."])
+    expect(line(name.pipe(Options.optional))).toEqual(["[--asg NAME]"])
+    expect(line(name)).toEqual(["--asg NAME"])
+    expect(line(Options.boolean("force"))).toEqual(["[--force]"])
+    expect(line(Options.choice("output", ["text", "json"]).pipe(Options.withDefault("text")))).toEqual(["[--output text|json]"])
+    expect(line(name.pipe(Options.withAlias("asg_name"), Options.optional))).toEqual(["[--asg NAME]"])
+  })
 })
 
 describe("the help's style", () => {
