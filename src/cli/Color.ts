@@ -8,7 +8,7 @@ export const colorAllowed = (isTTY: boolean | undefined, env: Readonly<Record<st
 export type HelpStyle = "ansi" | "plain"
 
 /** Set by the build, which renders both variants of the `--help` cache from a pipe. */
-export const HELP_STYLE_ENV = "AWS_HA_UPDATER_HELP_STYLE"
+const HELP_STYLE_ENV = "AWS_HA_UPDATER_HELP_STYLE"
 
 /** How `--help` and @effect/cli's usage errors are written to a stream. */
 export const helpStyle = (isTTY: boolean | undefined, env: Readonly<Record<string, string | undefined>>): HelpStyle => {
