@@ -18,7 +18,8 @@ await build({
 })
 for (const f of readdirSync("dist/bin")) if (f.endsWith(".js")) chmodSync(`dist/bin/${f}`, 0o755)
 
-// --help and --version as @effect/cli renders them, cached for the bins' fast path (src/bin/FastHelp.ts).
+// --help and --version as the CLI writes them, cached for the bins' fast path (src/cli/FastHelp.ts): help in both
+// styles, plain and coloured, which the bins choose between as the CLI would (src/cli/Color.ts).
 export const SUBCOMMANDS = ["update-stack", "update-asgs", "check-template", "status", "recover", "resume", "demo"]
 const invocations = [
   ["aws-ha-updater"],
@@ -28,17 +29,25 @@ const invocations = [
 ]
 mkdirSync("dist/help", { recursive: true })
 const manifest = {}
+const cache = (argv, style, file) => {
+  const [bin, ...args] = argv
+  const text = execFileSync(process.execPath, [`dist/bin/${bin}.js`, ...args], {
+    env: { ...process.env, AWS_HA_UPDATER_NO_HELP_CACHE: "1", AWS_HA_UPDATER_HELP_STYLE: style }
+  })
+  writeFileSync(`dist/help/${file}`, text)
+  return file
+}
 for (const [bin, ...args] of invocations) {
-  for (const flag of ["--help", "--version"]) {
-    if (flag === "--version" && args.length > 0) continue
-    const text = execFileSync(process.execPath, [`dist/bin/${bin}.js`, ...args, flag], {
-      env: { ...process.env, AWS_HA_UPDATER_NO_HELP_CACHE: "1" }
-    })
-    const file = `${[bin, ...args].join("-")}${flag === "--help" ? ".help" : ".version"}.txt`
-    writeFileSync(`dist/help/${file}`, text)
-    manifest[[bin, ...args, flag].join(" ")] = file
-    if (flag === "--help") manifest[[bin, ...args, "-h"].join(" ")] = file
+  const name = [bin, ...args].join("-")
+  const help = {
+    plain: cache([bin, ...args, "--help"], "plain", `${name}.help.txt`),
+    ansi: cache([bin, ...args, "--help"], "ansi", `${name}.help.ansi.txt`)
   }
+  manifest[[bin, ...args, "--help"].join(" ")] = help
+  manifest[[bin, ...args, "-h"].join(" ")] = help
+  if (args.length > 0) continue
+  const version = cache([bin, "--version"], "plain", `${name}.version.txt`)
+  manifest[[bin, "--version"].join(" ")] = { plain: version, ansi: version }
 }
 writeFileSync("dist/help/manifest.json", JSON.stringify(manifest, null, 2))
 

@@ -2,6 +2,6 @@
 import { answeredFromCache } from "../cli/FastHelp.js"
 
 if (!answeredFromCache("aws-ha-updater", process.argv.slice(2), import.meta.url)) {
-  const [{ root }, { runCli }] = await Promise.all([import("../cli/Root.js"), import("../cli/Main.js")])
-  runCli(root, "aws-ha-updater", process.argv)
+  const [{ root, commands }, { runCli }] = await Promise.all([import("../cli/Root.js"), import("../cli/Main.js")])
+  runCli(root, "aws-ha-updater", process.argv, commands)
 }

@@ -51,7 +51,9 @@ export const output = Options.choice("output", ["text", "json"]).pipe(
 export const asgs = Options.text("asg").pipe(
   Options.withPseudoName("NAME"),
   Options.withDescription("roll only this group: its name, its path through nested stacks (Web/Group), or its logical id where only one group has it; repeatable (default: all the groups of the stack and its nested stacks)"),
-  Options.repeated
+  Options.repeated,
+  // None is a choice, and the usage line shows it: [--asg NAME]...
+  Options.withDefault([])
 )
 
 export const parallel = Options.text("parallel").pipe(
@@ -85,5 +87,6 @@ export const bake = Options.integer("bake").pipe(
 export const alarms = Options.text("alarm").pipe(
   Options.withPseudoName("NAME"),
   Options.withDescription("a CloudWatch alarm read in every poll round while waiting and baking: ALARM rolls the current wave back; one missing or already in ALARM refuses the run (repeatable; default: none)"),
-  Options.repeated
+  Options.repeated,
+  Options.withDefault([])
 )

@@ -1,5 +1,6 @@
 import * as Context from "effect/Context"
 import type { RolloutEvent, Step } from "../program/Events.js"
+import { colorAllowed } from "./Color.js"
 
 /** What the renderer needs to know about where it writes. */
 export interface TerminalFacts {
@@ -19,11 +20,10 @@ export class Terminal extends Context.Reference<Terminal>()("aws-ha-updater/Term
   defaultValue: (): { readonly facts: TerminalFacts; readonly write: Sink } => {
     const out = process.stdout
     const isTTY = out.isTTY === true
-    const noColor = process.env["NO_COLOR"]
     return {
       facts: {
         isTTY,
-        color: isTTY && (noColor === undefined || noColor === ""),
+        color: colorAllowed(isTTY, process.env),
         get columns() {
           return out.columns ?? 80
         },

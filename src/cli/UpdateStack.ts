@@ -72,12 +72,14 @@ const options = {
   tags: Options.text("tags").pipe(
     Options.withPseudoName("KEY=VALUE"),
     Options.withDescription("a stack tag, repeatable; on update the stack's other tags are kept (default: none on create; on update, the stack's own)"),
-    Options.repeated
+    Options.repeated,
+    Options.withDefault([])
   ),
   notificationArns: Options.text("notification-arns").pipe(
     Options.withPseudoName("ARN"),
     Options.withDescription("an SNS topic for the stack's events, repeatable, at most 5 (default: none on create; on update, the stack's own)"),
-    Options.repeated
+    Options.repeated,
+    Options.withDefault([])
   ),
   terminationProtection: Options.boolean("termination-protection").pipe(
     Options.withDescription("turn termination protection on: at creation, or on update (UpdateTerminationProtection, after every check passed, before the update) when it is off; never turns it off (default: off)")
@@ -112,7 +114,8 @@ const options = {
   output: Opt.output,
   parameters: Args.text({ name: "KEY=VALUE" }).pipe(
     Args.withDescription("template parameters to set, over those of --parameters FILE; the others keep their previous value, or take their Default when new"),
-    Args.repeated
+    Args.repeated,
+    Args.withDefault([])
   )
 }
 
