@@ -147,7 +147,9 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
     // The next delay: back to `interval` when the round saw a change (or a group joined), longer while nothing moves.
     const schedule = Schedule.identity<boolean>().pipe(
       Schedule.addDelay((changed) => {
-        delay = changed ? base : Duration.min(cap, Duration.times(delay, settings.backoff ?? 1.25))
+        // Scaled as milliseconds: Duration.times by a fraction dies on a sub-millisecond duration before effect 3.22.4.
+        const grown = Duration.millis(Duration.toMillis(delay) * (settings.backoff ?? 1.25))
+        delay = changed ? base : Duration.min(cap, grown)
         return delay
       })
     )
