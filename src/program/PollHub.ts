@@ -1,3 +1,4 @@
+import type * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -147,11 +148,24 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
     // The next delay: back to `interval` when the round saw a change (or a group joined), longer while nothing moves.
     const schedule = Schedule.identity<boolean>().pipe(
       Schedule.addDelay((changed) => {
-        delay = changed ? base : Duration.min(cap, Duration.times(delay, settings.backoff ?? 1.25))
+        // Scaled as milliseconds: Duration.times by a fraction dies on a sub-millisecond duration before effect 3.22.4.
+        const grown = Duration.millis(Duration.toMillis(delay) * (settings.backoff ?? 1.25))
+        delay = changed ? base : Duration.min(cap, grown)
         return delay
       })
     )
-    yield* Effect.forkScoped(Effect.repeat(round, schedule))
+    // A loop that dies (a defect) takes its waiters, present and to come, with it: none of them waits forever.
+    let died: Cause.Cause<never> | undefined
+    yield* Effect.forkScoped(Effect.repeat(round, schedule).pipe(
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) return
+          died = exit.cause
+          for (const w of waiters) Deferred.unsafeDone(w.deferred, Exit.failCause(exit.cause))
+          waiters.clear()
+        })
+      )
+    ))
 
     const next = (group: string, after: number) =>
       Effect.gen(function*() {
@@ -162,6 +176,7 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
         const wants = (p: Published) => (p._tag === "Failed" ? p.n > floor : p.round.n > floor && p.round.groups.has(group))
         // The latest round when it will do, else the first one published from now on that does.
         const p = yield* Effect.flatMap(Deferred.make<Published>(), (deferred) => {
+          if (died !== undefined) return Effect.failCause(died)
           if (published !== undefined && wants(published)) return Effect.succeed(published)
           const waiter: Waiter = { wants, deferred }
           waiters.add(waiter)

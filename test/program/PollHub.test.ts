@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -68,4 +69,15 @@ describe("shared poll rounds", () => {
       expect([...round.groups.keys()]).toEqual(["b"])
     }).pipe(Effect.scoped, services(failing), loadBalancing)
   })
+
+  it.effect("a poll loop that dies fails the group waiting on it, and one joining later, instead of leaving them waiting", () =>
+    Effect.gen(function*() {
+      const hub = yield* PollHub.make({ interval: "5 seconds", alarms: Effect.dieMessage("the alarm reader broke") })
+      const a = yield* Effect.fork(hub.next("a", 0))
+      yield* TestClock.adjust("5 seconds")
+      const aExit = yield* Fiber.await(a)
+      expect(Exit.isFailure(aExit) && Cause.isDie(aExit.cause)).toBe(true)
+      const bExit = yield* Effect.exit(hub.next("b", 0))
+      expect(Exit.isFailure(bExit) && Cause.isDie(bExit.cause)).toBe(true)
+    }).pipe(Effect.scoped, services({ value: false }), loadBalancing))
 })
