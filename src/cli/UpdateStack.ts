@@ -28,6 +28,14 @@ const seconds = (name: string, fallback: number, description: string) =>
     Options.withDefault(fallback)
   )
 
+/** An option given at most once, as text. */
+const optionalText = (name: string, pseudo: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName(pseudo), Options.withDescription(description), Options.optional)
+
+/** An option given any number of times (none by default), as text. */
+const repeatedText = (name: string, pseudo: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName(pseudo), Options.withDescription(description), Options.repeated, Options.withDefault([]))
+
 const options = {
   stackName,
   region: Opt.region,
@@ -64,36 +72,14 @@ const options = {
     ),
     Options.optional
   ),
-  roleArn: Options.text("role-arn").pipe(
-    Options.withPseudoName("ARN"),
-    Options.withDescription("IAM service role CloudFormation acts with (RoleARN) (default: none on create; on update, the stack's own)"),
-    Options.optional
-  ),
-  tags: Options.text("tags").pipe(
-    Options.withPseudoName("KEY=VALUE"),
-    Options.withDescription("a stack tag, repeatable; on update the stack's other tags are kept (default: none on create; on update, the stack's own)"),
-    Options.repeated,
-    Options.withDefault([])
-  ),
-  notificationArns: Options.text("notification-arns").pipe(
-    Options.withPseudoName("ARN"),
-    Options.withDescription("an SNS topic for the stack's events, repeatable, at most 5 (default: none on create; on update, the stack's own)"),
-    Options.repeated,
-    Options.withDefault([])
-  ),
+  roleArn: optionalText("role-arn", "ARN", "IAM service role CloudFormation acts with (RoleARN) (default: none on create; on update, the stack's own)"),
+  tags: repeatedText("tags", "KEY=VALUE", "a stack tag, repeatable; on update the stack's other tags are kept (default: none on create; on update, the stack's own)"),
+  notificationArns: repeatedText("notification-arns", "ARN", "an SNS topic for the stack's events, repeatable, at most 5 (default: none on create; on update, the stack's own)"),
   terminationProtection: Options.boolean("termination-protection").pipe(
     Options.withDescription("turn termination protection on: at creation, or on update (UpdateTerminationProtection, after every check passed, before the update) when it is off; never turns it off (default: off)")
   ),
-  s3Bucket: Options.text("s3-bucket").pipe(
-    Options.withPseudoName("BUCKET"),
-    Options.withDescription("S3 bucket (in the stack's region) a template body over 51,200 bytes is uploaded to, as PREFIX/<sha256>.template, and sent as TemplateURL (default: none: such a body is refused)"),
-    Options.optional
-  ),
-  s3Prefix: Options.text("s3-prefix").pipe(
-    Options.withPseudoName("PREFIX"),
-    Options.withDescription("key prefix in --s3-bucket (default: none, the bucket's top level)"),
-    Options.optional
-  ),
+  s3Bucket: optionalText("s3-bucket", "BUCKET", "S3 bucket (in the stack's region) a template body over 51,200 bytes is uploaded to, as PREFIX/<sha256>.template, and sent as TemplateURL (default: none: such a body is refused)"),
+  s3Prefix: optionalText("s3-prefix", "PREFIX", "key prefix in --s3-bucket (default: none, the bucket's top level)"),
   s3UploadAlways: Options.boolean("s3-upload-always").pipe(
     Options.withDescription("upload the template to --s3-bucket whatever its size (default: off: only bodies over 51,200 bytes)")
   ),

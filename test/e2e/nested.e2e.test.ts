@@ -10,19 +10,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest"
 import { type CliResult, describeRun, runCli } from "../support/cli.js"
-import { motoRegion, resetMoto } from "../support/moto.js"
+import { resetMoto } from "../support/moto.js"
 import { destroyClients, readGroupState, sdkClients, twoImageIds } from "../support/motoWorld.js"
 import { proxyPerTest } from "../support/proxyPerTest.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
-const s3 = new S3.S3Client({
-  region: motoRegion,
-  endpoint: motoUrl,
-  forcePathStyle: true,
-  credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  maxAttempts: 1
-})
+const s3 = sdk.s3
 const workDir = mkdtempSync(join(tmpdir(), "aws-ha-updater-nested-"))
 const ROLL = ["--healthy-timeout", "60", "--poll-interval", "1", "--output", "json"]
 const TEST_TIMEOUT = 150_000
@@ -75,7 +69,6 @@ const currentProxy = proxyPerTest(motoUrl)
 
 afterAll(() => {
   destroyClients(sdk)
-  s3.destroy()
   rmSync(workDir, { recursive: true, force: true })
 })
 

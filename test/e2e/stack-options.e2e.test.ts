@@ -16,13 +16,7 @@ import { proxyPerTest } from "../support/proxyPerTest.js"
 
 const motoUrl = inject("motoUrl")
 const sdk = sdkClients(motoUrl)
-const s3 = new S3.S3Client({
-  region: motoRegion,
-  endpoint: motoUrl,
-  forcePathStyle: true,
-  credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
-  maxAttempts: 1
-})
+const s3 = sdk.s3
 const workDir = mkdtempSync(join(tmpdir(), "aws-ha-updater-options-"))
 const currentProxy = proxyPerTest(motoUrl)
 const TEST_TIMEOUT = 120_000
@@ -30,7 +24,6 @@ const ROLE = "arn:aws:iam::123456789012:role/cfn-deployer"
 
 afterAll(() => {
   destroyClients(sdk)
-  s3.destroy()
   rmSync(workDir, { recursive: true, force: true })
 })
 

@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { cli } from "../recover/Cli.js"
-import { addMall, MALL, mallTemplate, nestedStackName, putMallTemplates, putTemplate, WEB_URL, webWithPolicy } from "../support/Nested.js"
+import { addMall, MALL, mallTemplate, nestedStackName, putMallTemplates, putTemplate, tier, WEB_URL, webWithPolicy } from "../support/Nested.js"
 import { mutating, templateFile, updateStackCli } from "../support/Stacks.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -138,25 +138,8 @@ describe("update-stack and the rollout with nested stacks", () => {
     }).pipe(Effect.provide(world)))
 })
 
-const webTemplateTwice = `
-Parameters:
-  AmiId:
-    Type: String
-Resources:
-  Template:
-    Type: AWS::EC2::LaunchTemplate
-    Properties:
-      LaunchTemplateData:
-        ImageId: !Ref AmiId
-  Group:
-    Type: AWS::AutoScaling::AutoScalingGroup
-    Properties:
-      MinSize: "1"
-      MaxSize: "2"
-      LaunchTemplate:
-        LaunchTemplateId: !Ref Template
-        Version: !GetAtt Template.LatestVersionNumber
-`
+/** A tier whose group has the same logical id as the web tier's. */
+const webTemplateTwice = tier("Group", 1)
 
 const twinsTemplate = `
 Parameters:

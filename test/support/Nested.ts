@@ -31,7 +31,7 @@ Resources:
 `
 
 /** A tier: a launch template and its group. */
-const tier = (group: string, size: number, extra = "") => `
+export const tier = (group: string, size: number, extra = "") => `
 Parameters:
   AmiId:
     Type: String

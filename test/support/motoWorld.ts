@@ -5,6 +5,7 @@ import * as CW from "@aws-sdk/client-cloudwatch"
 import * as EC2 from "@aws-sdk/client-ec2"
 import * as ELB from "@aws-sdk/client-elastic-load-balancing"
 import * as ELBv2 from "@aws-sdk/client-elastic-load-balancing-v2"
+import * as S3 from "@aws-sdk/client-s3"
 import { motoRegion } from "./moto.js"
 
 export const sdkClients = (endpoint: string) => {
@@ -20,7 +21,9 @@ export const sdkClients = (endpoint: string) => {
     cloudWatch: new CW.CloudWatchClient(config),
     ec2: new EC2.EC2Client(config),
     elb: new ELB.ElasticLoadBalancingClient(config),
-    elbv2: new ELBv2.ElasticLoadBalancingV2Client(config)
+    elbv2: new ELBv2.ElasticLoadBalancingV2Client(config),
+    // moto answers S3 on the same port, by path.
+    s3: new S3.S3Client({ ...config, forcePathStyle: true })
   }
 }
 
