@@ -6,6 +6,7 @@ import type * as Scope from "effect/Scope"
 import type { AutoScalingGroup } from "../services/AutoScaling.js"
 import { AutoScaling } from "../services/AutoScaling.js"
 import type { AwsError } from "../services/Errors.js"
+import { isRunning } from "./Assess.js"
 import { emit } from "./Events.js"
 import { GroupNotFound, RolloutHeld, RolloutInProgress } from "./RolloutErrors.js"
 import { claimKey, claimsOf, decodeRecord, decodeStamp, encodeStamp, hasRecord, HEARTBEAT_KEY, isFresh } from "./RolloutRecord.js"
@@ -97,11 +98,23 @@ const verdict = (tags: Readonly<Record<string, string>>, runId: string): Verdict
   return smallest === runId ? { _tag: "Wait" } : { _tag: "Yield", to: smallest }
 }
 
+/** Instances running in `before` that `now` no longer runs: another run may have rolled the group meanwhile. */
+const goneSince = (before: AutoScalingGroup, now: AutoScalingGroup): ReadonlyArray<string> => {
+  const running = (g: AutoScalingGroup) => new Set(g.instances.filter(isRunning).map((i) => i.instanceId))
+  const still = running(now)
+  return [...running(before)].filter((id) => !still.has(id))
+}
+
 /**
  * Claims the group for this run (see the protocol above), or fails with `RolloutHeld` / `RolloutInProgress`, having
  * removed its own claim again: a run that does not proceed leaves nothing behind.
+ *
+ * `before` is the look the caller planned from. The protocol keeps two runs from overlapping, not the second from
+ * following the first: a run that waited its turn, or looked before another run rolled the group from start to end,
+ * would act on instances that are gone. So the group must still run every instance `before` ran; otherwise the run
+ * withdraws, as another run held the group.
  */
-export const acquire = Effect.fn("Claim.acquire")(function*(group: string, stackName: string, claim: ClaimSettings) {
+export const acquire = Effect.fn("Claim.acquire")(function*(group: string, stackName: string, claim: ClaimSettings, before?: AutoScalingGroup) {
   const asg = yield* AutoScaling
   const mine = claimKey(claim.runId)
   const everySeconds = Duration.toSeconds(claim.heartbeatInterval)
@@ -115,8 +128,12 @@ export const acquire = Effect.fn("Claim.acquire")(function*(group: string, stack
   const decide = (g: AutoScalingGroup): Effect.Effect<"proceed" | "wait", RolloutHeld | RolloutInProgress> => {
     const v = verdict(g.tags, claim.runId)
     switch (v._tag) {
-      case "Mine":
-        return Effect.succeed("proceed")
+      case "Mine": {
+        const gone = before === undefined ? [] : goneSince(before, g)
+        return gone.length === 0
+          ? Effect.succeed("proceed")
+          : held(`its instances changed while this run claimed it (${gone.join(", ")} gone): another run may have rolled it; run again to see what is there now`, "unknown")
+      }
       case "Wait":
         return Effect.succeed("wait")
       case "Yield":

@@ -206,7 +206,7 @@ export const rollGroup = Effect.fn("Rollout.rollGroup")(function*(
     return yield* Effect.fail(new RecordDoesNotFit({ group: name, tags: Object.keys(initial.tags).length, needed: new Set([...Object.keys(record), ...Object.keys(largest)]).size + DEGRADED_TAGS.length }))
   }
   const advance = (phase: Phase) => asg.setTags(name, phaseTags(phase))
-  if (claim !== undefined) yield* Claim.acquire(name, stackName, claim)
+  if (claim !== undefined) yield* Claim.acquire(name, stackName, claim, initial)
 
   const plural = (k: number) => (k === 1 ? "" : "s")
   const count = waveCount(plan, n)

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -86,6 +88,39 @@ describe("one writer per group", () => {
       // Rolled once: two instances launched, no more.
       const launched = (yield* (yield* FakeWorld).snapshot).instances.filter((i) => !before.instances.some((o) => o.instanceId === i.instanceId))
       expect(launched).toHaveLength(2)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a run that looked before another rolled the group from start to end withdraws instead of rolling it again", () =>
+    Effect.gen(function*() {
+      const w = yield* webGroup()
+      const before = yield* group(w.name)
+      const asg = yield* AutoScaling
+      // The first run looks at the group, then its claim write is held until the second run has rolled it.
+      const gate = yield* Deferred.make<void>()
+      let claimed = false
+      const slow: typeof asg = {
+        ...asg,
+        setTags: (name, tags) =>
+          Effect.suspend(() => {
+            const first = !claimed
+            claimed = true
+            return Effect.zipRight(first ? Deferred.await(gate) : Effect.void, asg.setTags(name, tags))
+          })
+      }
+      const late = yield* Effect.fork(rollStack(STACK, options()).pipe(Effect.provideService(AutoScaling, slow)))
+      yield* TestClock.adjust("1 second")
+      expect(claimed).toBe(true)
+      const [other] = yield* untilDone([yield* Effect.fork(rollStack(STACK, options()))])
+      expect(Exit.isSuccess(other!) && other.value.status).toBe("succeeded")
+      yield* Deferred.succeed(gate, undefined)
+      const [exit] = yield* untilDone([late])
+      expect(failureTag(exit!)).toBe("RolloutHeld")
+      const error = Exit.isFailure(exit!) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+      expect(error).toMatchObject({ _tag: "RolloutHeld", reason: expect.stringContaining("another run may have rolled it") })
+      // Rolled once, and the withdrawn run left nothing behind.
+      const launched = (yield* (yield* FakeWorld).snapshot).instances.filter((i) => !before.instances.some((o) => o.instanceId === i.instanceId))
+      expect(launched).toHaveLength(2)
+      expect(ourTags((yield* group(w.name)).tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 
   it.effect("a run started while another one waits for its new instances is refused before any change", () =>
