@@ -3,7 +3,7 @@ import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { cli } from "../recover/Cli.js"
-import { addMall, MALL, mallTemplate, nestedStackName, putMallTemplates, putTemplate, tier, WEB_URL, webWithPolicy } from "../support/Nested.js"
+import { addMall, MALL, mallTemplate, nestedStackName, parentTemplate, putMallTemplates, putTemplate, tier, WEB_URL, webWithPolicy } from "../support/Nested.js"
 import { mutating, templateFile, updateStackCli } from "../support/Stacks.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -111,7 +111,7 @@ describe("update-stack and the rollout with nested stacks", () => {
       const w = yield* FakeWorld
       yield* putTemplate(WEB_URL, webTemplateTwice)
       yield* putTemplate("https://s3.amazonaws.com/mall-templates/web2.yaml", webTemplateTwice)
-      yield* w.addStack({ name: "twins", templateBody: twinsTemplate, parameters: { AmiId: "ami-1" } })
+      yield* w.addStack({ name: "twins", templateBody: parentTemplate({ A: WEB_URL, B: "https://s3.amazonaws.com/mall-templates/web2.yaml" }), parameters: { AmiId: "ami-1" } })
       const ambiguous = yield* cli("update-asgs", ["twins", "--asg", "Group"])
       expect(ambiguous.code).toBe(2)
       expect(ambiguous.err.join("\n")).toMatch(/stack twins has more than one Auto Scaling group Group: twins-A-\S+ \(A\/Group\), twins-B-\S+ \(B\/Group\); name one by its path or name/)
@@ -126,7 +126,7 @@ describe("update-stack and the rollout with nested stacks", () => {
       yield* addMall
       const w = yield* FakeWorld
       yield* putTemplate("https://s3.amazonaws.com/mall-templates/web-policy.yaml", webWithPolicy)
-      yield* w.addStack({ name: "strict", templateBody: strictTemplate, parameters: { AmiId: "ami-1" } })
+      yield* w.addStack({ name: "strict", templateBody: parentTemplate({ Web: "https://s3.amazonaws.com/mall-templates/web-policy.yaml" }), parameters: { AmiId: "ami-1" } })
       const before = (yield* mutating).length
       const r = yield* cli("update-asgs", ["strict"])
       expect(r.code).toBe(2)
@@ -140,32 +140,3 @@ describe("update-stack and the rollout with nested stacks", () => {
 
 /** A tier whose group has the same logical id as the web tier's. */
 const webTemplateTwice = tier("Group", 1)
-
-const twinsTemplate = `
-Parameters:
-  AmiId:
-    Type: String
-Resources:
-  A:
-    Type: AWS::CloudFormation::Stack
-    Properties:
-      TemplateURL: ${WEB_URL}
-      Parameters: { AmiId: !Ref AmiId }
-  B:
-    Type: AWS::CloudFormation::Stack
-    Properties:
-      TemplateURL: https://s3.amazonaws.com/mall-templates/web2.yaml
-      Parameters: { AmiId: !Ref AmiId }
-`
-
-const strictTemplate = `
-Parameters:
-  AmiId:
-    Type: String
-Resources:
-  Web:
-    Type: AWS::CloudFormation::Stack
-    Properties:
-      TemplateURL: https://s3.amazonaws.com/mall-templates/web-policy.yaml
-      Parameters: { AmiId: !Ref AmiId }
-`

@@ -11,24 +11,21 @@ export const WEB_URL = "https://s3.amazonaws.com/mall-templates/web.yaml"
 export const BACK_URL = "https://s3.amazonaws.com/mall-templates/back.yaml"
 export const JOBS_URL = "https://s3.amazonaws.com/mall-templates/jobs.yaml"
 
-export const mallTemplate = `
+/** A parent of nested stacks, logical id → TemplateURL, each passed the AmiId. */
+export const parentTemplate = (nested: Readonly<Record<string, string>>): string => `
 Parameters:
   AmiId:
     Type: String
 Resources:
-  Web:
+${Object.entries(nested).map(([id, url]) => `  ${id}:
     Type: AWS::CloudFormation::Stack
     Properties:
-      TemplateURL: ${WEB_URL}
+      TemplateURL: ${url}
       Parameters:
         AmiId: !Ref AmiId
-  Back:
-    Type: AWS::CloudFormation::Stack
-    Properties:
-      TemplateURL: ${BACK_URL}
-      Parameters:
-        AmiId: !Ref AmiId
-`
+`).join("")}`
+
+export const mallTemplate = parentTemplate({ Web: WEB_URL, Back: BACK_URL })
 
 /** A tier: a launch template and its group. */
 export const tier = (group: string, size: number, extra = "") => `
