@@ -11,16 +11,15 @@ export default {
   tsconfigFile: "tsconfig.json",
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   mutate: [
-    "src/program/Rollout*.ts",
-    "src/program/Recover*.ts",
-    "src/program/PollHub*.ts",
-    "src/program/Assess*.ts",
-    "src/program/StackWait*.ts",
-    "src/program/Parameters*.ts",
-    "src/program/rollout/**/*.ts",
-    "src/program/recover/**/*.ts",
-    "!src/program/*Errors.ts",
-    "!src/program/**/*Errors.ts"
+    "src/program/rollout/Rollout*.ts",
+    "src/program/rollout/Commit*.ts",
+    "src/program/rollout/RollBack*.ts",
+    "src/program/rollout/PollHub.ts",
+    "src/program/rollout/Assess.ts",
+    "src/program/recover/Recover*.ts",
+    "src/program/stack/StackWait*.ts",
+    "src/template/Parameters.ts",
+    "!src/**/*Errors.ts"
   ],
   coverageAnalysis: "perTest",
   // A mutant in code that runs when a module loads needs the whole suite (minutes) each: skipped by default, counted

@@ -7,8 +7,8 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FakeAws from "../src/layers/fake/FakeAws.js"
 import { type CallRecord, FakeWorld } from "../src/layers/fake/FakeWorld.js"
-import { rollStack, type StackRolloutOptions } from "../src/program/StackRollout.js"
-import { type Amount, parseAmount, planWaves, waveCount } from "../src/program/Waves.js"
+import { rollStack, type StackRolloutOptions } from "../src/program/stack/StackRollout.js"
+import { type Amount, parseAmount, planWaves, waveCount } from "../src/program/rollout/Waves.js"
 import { runVirtual, VirtualClock } from "./VirtualTime.js"
 
 const LAUNCH_S = 60

@@ -1,5 +1,5 @@
 // `npm run mutate [-- stryker options]`: Stryker over the modules stryker.config.mjs names, then the score of each
-// module into bench/mutation.json. `npm run mutate -- --mutate src/program/Parameters.ts` runs one module; the
+// module into bench/mutation.json. `npm run mutate -- --mutate src/template/Parameters.ts` runs one module; the
 // scores of the modules it did not run stay as the file had them.
 import { execFileSync, spawnSync } from "node:child_process"
 import { existsSync, readFileSync, writeFileSync } from "node:fs"

@@ -10,7 +10,7 @@ import {
   type TemplateDocument,
   templateParameters,
   templateResources
-} from "../src/program/Template.js"
+} from "../src/template/Template.js"
 
 const yaml = `
 AWSTemplateFormatVersion: "2010-09-09"

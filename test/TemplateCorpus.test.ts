@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { templateProblems } from "../src/program/TemplateCheck.js"
+import { templateProblems } from "../src/template/TemplateCheck.js"
 
 const folder = (name: string) => join("test", "templates", name)
 const files = (name: string) => readdirSync(folder(name)).sort()

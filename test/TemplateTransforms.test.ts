@@ -7,7 +7,7 @@ import {
   resourcesCertain,
   templateParameters,
   templateResources
-} from "../src/program/Template.js"
+} from "../src/template/Template.js"
 
 const refused = (body: string) => Effect.map(Effect.flip(parseTemplate(body)), (e) => e.message)
 

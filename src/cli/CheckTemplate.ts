@@ -14,7 +14,7 @@ const files = Args.text({ name: "FILE" }).pipe(
 export const checkTemplate = Command.make("check-template", { files }, (args) =>
   Effect.gen(function*() {
     // Offline: only the template checks are loaded, never an AWS layer or the programs that need one.
-    const { checkTemplateFile } = yield* Effect.promise(() => import("../program/TemplateCheck.js"))
+    const { checkTemplateFile } = yield* Effect.promise(() => import("../template/TemplateCheck.js"))
     const problems = (yield* Effect.forEach(args.files, checkTemplateFile)).flat()
     for (const line of problems) yield* Console.error(line)
     if (problems.length > 0) yield* Ref.set(yield* ExitStatus, ExitCode.invalid)

@@ -1,6 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Effect from "effect/Effect"
-import type { ResumedGroup, ResumeResult } from "../program/Resume.js"
+import type { ResumedGroup, ResumeResult } from "../program/recover/Resume.js"
 import { programs } from "./Lazy.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"

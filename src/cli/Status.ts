@@ -1,7 +1,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type { GroupReport, StackStatus } from "../program/Status.js"
+import type { GroupReport, StackStatus } from "../program/recover/Status.js"
 import { programs } from "./Lazy.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"

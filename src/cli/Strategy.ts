@@ -1,8 +1,8 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { RolloutOptions } from "../program/Rollout.js"
-import { type Amount, parseAmount } from "../program/Waves.js"
+import type { RolloutOptions } from "../program/rollout/Rollout.js"
+import { type Amount, parseAmount } from "../program/rollout/Waves.js"
 import { InvalidInput } from "../services/Errors.js"
 
 export interface StrategyArgs {

@@ -1,4 +1,4 @@
-import type { GroupFailure } from "./RolloutErrors.js"
+import type { GroupFailure } from "./rollout/RolloutErrors.js"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 

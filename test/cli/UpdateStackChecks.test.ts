@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
-import { encodeRecord } from "../../src/program/RolloutRecord.js"
+import { encodeRecord } from "../../src/program/rollout/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { addShop, mutating, SHOP, shopState, shopTemplate, templateFile, updateStackCli } from "../support/Stacks.js"
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { assess, baselineOf } from "../../src/program/Assess.js"
+import { assess, baselineOf } from "../../src/program/rollout/Assess.js"
 import type { AsgInstance, AutoScalingGroup } from "../../src/services/AutoScaling.js"
 
 const LT = "lt-0123456789abcdef0"

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { assess, capacityOf, healthyIn, isOutdated, isRunning, type LoadBalancerHealth } from "../../src/program/Assess.js"
+import { assess, capacityOf, healthyIn, isOutdated, isRunning, type LoadBalancerHealth } from "../../src/program/rollout/Assess.js"
 import type { AsgInstance, AutoScalingGroup } from "../../src/services/AutoScaling.js"
 
 const LT = { id: "lt-1", name: "web", version: "2" }

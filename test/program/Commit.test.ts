@@ -1,4 +1,4 @@
-import { CommitFailed } from "../../src/program/RolloutErrors.js"
+import { CommitFailed } from "../../src/program/rollout/RolloutErrors.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"

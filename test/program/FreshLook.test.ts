@@ -4,9 +4,9 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
-import { encodeRecord, RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { encodeRecord, RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
-import { rollStack } from "../../src/program/StackRollout.js"
+import { rollStack } from "../../src/program/stack/StackRollout.js"
 import { group, options, STACK, twoGroups as twoGroupsOf } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })

@@ -8,7 +8,7 @@ import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { type CallRecord, FakeWorld, type FaultKind, type Operation } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
-import { terminateExactly } from "../../src/program/Terminations.js"
+import { terminateExactly } from "../../src/program/rollout/Terminations.js"
 import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
 
 /** AWS as it is: a group busy launching or draining refuses size changes and terminations. */

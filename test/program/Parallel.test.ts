@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
-import { rollStack } from "../../src/program/StackRollout.js"
+import { rollStack } from "../../src/program/stack/StackRollout.js"
 import { drive, group, LT, options, STACK, twoGroups as twoGroupsOf } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })

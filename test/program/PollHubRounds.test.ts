@@ -4,7 +4,7 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
-import * as PollHub from "../../src/program/PollHub.js"
+import * as PollHub from "../../src/program/rollout/PollHub.js"
 import { CLB, LT, TG } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })

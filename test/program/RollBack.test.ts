@@ -6,9 +6,9 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
-import { DEGRADED_TAG } from "../../src/program/Degraded.js"
+import { DEGRADED_TAG } from "../../src/program/rollout/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
-import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })

@@ -1,4 +1,4 @@
-import { RolloutInterrupted } from "../../src/program/RolloutErrors.js"
+import { RolloutInterrupted } from "../../src/program/rollout/RolloutErrors.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -8,9 +8,9 @@ import * as TestClock from "effect/TestClock"
 import type { CallRecord } from "../../src/layers/fake/FakeWorld.js"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
-import { DEGRADED_TAG, LEFT_SUSPENDED_TAG } from "../../src/program/Degraded.js"
+import { DEGRADED_TAG, LEFT_SUSPENDED_TAG } from "../../src/program/rollout/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
-import { processesToSuspend } from "../../src/program/Rollout.js"
+import { processesToSuspend } from "../../src/program/rollout/Rollout.js"
 
 const PROCESSES_TO_SUSPEND = processesToSuspend(true)
 import { CLB, collecting, drive, group, LT, mutatingCalls, runRollout, TG, webGroup } from "../support/World.js"

@@ -7,14 +7,14 @@ import { expect } from "@effect/vitest"
 import type { CallRecord } from "../../src/layers/fake/FakeWorld.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
-import { defaultRecoverOptions } from "../../src/program/RecoverView.js"
-import { RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { defaultRecoverOptions } from "../../src/program/recover/RecoverView.js"
+import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { CloudFormation } from "../../src/services/CloudFormation.js"
 import { LaunchTemplates } from "../../src/services/LaunchTemplates.js"
 import { LoadBalancing } from "../../src/services/LoadBalancing.js"
 import { collecting, group, runRollout } from "../support/World.js"
-import type { StackRolloutOptions } from "../../src/program/StackRollout.js"
+import type { StackRolloutOptions } from "../../src/program/stack/StackRollout.js"
 
 export const PHASE_TAG = `${RECORD_PREFIX}:phase`
 

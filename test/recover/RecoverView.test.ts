@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { decide, readRecord, type Recoverable, rollbackIsSafe, rolloutView } from "../../src/program/RecoverView.js"
-import { encodeRecord, RECORD_PREFIX } from "../../src/program/RolloutRecord.js"
+import { decide, readRecord, type Recoverable, rollbackIsSafe, rolloutView } from "../../src/program/recover/RecoverView.js"
+import { encodeRecord, RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import type { AsgInstance, AutoScalingGroup } from "../../src/services/AutoScaling.js"
 
 const instance = (instanceId: string, fields: Partial<AsgInstance> = {}): AsgInstance => ({

@@ -2,9 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { StackEvent } from "../../src/services/CloudFormation.js"
-import { notUpdatable, parseCapabilities } from "../../src/program/StackPlan.js"
-import { parameterChanges } from "../../src/program/StackPreview.js"
-import { belongsTo, failureReasons, isFinalEvent, type StackAction } from "../../src/program/StackWait.js"
+import { notUpdatable, parseCapabilities } from "../../src/program/stack/StackPlan.js"
+import { parameterChanges } from "../../src/program/stack/StackPreview.js"
+import { belongsTo, failureReasons, isFinalEvent, type StackAction } from "../../src/program/stack/StackWait.js"
 
 const action: StackAction = {
   stackName: "shop",

@@ -7,7 +7,7 @@ import * as Option from "effect/Option"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { loadTemplate, locateTemplate, TEMPLATE_BODY_LIMIT } from "../../src/program/TemplateSource.js"
+import { loadTemplate, locateTemplate, TEMPLATE_BODY_LIMIT } from "../../src/program/stack/TemplateSource.js"
 
 /** An HttpClient that answers every GET with `status` and `body`, and remembers the URLs asked for. */
 const fakeHttp = (status: number, body: string, asked: Array<string>) =>

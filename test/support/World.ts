@@ -7,7 +7,7 @@ import type * as Exit from "effect/Exit"
 import { FakeWorld, type GroupSpec } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { Reporter } from "../../src/program/Events.js"
-import { rollStack, type StackRolloutOptions } from "../../src/program/StackRollout.js"
+import { rollStack, type StackRolloutOptions } from "../../src/program/stack/StackRollout.js"
 
 export const STACK = "shop"
 export const CLB = "shop-elb"

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import { decodeTemplate, requiredCapabilities, type TemplateDocument, templateParameters } from "../../program/Template.js"
+import { decodeTemplate, requiredCapabilities, type TemplateDocument, templateParameters } from "../../template/Template.js"
 import type {
   ChangeSetDescription,
   CloudFormation,

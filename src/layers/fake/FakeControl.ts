@@ -2,7 +2,7 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import { decodeTemplate } from "../../program/Template.js"
+import { decodeTemplate } from "../../template/Template.js"
 import { FAKE_OPERATIONS, type Runner } from "./FakeCalls.js"
 import {
   createGroup,

@@ -1,6 +1,6 @@
 /** Nested stacks (AWS::CloudFormation::Stack resources): where their template comes from and how they are named. */
 import * as Either from "effect/Either"
-import { decodeTemplate, type TemplateDocument } from "../../program/Template.js"
+import { decodeTemplate, type TemplateDocument } from "../../template/Template.js"
 import { readTemplateUrl } from "./FakeS3.js"
 import { parameterValues } from "./FakeStacks.js"
 import type { StackState, World } from "./FakeState.js"

@@ -1,5 +1,5 @@
 import * as Either from "effect/Either"
-import { type ResolveContext, resolveValue, type ResourceDeclaration } from "../../program/Template.js"
+import { type ResolveContext, resolveValue, type ResourceDeclaration } from "../../template/Template.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import { createGroup, setupError } from "./FakeGroups.js"
 import { hex, nextSerial, type Settings, type World } from "./FakeState.js"

@@ -1,5 +1,5 @@
 import * as Either from "effect/Either"
-import { parameterViolation } from "../../program/Parameters.js"
+import { parameterViolation } from "../../template/Parameters.js"
 import {
   decodeTemplate,
   parametersCertain,
@@ -8,7 +8,7 @@ import {
   resourcesCertain,
   type TemplateDocument,
   templateParameters
-} from "../../program/Template.js"
+} from "../../template/Template.js"
 import type { ParameterInput, StackParameter, TemplateSource } from "../../services/CloudFormation.js"
 import { AwsValidationError } from "../../services/Errors.js"
 import { invalid } from "./FakeCalls.js"

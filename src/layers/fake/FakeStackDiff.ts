@@ -6,7 +6,7 @@ import {
   type ResourceDeclaration,
   type TemplateDocument,
   templateResources
-} from "../../program/Template.js"
+} from "../../template/Template.js"
 import { launchTemplateOf, provisionId } from "./FakeProvisioning.js"
 import { type NestedSource, nestedSource, STACK_TYPE } from "./FakeNestedStacks.js"
 import type { GroupChange, Settings, StackEffect, StackResourceState, StackState, World } from "./FakeState.js"

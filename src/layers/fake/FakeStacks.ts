@@ -7,7 +7,7 @@ import {
   type TemplateDocument,
   templateParameters,
   templateResources
-} from "../../program/Template.js"
+} from "../../template/Template.js"
 import type { Stack, StackEvent } from "../../services/CloudFormation.js"
 import { existingGroup, setupError } from "./FakeGroups.js"
 import { nestedName, nestedSource } from "./FakeNestedStacks.js"

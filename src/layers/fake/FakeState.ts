@@ -1,6 +1,6 @@
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
-import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../program/Template.js"
+import type { ResolveContext, ResourceDeclaration, TemplateDocument } from "../../template/Template.js"
 import type { AlarmStateValue } from "../../services/Alarms.js"
 import type { LaunchTemplateRef } from "../../services/AutoScaling.js"
 import type { ResourceChange, StackEvent, StackParameter, StackTag } from "../../services/CloudFormation.js"

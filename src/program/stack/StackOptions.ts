@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
-import type { StackTag } from "../services/CloudFormation.js"
-import { InvalidInput } from "../services/Errors.js"
+import type { StackTag } from "../../services/CloudFormation.js"
+import { InvalidInput } from "../../services/Errors.js"
 
 /** AWS's limits for stack tags. */
 export const TAG_LIMITS = { count: 50, key: 128, value: 256 } as const

@@ -1,8 +1,8 @@
 import * as Duration from "effect/Duration"
-import type { AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
-import { assess, capacityOf, isRunning, type LoadBalancerHealth } from "./Assess.js"
-import type { GroupResult, GroupStatus } from "./Events.js"
-import { decodeRecord, type Phase, salvageRecord, type WaveRecord } from "./RolloutRecord.js"
+import type { AutoScalingGroup, GroupSizes } from "../../services/AutoScaling.js"
+import { assess, capacityOf, isRunning, type LoadBalancerHealth } from "../rollout/Assess.js"
+import type { GroupResult, GroupStatus } from "../Events.js"
+import { decodeRecord, type Phase, salvageRecord, type WaveRecord } from "../rollout/RolloutRecord.js"
 
 /** What recover works from: a whole record, or what a damaged one still says with safe stand-ins for the rest. */
 export interface Recoverable {

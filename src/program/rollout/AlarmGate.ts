@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Alarms, type AlarmState } from "../services/Alarms.js"
-import type { AwsError } from "../services/Errors.js"
+import { Alarms, type AlarmState } from "../../services/Alarms.js"
+import type { AwsError } from "../../services/Errors.js"
 import { AlarmGateRefused } from "./RolloutErrors.js"
 
 /** Reads the named alarms in one DescribeAlarms; none named: no call at all. */

@@ -2,16 +2,16 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import type { AutoScalingGroup } from "../services/AutoScaling.js"
-import { AutoScaling } from "../services/AutoScaling.js"
-import { CloudFormation } from "../services/CloudFormation.js"
-import { StackNotFound } from "../services/Errors.js"
-import { readDegraded } from "./Degraded.js"
-import { emit, type GroupResult, type GroupStatus, step } from "./Events.js"
-import * as PollHub from "./PollHub.js"
-import { rollGroup, type RolloutOptions } from "./Rollout.js"
-import { alarmReader, checkAlarms } from "./AlarmGate.js"
-import * as Claim from "./Claim.js"
+import type { AutoScalingGroup } from "../../services/AutoScaling.js"
+import { AutoScaling } from "../../services/AutoScaling.js"
+import { CloudFormation } from "../../services/CloudFormation.js"
+import { StackNotFound } from "../../services/Errors.js"
+import { readDegraded } from "../rollout/Degraded.js"
+import { emit, type GroupResult, type GroupStatus, step } from "../Events.js"
+import * as PollHub from "../rollout/PollHub.js"
+import { rollGroup, type RolloutOptions } from "../rollout/Rollout.js"
+import { alarmReader, checkAlarms } from "../rollout/AlarmGate.js"
+import * as Claim from "../rollout/Claim.js"
 import {
   GroupBusy,
   GroupNotFound,
@@ -19,9 +19,9 @@ import {
   type RolloutHeld,
   type RolloutInProgress,
   StackBusy
-} from "./RolloutErrors.js"
+} from "../rollout/RolloutErrors.js"
 import { ASG_TYPE, checkTreePolicies, checkUpdatePolicies, listTree, selectGroups } from "./StackTree.js"
-import { TerminateConcurrency, terminateShare } from "./Terminations.js"
+import { TerminateConcurrency, terminateShare } from "../rollout/Terminations.js"
 
 export { ASG_TYPE, checkUpdatePolicies, selectGroups }
 

@@ -2,7 +2,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { GroupSizes } from "../services/AutoScaling.js"
+import type { GroupSizes } from "../../services/AutoScaling.js"
 
 /**
  * The rollout record, kept in the group's own tags so that a run that died (kill -9, a lost CI runner) can be

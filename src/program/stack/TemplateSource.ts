@@ -3,8 +3,8 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { TemplateSource } from "../services/CloudFormation.js"
-import { InvalidInput } from "../services/Errors.js"
+import type { TemplateSource } from "../../services/CloudFormation.js"
+import { InvalidInput } from "../../services/Errors.js"
 import { TemplateTooLarge } from "./StackErrors.js"
 
 /** CloudFormation's limit for a TemplateBody, in bytes; larger templates must come from S3. */

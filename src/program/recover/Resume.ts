@@ -1,10 +1,10 @@
 import * as Effect from "effect/Effect"
-import { AutoScaling } from "../services/AutoScaling.js"
-import { DEGRADED_TAGS, readDegraded } from "./Degraded.js"
-import { emit } from "./Events.js"
-import { RolloutInProgress } from "./RolloutErrors.js"
-import { decodeRecord } from "./RolloutRecord.js"
-import { stackGroups } from "./StackGroups.js"
+import { AutoScaling } from "../../services/AutoScaling.js"
+import { DEGRADED_TAGS, readDegraded } from "../rollout/Degraded.js"
+import { emit } from "../Events.js"
+import { RolloutInProgress } from "../rollout/RolloutErrors.js"
+import { decodeRecord } from "../rollout/RolloutRecord.js"
+import { stackGroups } from "../stack/StackGroups.js"
 
 export interface ResumedGroup {
   readonly name: string

@@ -1,5 +1,5 @@
 import * as Data from "effect/Data"
-import type { AwsError } from "../services/Errors.js"
+import type { AwsError } from "../../services/Errors.js"
 
 /** The group's resource in the template has an UpdatePolicy: CloudFormation would fight our rollout. */
 export class UpdatePolicyPresent extends Data.TaggedError("UpdatePolicyPresent")<{

@@ -1,12 +1,12 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { AutoScalingGroup } from "../services/AutoScaling.js"
-import { LoadBalancing } from "../services/LoadBalancing.js"
-import { isRunning, type LoadBalancerHealth } from "./Assess.js"
-import { type DegradedMarker, readDegraded } from "./Degraded.js"
+import type { AutoScalingGroup } from "../../services/AutoScaling.js"
+import { LoadBalancing } from "../../services/LoadBalancing.js"
+import { isRunning, type LoadBalancerHealth } from "../rollout/Assess.js"
+import { type DegradedMarker, readDegraded } from "../rollout/Degraded.js"
 import { readRecord, rolloutView } from "./RecoverView.js"
-import { claimsOf, decodeRecord, type Phase, salvageRecord, type WaveRecord } from "./RolloutRecord.js"
-import { stackGroups } from "./StackGroups.js"
+import { claimsOf, decodeRecord, type Phase, salvageRecord, type WaveRecord } from "../rollout/RolloutRecord.js"
+import { stackGroups } from "../stack/StackGroups.js"
 
 /** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group, shared by every group. */
 export const readAllHealth = Effect.fn("Status.readAllHealth")(function*(groups: ReadonlyArray<AutoScalingGroup>) {

@@ -8,13 +8,13 @@ import {
   type StackActionInput,
   type TemplateSource,
   type ValidatedTemplate
-} from "../services/CloudFormation.js"
-import { InvalidInput } from "../services/Errors.js"
+} from "../../services/CloudFormation.js"
+import { InvalidInput } from "../../services/Errors.js"
 import { AUTO_EXPAND, DEFAULT_CAPABILITIES } from "./Capabilities.js"
-import { stackStep } from "./Events.js"
-import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "./Parameters.js"
+import { stackStep } from "../Events.js"
+import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "../../template/Parameters.js"
 import { StackNotUpdatable } from "./StackErrors.js"
-import { declaresTransform, decodeTemplate, parametersCertain, parseTemplate, type TemplateDocument } from "./Template.js"
+import { declaresTransform, decodeTemplate, parametersCertain, parseTemplate, type TemplateDocument } from "../../template/Template.js"
 import { checkBodySize, type LoadedTemplate, TEMPLATE_BODY_LIMIT } from "./TemplateSource.js"
 import { tagsToSend, type TemplateUpload } from "./StackOptions.js"
 import { uploadTemplate } from "./TemplateUpload.js"

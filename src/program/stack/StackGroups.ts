@@ -1,9 +1,9 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { AutoScalingGroup } from "../services/AutoScaling.js"
-import { AutoScaling } from "../services/AutoScaling.js"
-import { CloudFormation } from "../services/CloudFormation.js"
-import { StackNotFound } from "../services/Errors.js"
+import type { AutoScalingGroup } from "../../services/AutoScaling.js"
+import { AutoScaling } from "../../services/AutoScaling.js"
+import { CloudFormation } from "../../services/CloudFormation.js"
+import { StackNotFound } from "../../services/Errors.js"
 import { listTree, pathOf, selectGroups } from "./StackTree.js"
 
 export interface StackGroup {

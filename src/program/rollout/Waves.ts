@@ -1,4 +1,4 @@
-import type { AsgInstance, AutoScalingGroup, GroupSizes } from "../services/AutoScaling.js"
+import type { AsgInstance, AutoScalingGroup, GroupSizes } from "../../services/AutoScaling.js"
 import { capacityOf, isRunning } from "./Assess.js"
 
 /** A size given on the command line: capacity units, or a percentage of the running capacity. */

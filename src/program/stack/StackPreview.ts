@@ -1,14 +1,14 @@
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { type ChangeSetDescription, CloudFormation, type ResourceChange, type StackParameter } from "../services/CloudFormation.js"
-import type { AwsError } from "../services/Errors.js"
-import { emit, stackStep } from "./Events.js"
+import { type ChangeSetDescription, CloudFormation, type ResourceChange, type StackParameter } from "../../services/CloudFormation.js"
+import type { AwsError } from "../../services/Errors.js"
+import { emit, stackStep } from "../Events.js"
 import { StackActionFailed, StackActionTimedOut } from "./StackErrors.js"
 import { type PlannedAction, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
 import { newRequestToken } from "./StackUpdate.js"
 import { polling, type StackWaitOptions } from "./StackWait.js"
-import { templateParameters, templateResources } from "./Template.js"
+import { templateParameters, templateResources } from "../../template/Template.js"
 
 export interface PlannedChange {
   readonly action: string

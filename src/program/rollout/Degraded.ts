@@ -1,4 +1,4 @@
-import type { AutoScalingGroup } from "../services/AutoScaling.js"
+import type { AutoScalingGroup } from "../../services/AutoScaling.js"
 
 /** Tags a failed rollout leaves on the group, so the next run and `resume` know what it left behind. */
 export const DEGRADED_TAG = "aws-ha-updater:degraded"

@@ -4,7 +4,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { parse as parseYaml } from "yaml"
-import { InvalidInput } from "../services/Errors.js"
+import { InvalidInput } from "../../services/Errors.js"
 import { checkTags } from "./StackOptions.js"
 
 /** A value CloudFormation takes as a parameter or tag: numbers and booleans become their text. */

@@ -1,9 +1,9 @@
 /** A stack and its nested stacks at any depth, seen as one tree of resources. */
 import * as Effect from "effect/Effect"
-import { CloudFormation, type StackResource } from "../services/CloudFormation.js"
-import { InvalidInput } from "../services/Errors.js"
-import { parseTemplate, templateResources } from "./Template.js"
-import { UpdatePolicyPresent } from "./RolloutErrors.js"
+import { CloudFormation, type StackResource } from "../../services/CloudFormation.js"
+import { InvalidInput } from "../../services/Errors.js"
+import { parseTemplate, templateResources } from "../../template/Template.js"
+import { UpdatePolicyPresent } from "../rollout/RolloutErrors.js"
 
 export const ASG_TYPE = "AWS::AutoScaling::AutoScalingGroup"
 export const NESTED_STACK_TYPE = "AWS::CloudFormation::Stack"

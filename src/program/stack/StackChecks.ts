@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { AutoScaling } from "../services/AutoScaling.js"
-import { CloudFormation } from "../services/CloudFormation.js"
+import { AutoScaling } from "../../services/AutoScaling.js"
+import { CloudFormation } from "../../services/CloudFormation.js"
 import type { StackPlan } from "./StackPlan.js"
 import { checkGroup } from "./StackRollout.js"
 import {
@@ -15,7 +15,7 @@ import {
   pickGroups,
   type TreeResource
 } from "./StackTree.js"
-import { parseTemplate, resourcesCertain, type TemplateDocument, templateResources } from "./Template.js"
+import { parseTemplate, resourcesCertain, type TemplateDocument, templateResources } from "../../template/Template.js"
 
 /** The template the stack will have after the action: the new one, the deployed one when kept, none when only S3 has it. */
 const templateAfter = (plan: StackPlan) =>

@@ -1,6 +1,6 @@
-import type { AsgInstance, AutoScalingGroup, LaunchTemplateRef } from "../services/AutoScaling.js"
-import type { InstanceHealth } from "../services/LoadBalancing.js"
-import { isClassicHealthy, isTargetHealthy } from "../services/LoadBalancing.js"
+import type { AsgInstance, AutoScalingGroup, LaunchTemplateRef } from "../../services/AutoScaling.js"
+import type { InstanceHealth } from "../../services/LoadBalancing.js"
+import { isClassicHealthy, isTargetHealthy } from "../../services/LoadBalancing.js"
 
 /** Lifecycle states that count as running capacity, as the seed counted them. */
 const RUNNING = new Set(["Pending", "Pending:Wait", "Pending:Proceed", "InService", "Rebooting"])
