@@ -6,7 +6,7 @@ import { FakeAws, FakeWorld } from "aws-ha-updater/testing"
 
 it.effect("our release rolls out behind the ELB without losing capacity", () =>
   Effect.gen(function*() {
-    const world = yield* FakeWorld
+    const world = yield* FakeWorld.FakeWorld
     yield* world.addClassicLoadBalancer("web-elb")
     yield* world.addGroup({
       name: "web",

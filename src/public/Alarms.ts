@@ -1,0 +1,1 @@
+export { Alarms, type AlarmState, type AlarmStateValue } from "../services/Alarms.js"

@@ -1,0 +1,2 @@
+export { CallGuard } from "../layers/fake/FakeCalls.js"
+export { layer } from "../layers/fake/FakeAws.js"

@@ -1,0 +1,1 @@
+export { LaunchTemplates, type LaunchTemplateVersions } from "../services/LaunchTemplates.js"

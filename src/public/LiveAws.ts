@@ -1,0 +1,1 @@
+export { layer, layerConfig, type LiveServices } from "../layers/live/LiveAws.js"

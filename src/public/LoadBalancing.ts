@@ -1,0 +1,1 @@
+export { type InstanceHealth, LoadBalancing } from "../services/LoadBalancing.js"

@@ -1,0 +1,1 @@
+export { type ResumedGroup, type ResumeResult, resumeStack } from "../program/recover/Resume.js"

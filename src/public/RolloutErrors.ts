@@ -1,0 +1,21 @@
+export {
+  AlarmFired,
+  AlarmGateRefused,
+  CommitFailed,
+  GroupBusy,
+  type GroupFailure,
+  GroupNotFound,
+  HealthTimeout,
+  NewInstanceFailed,
+  type NotRolledCause,
+  RecordDoesNotFit,
+  type RollBackCause,
+  RollBackFailed,
+  RolloutHeld,
+  RolloutInProgress,
+  RolloutInterrupted,
+  StackBusy,
+  UpdatePolicyPresent,
+  type WaitFailure,
+  WarmPoolPresent
+} from "../program/rollout/RolloutErrors.js"

@@ -1,0 +1,1 @@
+export { StackActionFailed, StackActionTimedOut, StackNotUpdatable, TemplateTooLarge } from "../program/stack/StackErrors.js"

@@ -1,0 +1,1 @@
+export { type ParameterChange, type PlannedChange, previewStack, type StackPreview } from "../program/stack/StackPreview.js"

@@ -1,0 +1,1 @@
+export { defaultWaitOptions, type StackWaitOptions } from "../program/stack/StackWait.js"

@@ -1,0 +1,1 @@
+export { type GroupReport, stackStatus, type StackStatus } from "../program/recover/Status.js"

@@ -1,0 +1,1 @@
+export { TemplateBucket, type TemplateObject } from "../services/TemplateBucket.js"

@@ -1,0 +1,1 @@
+export { type LoadedTemplate, loadTemplate, type LoadOptions } from "../program/stack/TemplateSource.js"

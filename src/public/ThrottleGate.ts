@@ -1,0 +1,1 @@
+export { ThrottleGate, withThrottleGate } from "../services/ThrottleGate.js"

@@ -1,0 +1,1 @@
+export { type Amount, percent, units } from "../program/rollout/Waves.js"
