@@ -1,2 +1,2 @@
 export { type ClaimOptions } from "../program/rollout/Claim.js"
-export { rollStack, type StackRolloutOptions, type StackRolloutResult } from "../program/stack/StackRollout.js"
+export { type RollStackError, rollStack, type StackRolloutOptions, type StackRolloutResult } from "../program/stack/StackRollout.js"

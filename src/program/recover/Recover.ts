@@ -6,6 +6,9 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type { AutoScalingGroup } from "../../services/AutoScaling.js"
+import type { CloudFormation } from "../../services/CloudFormation.js"
+import type { InvalidInput, StackNotFound } from "../../services/Errors.js"
+import type { LoadBalancing } from "../../services/LoadBalancing.js"
 import { isRunning } from "../rollout/Assess.js"
 import { AutoScaling } from "../../services/AutoScaling.js"
 import type { AwsError } from "../../services/Errors.js"
@@ -229,7 +232,11 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
 })
 
 /** recover: every group of the stack that carries a rollout record is completed or rolled back; the others are clean. */
-export const recoverStack = Effect.fn("Recover.recoverStack")(function*(stackName: string, options: RecoverOptions = defaultRecoverOptions) {
+export const recoverStack: (stackName: string, options?: RecoverOptions) => Effect.Effect<
+  RecoverResult,
+  AwsError | StackNotFound | InvalidInput | StackBusy | RolloutHeld | RecordUnreadable | RollbackUnsafe,
+  AutoScaling | CloudFormation | LoadBalancing
+> = Effect.fn("Recover.recoverStack")(function*(stackName: string, options: RecoverOptions = defaultRecoverOptions) {
   const { groups, stack } = yield* stackGroups(stackName, [])
   if (stack.status.endsWith("_IN_PROGRESS")) return yield* Effect.fail(new StackBusy({ stackName, status: stack.status }))
   const plans: Array<{ readonly group: AutoScalingGroup; readonly record: Recoverable | undefined }> = []

@@ -1,5 +1,7 @@
 import * as Effect from "effect/Effect"
 import { AutoScaling } from "../../services/AutoScaling.js"
+import type { CloudFormation } from "../../services/CloudFormation.js"
+import type { AwsError, InvalidInput, StackNotFound } from "../../services/Errors.js"
 import { DEGRADED_TAGS, readDegraded } from "../rollout/Degraded.js"
 import { emit } from "../Events.js"
 import { RolloutInProgress } from "../rollout/RolloutErrors.js"
@@ -27,7 +29,11 @@ export interface ResumeResult {
  * resume: for each group a failed rollout marked degraded, resume exactly the processes the marker lists and remove
  * the marker. A group that still carries a rollout record is refused before anything changes: that is recover's job.
  */
-export const resumeStack = Effect.fn("Resume.resumeStack")(function*(stackName: string, wanted: ReadonlyArray<string>) {
+export const resumeStack: (stackName: string, wanted: ReadonlyArray<string>) => Effect.Effect<
+  ResumeResult,
+  AwsError | StackNotFound | InvalidInput | RolloutInProgress,
+  AutoScaling | CloudFormation
+> = Effect.fn("Resume.resumeStack")(function*(stackName: string, wanted: ReadonlyArray<string>) {
   const asg = yield* AutoScaling
   const { groups } = yield* stackGroups(stackName, wanted)
   for (const g of groups) {

@@ -1,6 +1,8 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import type { AutoScalingGroup } from "../../services/AutoScaling.js"
+import type { AutoScaling, AutoScalingGroup } from "../../services/AutoScaling.js"
+import type { CloudFormation } from "../../services/CloudFormation.js"
+import type { AwsError, InvalidInput, StackNotFound } from "../../services/Errors.js"
 import { LoadBalancing } from "../../services/LoadBalancing.js"
 import { isRunning, type LoadBalancerHealth } from "../rollout/Assess.js"
 import { type DegradedMarker, readDegraded } from "../rollout/Degraded.js"
@@ -21,12 +23,7 @@ export const readAllHealth = Effect.fn("Status.readAllHealth")(function*(groups:
   return health
 })
 
-interface Named {
-  readonly name: string
-  readonly logicalId: string
-}
-
-export type GroupReport = Named & (
+export type GroupReport = { readonly name: string; readonly logicalId: string } & (
   | {
     readonly state: "in-rollout"
     readonly phase: Phase | "unknown"
@@ -70,7 +67,11 @@ const waveReport = (group: AutoScalingGroup, present: ReadonlyArray<string>, wav
 }
 
 /** Read-only: one DescribeAutoScalingGroups for all groups, one health call per load balancer of a group in rollout. */
-export const stackStatus = Effect.fn("Status.stackStatus")(function*(stackName: string) {
+export const stackStatus: (stackName: string) => Effect.Effect<
+  StackStatus,
+  AwsError | StackNotFound | InvalidInput,
+  AutoScaling | CloudFormation | LoadBalancing
+> = Effect.fn("Status.stackStatus")(function*(stackName: string) {
   const { groups, stack } = yield* stackGroups(stackName, [])
   const inRollout = groups.flatMap((g) => (g.group !== undefined && decodeRecord(g.group.tags)._tag === "Record" ? [g.group] : []))
   const health = yield* readAllHealth(inRollout)

@@ -3,10 +3,11 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type ChangeSetDescription, CloudFormation, type ResourceChange, type StackParameter } from "../../services/CloudFormation.js"
 import type { AwsError } from "../../services/Errors.js"
+import type { TemplateBucket } from "../../services/TemplateBucket.js"
 import { emit, stackStep } from "../Events.js"
 import { StackActionFailed, StackActionTimedOut } from "./StackErrors.js"
 import { type PlannedAction, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
-import { newRequestToken } from "./StackUpdate.js"
+import { newRequestToken, type StackActionError } from "./StackUpdate.js"
 import { polling, type StackWaitOptions } from "./StackWait.js"
 import { templateParameters, templateResources } from "../../template/Template.js"
 
@@ -186,7 +187,11 @@ const previewUpdate = (
  * --dry-run: the same checks as a real run, then a change set that is described and deleted again. Nothing else
  * changes in AWS.
  */
-export const previewStack = Effect.fn("StackUpdate.preview")(function*(
+export const previewStack: (stackName: string, options: StackPlanOptions & StackWaitOptions) => Effect.Effect<
+  StackPreview,
+  StackActionError,
+  CloudFormation | TemplateBucket
+> = Effect.fn("StackUpdate.preview")(function*(
   stackName: string,
   options: StackPlanOptions & StackWaitOptions
 ) {

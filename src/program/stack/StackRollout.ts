@@ -5,7 +5,9 @@ import * as Ref from "effect/Ref"
 import type { AutoScalingGroup } from "../../services/AutoScaling.js"
 import { AutoScaling } from "../../services/AutoScaling.js"
 import { CloudFormation } from "../../services/CloudFormation.js"
-import { StackNotFound } from "../../services/Errors.js"
+import { type AwsError, type InvalidInput, StackNotFound, type TemplateInvalid } from "../../services/Errors.js"
+import type { LaunchTemplates } from "../../services/LaunchTemplates.js"
+import type { LoadBalancing } from "../../services/LoadBalancing.js"
 import { readDegraded } from "../rollout/Degraded.js"
 import { emit, type GroupResult, type GroupStatus, step } from "../Events.js"
 import * as PollHub from "../rollout/PollHub.js"
@@ -13,12 +15,16 @@ import { rollGroup, type RolloutOptions } from "../rollout/Rollout.js"
 import { alarmReader, checkAlarms } from "../rollout/AlarmGate.js"
 import * as Claim from "../rollout/Claim.js"
 import {
+  type AlarmGateRefused,
   GroupBusy,
   GroupNotFound,
+  type NotRolledCause,
   type RecordDoesNotFit,
   type RolloutHeld,
   type RolloutInProgress,
-  StackBusy
+  StackBusy,
+  type UpdatePolicyPresent,
+  type WarmPoolPresent
 } from "../rollout/RolloutErrors.js"
 import { ASG_TYPE, checkTreePolicies, checkUpdatePolicies, listTree, selectGroups } from "./StackTree.js"
 import { TerminateConcurrency, terminateShare } from "../rollout/Terminations.js"
@@ -39,6 +45,18 @@ export interface StackRolloutResult {
   /** Groups left alone because an earlier group did not succeed. */
   readonly notAttempted: ReadonlyArray<string>
 }
+
+/** Why a rollout of the stack's groups fails as a whole rather than in a group's result: AWS, or a refusal before any change. */
+export type RollStackError =
+  | AwsError
+  | StackNotFound
+  | InvalidInput
+  | TemplateInvalid
+  | UpdatePolicyPresent
+  | StackBusy
+  | AlarmGateRefused
+  | WarmPoolPresent
+  | NotRolledCause
 
 const SEVERITY: ReadonlyArray<GroupStatus> = ["up-to-date", "succeeded", "rolled-back", "failed", "interrupted"]
 
@@ -127,7 +145,11 @@ const lookAgain = (name: string, stackName: string) =>
  * update-asgs: roll the stack's groups, `parallel` at a time, all sharing one poll round. Each group commits or rolls
  * back on its own; once one did not succeed, no further group is started (a broken release must not spread).
  */
-export const rollStack = Effect.fn("Rollout.rollStack")(function*(stackName: string, options: StackRolloutOptions) {
+export const rollStack: (stackName: string, options: StackRolloutOptions) => Effect.Effect<
+  StackRolloutResult,
+  RollStackError,
+  AutoScaling | CloudFormation | LaunchTemplates | LoadBalancing
+> = Effect.fn("Rollout.rollStack")(function*(stackName: string, options: StackRolloutOptions) {
   const groups = yield* preflight(stackName, options.groups)
   // Every refusal before the first change: an alarm that is missing or already firing could only roll back.
   if (groups.length > 0) yield* checkAlarms(options.alarms ?? [])

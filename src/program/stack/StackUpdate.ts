@@ -2,16 +2,32 @@ import { randomUUID } from "node:crypto"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type { AutoScaling } from "../../services/AutoScaling.js"
 import { CloudFormation } from "../../services/CloudFormation.js"
+import type { AwsError, BucketNotFound, InvalidInput, TemplateInvalid } from "../../services/Errors.js"
+import type { LaunchTemplates } from "../../services/LaunchTemplates.js"
+import type { LoadBalancing } from "../../services/LoadBalancing.js"
+import type { TemplateBucket } from "../../services/TemplateBucket.js"
 import { stackStep } from "../Events.js"
-import { StackActionFailed } from "./StackErrors.js"
+import { StackActionFailed, type StackActionTimedOut, type StackNotUpdatable, type TemplateTooLarge } from "./StackErrors.js"
 import { describeParameters, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
 import { checkAlarms } from "../rollout/AlarmGate.js"
 import { checkGroupsBeforeDeploy } from "./StackChecks.js"
-import { rollStack, type StackRolloutOptions, type StackRolloutResult } from "./StackRollout.js"
+import { type RollStackError, rollStack, type StackRolloutOptions, type StackRolloutResult } from "./StackRollout.js"
 import { type ActionEnd, eventsBefore, failureReasons, followAction, type StackWaitOptions, SUCCESS_STATUSES } from "./StackWait.js"
 
 export interface StackUpdateOptions extends StackPlanOptions, StackWaitOptions {}
+
+/** Why a stack action (or its preview) fails: the plan's checks of inputs, template and stack, AWS, or the action. */
+export type StackActionError =
+  | AwsError
+  | InvalidInput
+  | TemplateInvalid
+  | BucketNotFound
+  | StackNotUpdatable
+  | StackActionFailed
+  | StackActionTimedOut
+  | TemplateTooLarge
 
 /** How the stack action ended when it did not fail. */
 export interface StackActionResult {
@@ -67,7 +83,11 @@ export const executePlan = Effect.fn("StackUpdate.execute")(function*(plan: Stac
 })
 
 /** Creates or updates the stack and follows the action to its end: checks first, then one mutating call. */
-export const deployStack = Effect.fn("StackUpdate.deploy")(function*(stackName: string, options: StackUpdateOptions) {
+export const deployStack: (stackName: string, options: StackUpdateOptions) => Effect.Effect<
+  StackActionResult,
+  StackActionError,
+  CloudFormation | TemplateBucket
+> = Effect.fn("StackUpdate.deploy")(function*(stackName: string, options: StackUpdateOptions) {
   const plan = yield* planStackAction(stackName, options)
   return yield* executePlan(plan, options)
 })
@@ -79,7 +99,14 @@ export interface StackUpdateResult {
 }
 
 /** update-stack: the stack action, then — when it succeeded or had nothing to do — the rollout of the stack's groups. */
-export const updateStack = Effect.fn("StackUpdate.updateStack")(function*(
+export const updateStack: (
+  stackName: string,
+  options: StackUpdateOptions & { readonly rollout: Option.Option<StackRolloutOptions> }
+) => Effect.Effect<
+  StackUpdateResult,
+  StackActionError | RollStackError,
+  AutoScaling | CloudFormation | LaunchTemplates | LoadBalancing | TemplateBucket
+> = Effect.fn("StackUpdate.updateStack")(function*(
   stackName: string,
   options: StackUpdateOptions & { readonly rollout: Option.Option<StackRolloutOptions> }
 ) {

@@ -105,7 +105,11 @@ const fetchText = (url: string, timeout: Duration.DurationInput) =>
     ))
 
 /** Reads a local file or fetches an https URL into a body; S3 URLs are passed on, as CloudFormation reads them. */
-export const loadTemplate = Effect.fn("StackUpdate.loadTemplate")(function*(
+export const loadTemplate: (spec: string, region: string, options?: LoadOptions) => Effect.Effect<
+  LoadedTemplate,
+  InvalidInput | TemplateTooLarge,
+  FileSystem.FileSystem | HttpClient.HttpClient
+> = Effect.fn("StackUpdate.loadTemplate")(function*(
   spec: string,
   region: string,
   options: LoadOptions = { fetchTimeout: Duration.seconds(30) }
