@@ -148,6 +148,7 @@ describe("the public surface", () => {
 
   it("is the deliberate list: a name added to or dropped from an entry shows here", () => {
     const actual = { "aws-ha-updater": listed("aws-ha-updater"), "aws-ha-updater/testing": listed("aws-ha-updater/testing") }
+    // PRINT_SURFACE=1 prints the list as read, to be checked name by name and pasted into SurfaceList.ts.
     if (process.env["PRINT_SURFACE"]) console.log(JSON.stringify(actual, null, 2))
     expect(actual).toEqual(SURFACE)
   })
