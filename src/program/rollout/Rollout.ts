@@ -1,24 +1,23 @@
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Ref from "effect/Ref"
-import { AutoScaling, type AutoScalingGroup } from "../../services/AutoScaling.js"
+import type { AutoScalingGroup } from "../../services/AutoScaling.js"
+import { AutoScaling } from "../../services/AutoScaling.js"
 import type { AwsError } from "../../services/Errors.js"
 import { LaunchTemplates } from "../../services/LaunchTemplates.js"
 import type { LoadBalancing } from "../../services/LoadBalancing.js"
 import { emit, type GroupResult, step } from "../Events.js"
-import { alarmReader, firing } from "./AlarmGate.js"
-import { assess, baselineOf, idsOf, isOutdated, isRunning, isStandby, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
+import { idsOf, isOutdated, isRunning, isStandby, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
 import * as Claim from "./Claim.js"
 import { commit, type CommitError, commitFailed, commitWave } from "./Commit.js"
 import * as PollHub from "./PollHub.js"
+import { nextWave, raise, spreadAfterLast } from "./Raise.js"
 import { isWaitFailure, reasonOf, rollBack } from "./RollBack.js"
-import { AlarmFired, GroupNotFound, HealthTimeout, NewInstanceFailed, type RecordDoesNotFit, type RolloutHeld, type RolloutInProgress, RolloutInterrupted, type WaitFailure, WarmPoolPresent } from "./RolloutErrors.js"
-import { advance, label, type Plan, planRollout, plural, recordOf, SCALING_PROCESS } from "./RolloutPlan.js"
-import { staleChunks } from "./RolloutRecord.js"
-import { MAX_BALANCING_WAVES, spreadAfter, type Wave, waveOf } from "./RolloutWave.js"
-import { describeGroup, LEAVING, readHealth } from "./Terminations.js"
+import { type GroupNotFound, type RecordDoesNotFit, type RolloutHeld, type RolloutInProgress, RolloutInterrupted, WarmPoolPresent } from "./RolloutErrors.js"
+import { type Plan, planRollout, plural, SCALING_PROCESS } from "./RolloutPlan.js"
+import type { Wave } from "./RolloutWave.js"
+import { readHealth } from "./Terminations.js"
+import { hubSettings, waitHealthy } from "./WaitHealthy.js"
 import { type Amount, waveCount } from "./Waves.js"
 
 export { keepOthersChange } from "./Commit.js"
@@ -187,115 +186,3 @@ const inspect = (plan: Plan): Effect.Effect<void> => {
   const count = waveCount(waves, capacity)
   return step(plan.name, "inspect", `${outdated.length} of ${running.length} running instances outdated; replacing ${capacity} (capacity units)${waved ? ` in ${count} wave${plural(count)} of up to ${waves.surge}${waves.canary === undefined ? "" : `, a canary of ${waves.canary} first`}` : ""}${standby.length > 0 ? `; ${standby.length} in Standby kept as they are` : ""}`)
 }
-
-
-
-/** Raises desired by the wave, min held at it so that nothing scales the group in, max keeping its headroom. */
-const raise: (plan: Plan, w: Wave) => Effect.Effect<void, AwsError, AutoScaling> = Effect.fn("Rollout.raise")(
-  function*(plan: Plan, w: Wave) {
-    const asg = yield* AutoScaling
-    if (w.number === 1) yield* advance(plan, "scaling-out")
-    yield* step(plan.name, "scale-out", `${label(plan, w)}min ${w.from.minSize}→${w.raised.minSize}, max ${w.from.maxSize}→${w.raised.maxSize}, desired ${w.from.desiredCapacity}→${w.raised.desiredCapacity}`)
-    yield* asg.updateSizes(plan.name, w.raised)
-  }
-)
-
-/**
- * The wave after `w`, planned from the group as it is now (`expected` is desired as our terminations left it: what
- * differs, others changed), and its record written.
- */
-const nextWave: (plan: Plan, w: Wave, expected: number) => Effect.Effect<Wave, AwsError | GroupNotFound, AutoScaling> = Effect.fn(
-  "Rollout.nextWave"
-)(function*(plan: Plan, w: Wave, expected: number) {
-  const asg = yield* AutoScaling
-  const g = yield* describeGroup(plan.name, plan.stackName)
-  plan.progress.othersDelta += g.desiredCapacity - expected
-  const next = waveOf(plan, w.number + 1, g, idsOf(g.instances.filter((i) => !LEAVING.test(i.lifecycleState))))
-  yield* Ref.set(plan.current, next)
-  const fresh = recordOf(plan, next, "scaling-out")
-  // One write: chunks a shorter list no longer needs are emptied in it, so the record is whole at every moment.
-  const tags = { ...fresh, ...Object.fromEntries(staleChunks(g.tags, fresh).map((k) => [k, ""])) }
-  yield* asg.setTags(plan.name, tags)
-  for (const k of Object.keys(tags)) plan.progress.written.add(k)
-  return next
-})
-
-/**
- * How far apart the zones end once the last wave `w` retires its instances, while another balancing wave may still
- * follow; 0 otherwise (nothing to balance).
- */
-const spreadAfterLast = (plan: Plan, w: Wave): Effect.Effect<number, AwsError | GroupNotFound, AutoScaling> =>
-  plan.balances && plan.progress.balancing < MAX_BALANCING_WAVES
-    ? Effect.map(describeGroup(plan.name, plan.stackName), (g) => spreadAfter(plan, g, new Set(w.retire), 0))
-    : Effect.succeed(0)
-
-/** The settings of the group's own poll rounds, when it is rolled alone: its interval and its alarms. */
-const hubSettings = (plan: Plan): Effect.Effect<PollHub.PollSettings> =>
-  plan.alarmNames.length === 0
-    ? Effect.succeed({ interval: plan.options.pollInterval })
-    : Effect.map(alarmReader(plan.alarmNames), (alarms) => ({ interval: plan.options.pollInterval, alarms: alarms! }))
-
-/**
- * Waits until the wave's new instances serve everywhere the old ones it retires served (`startHealth`: what each load
- * balancer had from them when the rollout began), then bakes them; fails the wave on what it sees go wrong.
- */
-const waitHealthy: (
-  plan: Plan,
-  hub: PollHub.PollHub,
-  w: Wave,
-  startHealth: LoadBalancerHealth
-) => Effect.Effect<void, WaitFailure | AwsError | GroupNotFound, AutoScaling> = Effect.fn("Rollout.waitHealthy")(
-  function*(plan: Plan, hub: PollHub.PollHub, w: Wave, startHealth: LoadBalancerHealth) {
-    const { alarmNames, bake, initial, name, stackName } = plan
-    const timeout = Duration.decode(plan.options.healthyTimeout)
-    const started = yield* Clock.currentTimeMillis
-    const everHealthy = new Set<string>()
-    const seenWave = new Set<string>()
-    const baseline = baselineOf(initial, startHealth, plan.running.filter((i) => w.retire.includes(i.instanceId)))
-    yield* advance(plan, "waiting")
-    yield* step(name, "wait", `${label(plan, w)}waiting up to ${Duration.format(timeout)} for ${w.size} new healthy in the group and its ${initial.loadBalancerNames.length + initial.targetGroupArns.length} load balancer(s)${alarmNames.length > 0 ? ` while alarm${plural(alarmNames.length)} ${alarmNames.join(", ")} stay${alarmNames.length === 1 ? "s" : ""} out of ALARM` : ""}`)
-    let seenRound = 0
-    const round = Effect.gen(function*() {
-      const r = yield* hub.next(name, seenRound)
-      seenRound = r.n
-      const group = r.groups.get(name)
-      if (group === undefined) return yield* Effect.fail(new GroupNotFound({ group: name, stackName }))
-      const a = assess(group, r.health, { oldIds: w.present, seenNew: seenWave, everHealthy, spec: plan.spec, baseline })
-      for (const i of a.healthyNew) everHealthy.add(i.instanceId)
-      for (const i of a.newInstances) seenWave.add(i.instanceId)
-      yield* Ref.update(plan.launched, (s) => new Set([...s, ...idsOf(a.newInstances)]))
-      yield* Ref.set(plan.last, a)
-      const now = yield* Clock.currentTimeMillis
-      yield* emit({
-        type: "progress",
-        group: name,
-        oldCount: group.instances.filter((i) => plan.toReplace.has(i.instanceId) && !LEAVING.test(i.lifecycleState)).length,
-        newCount: a.newInstances.length,
-        healthy: a.healthyCapacity,
-        needed: w.size,
-        timeLeft: Math.max(0, Duration.toMillis(timeout) - (now - started))
-      })
-      if (a.failed !== undefined) return yield* Effect.fail(new NewInstanceFailed({ group: name, ...a.failed }))
-      const fired = firing(alarmNames, r.alarms)
-      if (fired !== undefined) return yield* Effect.fail(new AlarmFired({ group: name, ...fired }))
-      return a.healthyCapacity >= w.size && a.short.length === 0
-    })
-    yield* round.pipe(
-      // Pacing comes from the hub's Schedule: each repetition waits for the next shared poll round.
-      Effect.repeat({ until: (ready) => ready }),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new HealthTimeout({ group: name, healthy: 0, needed: w.size, seconds: Duration.toSeconds(timeout) })
-      }),
-      Effect.catchTag("HealthTimeout", (e) =>
-        Effect.flatMap(Ref.get(plan.last), (a) => Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0 }))))
-    )
-    if (Duration.toMillis(bake) > 0) {
-      yield* advance(plan, "baking")
-      yield* step(name, "bake", `${label(plan, w)}${w.size} new healthy; watching them for ${Duration.format(bake)} before retiring old ones`)
-      // Every round of the bake judges again; the bake ends well only when its time runs out first.
-      yield* Effect.raceFirst(Effect.forever(round), Effect.sleep(bake))
-    }
-  },
-  (effect, plan, hub) => Effect.ensuring(effect, hub.leave(plan.name))
-)
