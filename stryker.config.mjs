@@ -14,6 +14,8 @@ export default {
     "src/program/rollout/Rollout*.ts",
     "src/program/rollout/Commit*.ts",
     "src/program/rollout/RollBack*.ts",
+    "src/program/rollout/Raise.ts",
+    "src/program/rollout/WaitHealthy.ts",
     "src/program/rollout/PollHub.ts",
     "src/program/rollout/Assess.ts",
     "src/program/recover/Recover*.ts",

@@ -15,6 +15,8 @@ export const isRunning = (i: AsgInstance): boolean => RUNNING.has(i.lifecycleSta
 export const capacityOf = (instances: ReadonlyArray<AsgInstance>): number =>
   instances.reduce((sum, i) => sum + i.weightedCapacity, 0)
 
+export const idsOf = (instances: ReadonlyArray<AsgInstance>): Array<string> => instances.map((i) => i.instanceId)
+
 /** The group's launch spec with "$Latest"/"$Default" already resolved to a number by the caller. */
 export interface LaunchSpec {
   readonly launchConfigurationName?: string
@@ -71,7 +73,7 @@ const checksOf = (group: AutoScalingGroup, lb: LoadBalancerHealth): ReadonlyArra
 const inGroup = (i: AsgInstance): boolean => i.lifecycleState === "InService" && i.healthStatus === "Healthy"
 
 /** Healthy in the group and in every CLB and target group attached to it. */
-export const healthyIn = (group: AutoScalingGroup, lb: LoadBalancerHealth) => {
+export const healthyIn = (group: AutoScalingGroup, lb: LoadBalancerHealth): (i: AsgInstance) => boolean => {
   const checks = checksOf(group, lb)
   return (i: AsgInstance): boolean => inGroup(i) && checks.every((c) => c.healthy.has(i.instanceId))
 }

@@ -1,0 +1,50 @@
+import * as Effect from "effect/Effect"
+import * as Ref from "effect/Ref"
+import { AutoScaling } from "../../services/AutoScaling.js"
+import type { AwsError } from "../../services/Errors.js"
+import { step } from "../Events.js"
+import type { GroupNotFound } from "./RolloutErrors.js"
+import { idsOf } from "./Assess.js"
+import { advance, label, type Plan, recordOf } from "./RolloutPlan.js"
+import { MAX_BALANCING_WAVES, spreadAfter, type Wave, waveOf } from "./RolloutWave.js"
+import { staleChunks } from "./RolloutRecord.js"
+import { describeGroup, LEAVING } from "./Terminations.js"
+
+/** Raises desired by the wave, min held at it so that nothing scales the group in, max keeping its headroom. */
+export const raise: (plan: Plan, w: Wave) => Effect.Effect<void, AwsError, AutoScaling> = Effect.fn("Rollout.raise")(
+  function*(plan: Plan, w: Wave) {
+    const asg = yield* AutoScaling
+    if (w.number === 1) yield* advance(plan, "scaling-out")
+    yield* step(plan.name, "scale-out", `${label(plan, w)}min ${w.from.minSize}→${w.raised.minSize}, max ${w.from.maxSize}→${w.raised.maxSize}, desired ${w.from.desiredCapacity}→${w.raised.desiredCapacity}`)
+    yield* asg.updateSizes(plan.name, w.raised)
+  }
+)
+
+/**
+ * The wave after `w`, planned from the group as it is now (`expected` is desired as our terminations left it: what
+ * differs, others changed), and its record written.
+ */
+export const nextWave: (plan: Plan, w: Wave, expected: number) => Effect.Effect<Wave, AwsError | GroupNotFound, AutoScaling> = Effect.fn(
+  "Rollout.nextWave"
+)(function*(plan: Plan, w: Wave, expected: number) {
+  const asg = yield* AutoScaling
+  const g = yield* describeGroup(plan.name, plan.stackName)
+  plan.progress.othersDelta += g.desiredCapacity - expected
+  const next = waveOf(plan, w.number + 1, g, idsOf(g.instances.filter((i) => !LEAVING.test(i.lifecycleState))))
+  yield* Ref.set(plan.current, next)
+  const fresh = recordOf(plan, next, "scaling-out")
+  // One write: chunks a shorter list no longer needs are emptied in it, so the record is whole at every moment.
+  const tags = { ...fresh, ...Object.fromEntries(staleChunks(g.tags, fresh).map((k) => [k, ""])) }
+  yield* asg.setTags(plan.name, tags)
+  for (const k of Object.keys(tags)) plan.progress.written.add(k)
+  return next
+})
+
+/**
+ * How far apart the zones end once the last wave `w` retires its instances, while another balancing wave may still
+ * follow; 0 otherwise (nothing to balance).
+ */
+export const spreadAfterLast = (plan: Plan, w: Wave): Effect.Effect<number, AwsError | GroupNotFound, AutoScaling> =>
+  plan.balances && plan.progress.balancing < MAX_BALANCING_WAVES
+    ? Effect.map(describeGroup(plan.name, plan.stackName), (g) => spreadAfter(plan, g, new Set(w.retire), 0))
+    : Effect.succeed(0)
