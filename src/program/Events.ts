@@ -42,6 +42,9 @@ export const OutputLine = Schema.Union(
   ResumeSummary,
   StatusLine,
   ErrorLine
-)
+).annotations({
+  title: "aws-ha-updater --output json line",
+  description: "One NDJSON line of --output json: an event as the run goes, then the command's summary (or status's line, or an error)."
+})
 export type OutputLine = typeof OutputLine.Type
 
