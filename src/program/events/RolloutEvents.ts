@@ -47,12 +47,12 @@ export const GroupResult = Schema.Struct(groupResultFields).annotations({ identi
 export type GroupResult = typeof GroupResult.Type
 
 /** Each event carries its kind and when the run emitted it (epoch ms). */
-const event = <Type extends string, Fields extends Schema.Struct.Fields>(type: Type, fields: Fields) =>
-  Schema.Struct({ type: Schema.Literal(type), at: Schema.Number, ...fields }).annotations({ identifier: `${type}-event` })
+const event = <Type extends string, Fields extends Schema.Struct.Fields>(type: Type, description: string, fields: Fields) =>
+  Schema.Struct({ type: Schema.Literal(type), at: Schema.Number, ...fields }).annotations({ identifier: `${type}-event`, description })
 
-export const StepEvent = event("step", { group: Schema.String, step: Step, message: Schema.String })
+export const StepEvent = event("step", "A step of one group's rollout.", { group: Schema.String, step: Step, message: Schema.String })
 
-export const ProgressEvent = event("progress", {
+export const ProgressEvent = event("progress", "A group's counts while it waits for its new instances.", {
   group: Schema.String,
   oldCount: Schema.Number,
   newCount: Schema.Number,
@@ -62,14 +62,14 @@ export const ProgressEvent = event("progress", {
   timeLeft: Schema.Number
 })
 
-export const GroupResultEvent = event("group-result", groupResultFields)
+export const GroupResultEvent = event("group-result", "How a group's rollout ended.", groupResultFields)
 
-export const WarningEvent = event("warning", { group: Schema.optional(Schema.String), message: Schema.String })
+export const WarningEvent = event("warning", "Something the run noticed and went on after.", { group: Schema.optional(Schema.String), message: Schema.String })
 
-export const StackStepEvent = event("stack-step", { stack: Schema.String, step: StackStep, message: Schema.String })
+export const StackStepEvent = event("stack-step", "A step of update-stack's stack action.", { stack: Schema.String, step: StackStep, message: Schema.String })
 
 /** One event of our CloudFormation action, shown once, oldest first. */
-export const StackEvent = event("stack-event", {
+export const StackEvent = event("stack-event", "An event CloudFormation recorded for the stack action, once each.", {
   stack: Schema.String,
   /** When CloudFormation recorded it, epoch ms. */
   timestamp: Schema.Number,
@@ -79,10 +79,14 @@ export const StackEvent = event("stack-event", {
   reason: Schema.optional(Schema.String)
 })
 
-export const StackStatusEvent = event("stack-status", { stack: Schema.String, status: Schema.String, reason: Schema.optional(Schema.String) })
+export const StackStatusEvent = event("stack-status", "The stack's status as the action goes.", {
+  stack: Schema.String,
+  status: Schema.String,
+  reason: Schema.optional(Schema.String)
+})
 
 /** A resource change of a dry-run's change set. */
-export const StackChangeEvent = event("stack-change", {
+export const StackChangeEvent = event("stack-change", "A resource change of a dry run's change set.", {
   stack: Schema.String,
   action: Schema.String,
   logicalId: Schema.String,
@@ -91,7 +95,7 @@ export const StackChangeEvent = event("stack-change", {
 })
 
 /** A parameter that a dry-run's change set would change; absent `from` = new, absent `to` = removed. */
-export const ParameterChangeEvent = event("parameter-change", {
+export const ParameterChangeEvent = event("parameter-change", "A parameter a dry run's change set would change.", {
   stack: Schema.String,
   key: Schema.String,
   from: Schema.optional(Schema.String),

@@ -71,7 +71,7 @@ export const Summary = Schema.Struct({
   /** The one-line failure, when the run ended on one. */
   error: Schema.optional(Schema.String),
   exitCode: Schema.Number
-}).annotations({ identifier: "summary" })
+}).annotations({ identifier: "summary", description: "The last line of update-stack, update-asgs, recover and demo." })
 export type Summary = typeof Summary.Type
 
 export const ResumedGroup = Schema.Struct({
@@ -94,7 +94,7 @@ export const ResumeSummary = Schema.Struct({
   stack: Schema.String,
   groups: Schema.Array(ResumedGroup),
   exitCode: Schema.Number
-}).annotations({ identifier: "resume-summary" })
+}).annotations({ identifier: "resume-summary", description: "The last line of resume." })
 
 const named = { name: Schema.String, logicalId: Schema.String }
 
@@ -141,11 +141,11 @@ export const StatusLine = Schema.Struct({
   stackStatus: Schema.String,
   groups: Schema.Array(GroupReport),
   exitCode: Schema.Number
-}).annotations({ identifier: "status" })
+}).annotations({ identifier: "status", description: "The one line of status." })
 
 /** The last line of status or resume when they end on an expected failure. */
 export const ErrorLine = Schema.Struct({
   type: Schema.Literal("error"),
   error: Schema.String,
   exitCode: Schema.Number
-}).annotations({ identifier: "error" })
+}).annotations({ identifier: "error", description: "The last line of status or resume when they end on an expected failure." })
