@@ -20,7 +20,7 @@ for (const f of readdirSync("dist/bin")) if (f.endsWith(".js")) chmodSync(`dist/
 
 // --help and --version as the CLI writes them, cached for the bins' fast path (src/cli/FastHelp.ts): help in both
 // styles, plain and coloured, which the bins choose between as the CLI would (src/cli/Color.ts).
-export const SUBCOMMANDS = ["update-stack", "update-asgs", "check-template", "status", "recover", "resume", "demo"]
+export const SUBCOMMANDS = ["update-stack", "update-asgs", "check-template", "status", "recover", "resume", "schema", "demo"]
 const invocations = [
   ["aws-ha-updater"],
   ...SUBCOMMANDS.map((sub) => ["aws-ha-updater", sub]),

@@ -3,15 +3,15 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Ref from "effect/Ref"
-import { Reporter } from "../program/Events.js"
+import { Reporter, type ResumeSummary, type StatusLine } from "../program/Events.js"
 import { describeFailure } from "./Failures.js"
-import { makeRenderer, type OutputMode } from "./Render.js"
+import { jsonLine, makeRenderer, type OutputMode } from "./Render.js"
 import { ExitStatus } from "./Run.js"
 
 export interface PlainOutput {
   readonly text: ReadonlyArray<string>
   /** The one JSON object printed last in --output json; `exitCode` is added to it. */
-  readonly json: Readonly<Record<string, unknown>>
+  readonly json: Omit<typeof StatusLine.Type, "exitCode"> | Omit<typeof ResumeSummary.Type, "exitCode">
 }
 
 /**
@@ -29,13 +29,13 @@ export const runPlain = <A, E, R>(
     const exit = yield* Effect.exit(Effect.provideService(program, Reporter, { emit: renderer.emit }))
     if (Exit.isSuccess(exit)) {
       const out = render(exit.value)
-      yield* mode === "json" ? Console.log(JSON.stringify({ ...out.json, exitCode: 0 })) : Console.log(out.text.join("\n"))
+      yield* mode === "json" ? Console.log(jsonLine({ ...out.json, exitCode: 0 })) : Console.log(out.text.join("\n"))
       return yield* Ref.set(exitStatus, 0)
     }
     const failure = Cause.failureOption(exit.cause)
     if (failure._tag === "Some") {
       const { code, line } = describeFailure(failure.value)
-      yield* mode === "json" ? Console.log(JSON.stringify({ type: "error", error: line, exitCode: code })) : Console.error(`error: ${line}`)
+      yield* mode === "json" ? Console.log(jsonLine({ type: "error", error: line, exitCode: code })) : Console.error(`error: ${line}`)
       return yield* Ref.set(exitStatus, code)
     }
     return yield* Effect.failCause(exit.cause as Cause.Cause<never>)

@@ -1,10 +1,25 @@
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Ref from "effect/Ref"
-import { type GroupResult, plainCause, type RolloutEvent, type RunStatus } from "../program/Events.js"
+import * as Schema from "effect/Schema"
+import { type GroupResult, OutputLine, type RolloutEvent, type RunStatus, type SummaryExtra } from "../program/Events.js"
 import { makeLiveView, type Sink, Terminal } from "./LiveView.js"
 
 export type OutputMode = "text" | "json"
+
+const encodeLine = Schema.encodeEither(OutputLine)
+
+/**
+ * One NDJSON line of `--output json`, exactly as the published schema encodes it. A value the schema refuses is a bug
+ * of ours: it becomes a warning line rather than a defect in the middle of a rollout.
+ */
+export const jsonLine = (line: OutputLine): string =>
+  Either.match(encodeLine(line), {
+    onRight: (encoded) => JSON.stringify(encoded),
+    onLeft: (error) =>
+      JSON.stringify({ type: "warning", at: "at" in line ? line.at : 0, message: `a ${line.type} line did not match the output schema: ${error.message}` })
+  })
 
 const time = (at: number): string => new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z")
 
@@ -61,12 +76,12 @@ export const makeRenderer = Effect.fn("Cli.makeRenderer")(function*(mode: Output
         yield* Ref.update(results, (rs) => [...rs.filter((r) => r.name !== result.name), result])
       }
       if (mode === "text") return view.render(event)
-      yield* Console.log(JSON.stringify(event.type === "group-result" && event.cause !== undefined ? { ...event, cause: plainCause(event.cause) } : event))
+      yield* Console.log(jsonLine(event))
     })
   return { emit, results: Ref.get(results), close: Effect.sync(view.close) }
 })
 
-export interface Summary {
+export interface SummaryInput {
   readonly status: RunStatus
   readonly stack: string
   readonly groups: ReadonlyArray<GroupResult>
@@ -74,12 +89,12 @@ export interface Summary {
   readonly exitCode: number
   readonly region: string
   readonly error?: string
-  readonly extra?: Readonly<Record<string, unknown>>
+  readonly extra?: SummaryExtra
   /** Extra lines of the text summary. */
   readonly notes?: ReadonlyArray<string>
 }
 
-export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void> => {
+export const renderSummary = (mode: OutputMode, s: SummaryInput): Effect.Effect<void> => {
   const withResume = s.groups.map((g) => ({
     ...g,
     ...(g.leftSuspended.length > 0 && g.status !== "succeeded"
@@ -87,25 +102,18 @@ export const renderSummary = (mode: OutputMode, s: Summary): Effect.Effect<void>
       : {})
   }))
   if (mode === "json") {
-    return Console.log(JSON.stringify({
+    return Console.log(jsonLine({
       type: "summary",
       status: s.status,
       stack: s.stack,
       ...s.extra,
       groups: withResume.map((g) => ({
-        name: g.name,
-        status: g.status,
-        launched: g.launched,
-        terminated: g.terminated,
-        ...(g.reason === undefined ? {} : { reason: g.reason }),
-        ...(g.cause === undefined ? {} : { cause: plainCause(g.cause) }),
-        ...(g.leftSuspended.length > 0 ? { leftSuspended: g.leftSuspended } : {}),
-        ...(g.standby !== undefined && g.standby.length > 0 ? { standby: g.standby } : {}),
-        ...(g.waves === undefined ? {} : { waves: g.waves }),
-        ...("resumeCommand" in g ? { resume: g.resume, resumeCommand: g.resumeCommand } : {})
+        ...g,
+        leftSuspended: g.leftSuspended.length > 0 ? g.leftSuspended : undefined,
+        standby: g.standby !== undefined && g.standby.length > 0 ? g.standby : undefined
       })),
-      ...(s.notAttempted !== undefined && s.notAttempted.length > 0 ? { notAttempted: s.notAttempted } : {}),
-      ...(s.error === undefined ? {} : { error: s.error }),
+      notAttempted: s.notAttempted !== undefined && s.notAttempted.length > 0 ? s.notAttempted : undefined,
+      error: s.error,
       exitCode: s.exitCode
     }))
   }

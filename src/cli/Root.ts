@@ -4,6 +4,7 @@ import { checkTemplate } from "./CheckTemplate.js"
 import { demo } from "./Demo.js"
 import { cliConfig, printHelp } from "./Help.js"
 import { VERSION } from "./Main.js"
+import { schema } from "./OutputSchema.js"
 import { recover } from "./Recover.js"
 import { resume } from "./Resume.js"
 import { status } from "./Status.js"
@@ -11,7 +12,7 @@ import { updateAsgs } from "./UpdateAsgs.js"
 import { updateStack } from "./UpdateStack.js"
 
 /** In the order the help lists them. */
-export const commands = [updateStack, updateAsgs, checkTemplate, status, recover, resume, demo] as const
+export const commands = [updateStack, updateAsgs, checkTemplate, status, recover, resume, schema, demo] as const
 
 // Without a command: the help, as --help writes it.
 const showHelp = (): Effect.Effect<void> =>

@@ -6,7 +6,7 @@ import * as Console from "effect/Console"
 import * as Ref from "effect/Ref"
 import { Reporter } from "../program/Events.js"
 import { withThrottleGate } from "../services/ThrottleGate.js"
-import type { GroupResult, RunStatus } from "../program/Events.js"
+import type { GroupResult, RunStatus, SummaryExtra } from "../program/Events.js"
 import { exitCodeOf, ExitCode } from "./ExitCodes.js"
 import { describeFailure } from "./Failures.js"
 import { makeRenderer, type OutputMode, renderSummary } from "./Render.js"
@@ -19,7 +19,7 @@ export interface RunOutcome {
   readonly groups: ReadonlyArray<GroupResult>
   readonly notAttempted?: ReadonlyArray<string>
   /** Fields added to the JSON summary (update-stack's stackStatus, ...). */
-  readonly extra?: Readonly<Record<string, unknown>>
+  readonly extra?: SummaryExtra
   /** Overrides the exit code derived from `status` (update-stack's exit 1). */
   readonly exitCode?: number
   readonly error?: string

@@ -46,7 +46,7 @@ describe("--help and --version from the build's cache", () => {
           if (!cases.has(files[style])) cases.set(files[style], { argv: invocation.split(" "), style })
         }
       }
-      expect(cases.size).toBe(23)
+      expect(cases.size).toBe(25)
       yield* Effect.forEach(cases, ([file, { argv, style }]) =>
         Effect.gen(function*() {
           const cached = yield* runAsync(argv, { AWS_HA_UPDATER_HELP_STYLE: style })

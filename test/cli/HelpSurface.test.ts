@@ -82,6 +82,7 @@ describe("--help off a terminal", () => {
       expect(viaApp[0]).toMatch(/^\$ aws-ha-updater update-stack .*\[--lenient-look-back SECONDS\].* <STACK_NAME> \[<KEY=VALUE>\]\.\.\.$/)
       expect(usageOf(results.find((r) => r.argv.join(" ") === "aws-ha-updater check-template --help")!.stdout))
         .toEqual(["$ aws-ha-updater check-template <FILE>..."])
+      expect(usageOf(results.find((r) => r.argv.join(" ") === "aws-ha-updater schema --help")!.stdout)).toEqual(["$ aws-ha-updater schema"])
     }), 120_000)
   }
 
@@ -100,7 +101,8 @@ describe("--help off a terminal", () => {
       ["update-asgs", "--help"],
       ["aws-ha-updater", "status", "--help"],
       ["aws-ha-updater", "recover", "--help"],
-      ["aws-ha-updater", "resume", "--help"]
+      ["aws-ha-updater", "resume", "--help"],
+      ["aws-ha-updater", "schema", "--help"]
     ]
     for (const { argv, stdout } of yield* runAll(documented, {})) {
       const [line] = usageOf(stdout)

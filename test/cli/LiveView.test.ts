@@ -6,7 +6,7 @@ import { makeLiveView, Terminal, type TerminalFacts } from "../../src/cli/LiveVi
 import { makeRenderer, textLine } from "../../src/cli/Render.js"
 import { ExitStatus, runReported } from "../../src/cli/Run.js"
 import type { RolloutEvent, RolloutEventInput } from "../../src/program/Events.js"
-import { emit } from "../../src/program/Events.js"
+import { emit } from "../../src/program/Emit.js"
 import { captureConsole } from "../support/CaptureConsole.js"
 
 /**

@@ -1,7 +1,7 @@
 import * as Duration from "effect/Duration"
 import type { AutoScalingGroup, GroupSizes } from "../../services/AutoScaling.js"
 import { assess, capacityOf, isRunning, type LoadBalancerHealth } from "../rollout/Assess.js"
-import type { GroupResult, GroupStatus } from "../Events.js"
+import type { GroupResult, GroupStatus, RecoverDecision, RecoverMode } from "../Events.js"
 import { decodeRecord, type Phase, salvageRecord, type WaveRecord } from "../rollout/RolloutRecord.js"
 
 /** What recover works from: a whole record, or what a damaged one still says with safe stand-ins for the rest. */
@@ -110,7 +110,7 @@ export const rolloutView = (group: AutoScalingGroup, record: Pick<Recoverable, "
 /** Terminating the new instances never lowers serving capacity when the old ones are all there or no new one serves. */
 export const rollbackIsSafe = (v: RolloutView): boolean => v.oldCapacity >= v.needed || v.healthy === 0
 
-export type RecoverMode = "auto" | "complete" | "rollback"
+export type { RecoverDecision, RecoverMode }
 
 export interface RecoverOptions {
   readonly mode: RecoverMode
@@ -127,12 +127,6 @@ export const defaultRecoverOptions: RecoverOptions = {
   mode: "auto",
   healthyTimeout: Duration.seconds(600),
   pollInterval: Duration.seconds(5)
-}
-
-export interface RecoverDecision {
-  readonly group: string
-  readonly action: "complete" | "rollback" | "none"
-  readonly why: string
 }
 
 export interface RecoverResult {

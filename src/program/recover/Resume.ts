@@ -3,22 +3,13 @@ import { AutoScaling } from "../../services/AutoScaling.js"
 import type { CloudFormation } from "../../services/CloudFormation.js"
 import type { AwsError, InvalidInput, StackNotFound } from "../../services/Errors.js"
 import { DEGRADED_TAGS, readDegraded } from "../rollout/Degraded.js"
-import { emit } from "../Events.js"
+import { emit } from "../Emit.js"
+import type { ResumedGroup } from "../Events.js"
 import { RolloutInProgress } from "../rollout/RolloutErrors.js"
 import { decodeRecord } from "../rollout/RolloutRecord.js"
 import { stackGroups } from "../stack/StackGroups.js"
 
-export interface ResumedGroup {
-  readonly name: string
-  /** "resumed": the marker was there and is gone; "clean": no marker, nothing done. */
-  readonly state: "resumed" | "clean"
-  readonly resumed: ReadonlyArray<string>
-  /** The marker's reason and since, as they were. */
-  readonly reason?: string
-  readonly since?: string
-  /** Listed by the marker but no longer suspended (someone resumed them already). */
-  readonly alreadyRunning: ReadonlyArray<string>
-}
+export type { ResumedGroup }
 
 export interface ResumeResult {
   readonly stack: string

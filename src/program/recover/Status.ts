@@ -5,10 +5,11 @@ import type { CloudFormation } from "../../services/CloudFormation.js"
 import type { AwsError, InvalidInput, StackNotFound } from "../../services/Errors.js"
 import { LoadBalancing } from "../../services/LoadBalancing.js"
 import { isRunning, type LoadBalancerHealth } from "../rollout/Assess.js"
-import { type DegradedMarker, readDegraded } from "../rollout/Degraded.js"
+import { readDegraded } from "../rollout/Degraded.js"
 import { readRecord, rolloutView } from "./RecoverView.js"
-import { claimsOf, decodeRecord, type Phase, salvageRecord, type WaveRecord } from "../rollout/RolloutRecord.js"
+import { claimsOf, decodeRecord, salvageRecord, type WaveRecord } from "../rollout/RolloutRecord.js"
 import { stackGroups } from "../stack/StackGroups.js"
+import type { GroupReport } from "../Events.js"
 
 /** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group, shared by every group. */
 export const readAllHealth = Effect.fn("Status.readAllHealth")(function*(groups: ReadonlyArray<AutoScalingGroup>) {
@@ -23,32 +24,7 @@ export const readAllHealth = Effect.fn("Status.readAllHealth")(function*(groups:
   return health
 })
 
-export type GroupReport = { readonly name: string; readonly logicalId: string } & (
-  | {
-    readonly state: "in-rollout"
-    readonly phase: Phase | "unknown"
-    /** ISO time, or undefined when a damaged record lost it. */
-    readonly startedAt: string | undefined
-    readonly ageSeconds: number | undefined
-    readonly oldCount: number
-    readonly newCount: number
-    readonly healthy: number
-    readonly needed: number
-    /** Seconds since the run last renewed its heartbeat; undefined when the record carries none. */
-    readonly heartbeatAgeSeconds: number | undefined
-    /** The interval the run promised to renew it at. */
-    readonly heartbeatEverySeconds: number | undefined
-    /** A rollout in waves: the current wave, and the old instances still to replace (this wave's included). */
-    readonly wave?: { readonly number: number; readonly oldLeft: number; readonly newRelease: number }
-    readonly degraded?: DegradedMarker
-  }
-  /** A run claimed the group and has not written its record (yet, or it died first). */
-  | { readonly state: "claimed"; readonly runs: ReadonlyArray<string>; readonly ageSeconds: number | undefined }
-  | { readonly state: "damaged-record"; readonly reason: string; readonly phase: Phase | "unknown"; readonly usable: boolean }
-  | { readonly state: "degraded"; readonly reason: string; readonly since: string; readonly leftSuspended: ReadonlyArray<string> }
-  | { readonly state: "clean" }
-  | { readonly state: "missing" }
-)
+export type { GroupReport }
 
 export interface StackStatus {
   readonly stack: string

@@ -7,7 +7,7 @@ import type { AutoScalingGroup } from "../../services/AutoScaling.js"
 import { AutoScaling } from "../../services/AutoScaling.js"
 import type { AwsError } from "../../services/Errors.js"
 import { isRunning } from "./Assess.js"
-import { emit } from "../Events.js"
+import { emit } from "../Emit.js"
 import { GroupNotFound, RolloutHeld, RolloutInProgress } from "./RolloutErrors.js"
 import { claimKey, claimsOf, decodeRecord, decodeStamp, encodeStamp, hasRecord, HEARTBEAT_KEY, isFresh } from "./RolloutRecord.js"
 

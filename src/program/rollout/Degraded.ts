@@ -1,3 +1,4 @@
+import * as Schema from "effect/Schema"
 import type { AutoScalingGroup } from "../../services/AutoScaling.js"
 
 /** Tags a failed rollout leaves on the group, so the next run and `resume` know what it left behind. */
@@ -19,11 +20,12 @@ export const degradedTags = (
   [LEFT_SUSPENDED_TAG]: clip(leftSuspended.join(","))
 })
 
-export interface DegradedMarker {
-  readonly reason: string
-  readonly since: string
-  readonly leftSuspended: ReadonlyArray<string>
-}
+export const DegradedMarker = Schema.Struct({
+  reason: Schema.String,
+  since: Schema.String,
+  leftSuspended: Schema.Array(Schema.String)
+})
+export type DegradedMarker = typeof DegradedMarker.Type
 
 export const readDegraded = (group: AutoScalingGroup): DegradedMarker | undefined => {
   const reason = group.tags[DEGRADED_TAG]

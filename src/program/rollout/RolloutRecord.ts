@@ -199,7 +199,7 @@ export const StampText = Schema.transformOrFail(Schema.String, StampStruct, {
   encode: (st) => ParseResult.succeed(`${new Date(st.at).toISOString()}/${st.everySeconds}`)
 })
 
-const PhaseSchema = Schema.Literal(...PHASES)
+export const PhaseSchema = Schema.Literal(...PHASES)
 
 const WaveStruct = Schema.Struct({
   number: Schema.Int.pipe(Schema.greaterThanOrEqualTo(1)),

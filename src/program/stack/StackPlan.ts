@@ -11,7 +11,7 @@ import {
 } from "../../services/CloudFormation.js"
 import { InvalidInput } from "../../services/Errors.js"
 import { AUTO_EXPAND, DEFAULT_CAPABILITIES } from "./Capabilities.js"
-import { stackStep } from "../Events.js"
+import { stackStep } from "../Emit.js"
 import { checkParameters, type ParameterSpec, parameterInputs, specsOfTemplate, specsOfValidated } from "../../template/Parameters.js"
 import { StackNotUpdatable } from "./StackErrors.js"
 import { declaresTransform, decodeTemplate, parametersCertain, parseTemplate, type TemplateDocument } from "../../template/Template.js"

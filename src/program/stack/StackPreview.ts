@@ -4,27 +4,15 @@ import * as Option from "effect/Option"
 import { type ChangeSetDescription, CloudFormation, type ResourceChange, type StackParameter } from "../../services/CloudFormation.js"
 import type { AwsError } from "../../services/Errors.js"
 import type { TemplateBucket } from "../../services/TemplateBucket.js"
-import { emit, stackStep } from "../Events.js"
+import { emit, stackStep } from "../Emit.js"
+import type { ParameterChange, PlannedChange } from "../Events.js"
 import { StackActionFailed, StackActionTimedOut } from "./StackErrors.js"
 import { type PlannedAction, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
 import { newRequestToken, type StackActionError } from "./StackUpdate.js"
 import { polling, type StackWaitOptions } from "./StackWait.js"
 import { templateParameters, templateResources } from "../../template/Template.js"
 
-export interface PlannedChange {
-  readonly action: string
-  readonly logicalId: string
-  readonly resourceType: string
-  readonly replacement?: string
-}
-
-export interface ParameterChange {
-  readonly key: string
-  /** Absent: the parameter is new. */
-  readonly from?: string
-  /** Absent: the parameter goes away. */
-  readonly to?: string
-}
+export type { ParameterChange, PlannedChange }
 
 export interface StackPreview {
   readonly kind: "create" | "update"

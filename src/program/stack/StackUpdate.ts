@@ -8,7 +8,7 @@ import type { AwsError, BucketNotFound, InvalidInput, TemplateInvalid } from "..
 import type { LaunchTemplates } from "../../services/LaunchTemplates.js"
 import type { LoadBalancing } from "../../services/LoadBalancing.js"
 import type { TemplateBucket } from "../../services/TemplateBucket.js"
-import { stackStep } from "../Events.js"
+import { stackStep } from "../Emit.js"
 import { StackActionFailed, type StackActionTimedOut, type StackNotUpdatable, type TemplateTooLarge } from "./StackErrors.js"
 import { describeParameters, planStackAction, type StackPlan, type StackPlanOptions } from "./StackPlan.js"
 import { checkAlarms } from "../rollout/AlarmGate.js"

@@ -5,7 +5,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { CloudFormation, type StackEvent } from "../../services/CloudFormation.js"
-import { emit } from "../Events.js"
+import { emit } from "../Emit.js"
 import { StackActionTimedOut } from "./StackErrors.js"
 import { listTree } from "./StackTree.js"
 

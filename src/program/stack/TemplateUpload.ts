@@ -2,7 +2,7 @@ import { createHash } from "node:crypto"
 import * as Effect from "effect/Effect"
 import type { TemplateSource } from "../../services/CloudFormation.js"
 import { TemplateBucket } from "../../services/TemplateBucket.js"
-import { stackStep } from "../Events.js"
+import { stackStep } from "../Emit.js"
 import type { TemplateUpload } from "./StackOptions.js"
 import { s3HttpsUrl } from "./TemplateSource.js"
 
