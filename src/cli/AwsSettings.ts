@@ -2,7 +2,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type AwsClientSettings, resolveRegion } from "../layers/live/AwsClientConfig.js"
-import { InvalidInput } from "../services/Errors.js"
+import type { InvalidInput } from "../services/Errors.js"
+import { CallTimeout, decodeFlag } from "./Flags.js"
 import { RetryPolicy } from "../services/Retry.js"
 
 /** Region, profile and endpoint from the flags and the environment: the CLI is the one place that reads env. */
@@ -25,12 +26,8 @@ export const awsSettings = (flags: {
   )
 
 /** `--call-timeout`: a positive number of seconds, fractions allowed. */
-export const parseCallTimeout = (value: string): Effect.Effect<Duration.Duration, InvalidInput> => {
-  const seconds = /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN
-  return seconds > 0
-    ? Effect.succeed(Duration.millis(Math.round(seconds * 1000)))
-    : Effect.fail(new InvalidInput({ message: `--call-timeout must be a positive number of seconds, got "${value}"` }))
-}
+export const parseCallTimeout = (value: string): Effect.Effect<Duration.Duration, InvalidInput> =>
+  decodeFlag("call-timeout", CallTimeout)(value)
 
 /**
  * Runs `program` (with its AWS layers, which read the policy when they are built) under the RetryPolicy in scope
