@@ -56,6 +56,13 @@ export const CallTimeout = Schema.transform(
   }
 )
 
+/** `--endpoint-url` (or AWS_ENDPOINT_URL): where every AWS call goes instead, an http(s) URL. */
+export const EndpointUrl = Schema.String.pipe(
+  Schema.filter((text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol), {
+    message: (issue) => `must be an http:// or https:// URL, got ${JSON.stringify(issue.actual)}`
+  })
+)
+
 /** `--parallel`: how many groups roll at once, or all of them. */
 export const Parallel = Schema.Union(
   Schema.Literal("all"),
