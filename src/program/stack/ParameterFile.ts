@@ -20,13 +20,18 @@ const ScalarText = Schema.transform(
 
 const notAName = "not a parameter name: CloudFormation parameter names are letters and digits only"
 
+const ScalarValues = Schema.Record({ key: Schema.String, value: ScalarText })
+
 /** Parameters by name, each name one CloudFormation takes. */
-const NamedValues = Schema.Record({ key: Schema.String, value: ScalarText }).pipe(
-  Schema.filter((values) => {
-    const bad = Object.keys(values).find((key) => !Schema.is(ParameterName)(key))
-    return bad === undefined || { path: [bad], message: notAName }
-  })
-)
+const namesChecked = (values: typeof ScalarValues) =>
+  values.pipe(
+    Schema.filter((map) => {
+      const bad = Object.keys(map).find((key) => !Schema.is(ParameterName)(key))
+      return bad === undefined || { path: [bad], message: notAName }
+    })
+  )
+
+const NamedValues = namesChecked(ScalarValues)
 
 /** What the three shapes of file say, alike. */
 const FileContents = Schema.Struct({
@@ -87,8 +92,8 @@ const CliParameters = Schema.transform(
 /** A CloudFormation template configuration file (as CodePipeline reads it): those keys only. */
 const TemplateConfiguration = Schema.transform(
   Schema.Struct({
-    Parameters: Schema.optional(NamedValues),
-    Tags: Schema.optional(Schema.Record({ key: Schema.String, value: ScalarText })),
+    Parameters: Schema.optional(namesChecked(ScalarValues.annotations({ message: () => "expected a map of parameters" }))),
+    Tags: Schema.optional(ScalarValues.annotations({ message: () => "expected a map of tags" })),
     StackPolicy: Schema.optional(Schema.Unknown)
   }).annotations({ parseOptions: { onExcessProperty: "error" } }),
   FileContents,
@@ -116,18 +121,20 @@ export interface ParameterFile extends FileContents {
 }
 
 /**
- * What is wrong with a file none of the shapes takes, told by the shape that read furthest into it (a plain map's
- * over a template configuration's when they tie): a scalar is none of them.
+ * What is wrong with a file none of the shapes takes, told by the shape that read furthest into it — one that found
+ * a key it does not know read less far than one that found a wrong value there; the earlier shape when they tie.
+ * A scalar is none of them.
  */
 const fileIssueLine = (issue: ParseResult.ParseIssue): string => {
   const members: ReadonlyArray<ParseResult.ParseIssue> =
     issue._tag === "Composite" && issue.ast === ParameterFileContents.ast && Array.isArray(issue.issues) ? issue.issues : [issue]
-  const depth = (i: ParseResult.ParseIssue) => {
+  const reach = (i: ParseResult.ParseIssue) => {
     const [first] = ParseResult.ArrayFormatter.formatIssueSync(i)
-    return first === undefined || (first._tag === "Type" && first.path.length === 0) ? -1 : first.path.length
+    if (first === undefined || (first._tag === "Type" && first.path.length === 0)) return -1
+    return 2 * first.path.length + (first._tag === "Unexpected" ? 0 : 1)
   }
   const best = members.reduce<ParseResult.ParseIssue | undefined>(
-    (found, i) => (depth(i) >= 0 && (found === undefined || depth(i) >= depth(found)) ? i : found),
+    (found, i) => (reach(i) >= 0 && (found === undefined || reach(i) > reach(found)) ? i : found),
     undefined
   )
   return best === undefined
