@@ -58,16 +58,13 @@ export const Assignment = Schema.transformOrFail(
   }
 )
 
-/** The key given twice first, if any. */
-const repeatedKey = (pairs: ReadonlyArray<{ readonly key: string }>): string | undefined => {
-  const seen = new Set<string>()
-  return pairs.find(({ key }) => seen.has(key) || !seen.add(key))?.key
-}
+/** The first key given a second time, if any. */
+export const repeatedKey = (keys: ReadonlyArray<string>): string | undefined => keys.find((key, i) => keys.indexOf(key) !== i)
 
 /** The `KEY=VALUE...` arguments of update-stack, each key once. */
 export const Assignments = Schema.Array(Assignment).pipe(
   Schema.filter((pairs) => {
-    const key = repeatedKey(pairs)
+    const key = repeatedKey(pairs.map((p) => p.key))
     return key === undefined || `parameter ${key} is given twice: give it once`
   })
 )

@@ -6,7 +6,7 @@ import * as Schema from "effect/Schema"
 import { parse as parseYaml } from "yaml"
 import { InvalidInput } from "../../services/Errors.js"
 import { decodeInput, issueLine } from "../../services/Decode.js"
-import { ParameterName } from "../../template/Assignments.js"
+import { ParameterName, repeatedKey } from "../../template/Assignments.js"
 import { checkTags } from "./StackOptions.js"
 
 /** A value CloudFormation takes as a parameter or tag: numbers and booleans become their text. */
@@ -69,9 +69,8 @@ const CliParameter = Schema.Struct({
 const CliParameters = Schema.transform(
   Schema.Array(CliParameter).pipe(
     Schema.filter((entries) => {
-      const seen = new Set<string>()
-      const twice = entries.find((e) => seen.has(e.ParameterKey) || !seen.add(e.ParameterKey))
-      return twice === undefined || `parameter ${twice.ParameterKey} is given twice`
+      const twice = repeatedKey(entries.map((e) => e.ParameterKey))
+      return twice === undefined || `parameter ${twice} is given twice`
     })
   ),
   FileContents,
