@@ -20,9 +20,10 @@ const ScalarText = Schema.transform(
 
 const notAName = "not a parameter name: CloudFormation parameter names are letters and digits only"
 
+/** Values (or tags) by name. */
 const ScalarValues = Schema.Record({ key: Schema.String, value: ScalarText })
 
-/** Parameters by name, each name one CloudFormation takes. */
+/** Parameters by name: the same, each name one CloudFormation takes, a bad one named where it is. */
 const namesChecked = (values: typeof ScalarValues) =>
   values.pipe(
     Schema.filter((map) => {
