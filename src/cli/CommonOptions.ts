@@ -1,15 +1,26 @@
 import * as Options from "@effect/cli/Options"
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Either from "effect/Either"
+
+/** An environment variable, through the ConfigProvider (the process's env in the CLI); blank counts as unset, as in the AWS CLI. */
+export const fromEnv = (name: string): Config.Config<string> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((value) =>
+      value.trim() === "" ? Either.left(ConfigError.MissingData([name], `${name} is blank`)) : Either.right(value.trim())
+    )
+  )
 
 export const region = Options.text("region").pipe(
   Options.withPseudoName("REGION"),
+  Options.withFallbackConfig(Config.orElse(fromEnv("AWS_REGION"), () => fromEnv("AWS_DEFAULT_REGION"))),
   Options.withDescription("AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region, else eu-west-1)"),
   Options.optional
 )
 
 export const profile = Options.text("profile").pipe(
   Options.withPseudoName("PROFILE"),
-  Options.withFallbackConfig(Config.string("AWS_PROFILE")),
+  Options.withFallbackConfig(fromEnv("AWS_PROFILE")),
   Options.withDescription("profile of the shared AWS config files (default: AWS_PROFILE, else the default chain)"),
   Options.optional
 )

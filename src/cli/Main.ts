@@ -65,20 +65,22 @@ export const runCli = <Name extends string, R, E>(
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
   fiber.addObserver((exit) => {
-    let code: number
-    if (Exit.isSuccess(exit)) code = Ref.get(exitStatus).pipe(Effect.runSync)
-    else if (Cause.isInterruptedOnly(exit.cause)) code = ExitCode.interrupted
-    else {
-      const failure = Cause.failureOption(exit.cause)
-      if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) {
-        // Help.ts (or @effect/cli) has already printed what was wrong with the invocation.
-        code = ExitCode.invalid
-      } else {
-        const described = describeFailure(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause))
-        process.stderr.write(`error: ${described.line}\n`)
-        code = described.code
-      }
-    }
+    const { code, line } = processExit(exit, Ref.get(exitStatus).pipe(Effect.runSync))
+    if (line !== undefined) process.stderr.write(`${line}\n`)
     process.exit(code)
   })
+}
+
+/**
+ * The exit code of a command's run, and the line to write first when it failed: the code the handler decided, 130
+ * when interrupted, 2 for an invocation Help.ts (or @effect/cli) has already told what is wrong with, else the
+ * failure's own line and code.
+ */
+export const processExit = (exit: Exit.Exit<unknown, unknown>, decided: number): { readonly code: number; readonly line?: string } => {
+  if (Exit.isSuccess(exit)) return { code: decided }
+  if (Cause.isInterruptedOnly(exit.cause)) return { code: ExitCode.interrupted }
+  const failure = Cause.failureOption(exit.cause)
+  if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) return { code: ExitCode.invalid }
+  const described = describeFailure(failure._tag === "Some" ? failure.value : Cause.squash(exit.cause))
+  return { code: described.code, line: `error: ${described.line}` }
 }

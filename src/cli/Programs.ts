@@ -3,7 +3,7 @@
  * command definitions, never the programs, the template parser or an HTTP client.
  */
 export * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-export { parseAssignments } from "../template/Parameters.js"
+export { parseAssignments } from "../template/Assignments.js"
 export { loadParameterFile, mergeParameters } from "../program/stack/ParameterFile.js"
 export { parseNotificationArns, parseRoleArn, parseTags, parseTemplateUpload } from "../program/stack/StackOptions.js"
 export { recoverStack } from "../program/recover/Recover.js"

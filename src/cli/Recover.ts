@@ -6,7 +6,8 @@ import type { RecoverMode } from "../program/recover/RecoverView.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
 import { type RunOutcome, runReported } from "./Run.js"
-import { type AwsProvider, liveAws, positiveSeconds, stackName } from "./UpdateAsgs.js"
+import { positiveSeconds } from "./Flags.js"
+import { type AwsProvider, liveAws, stackName } from "./UpdateAsgs.js"
 
 const MODES: ReadonlyArray<RecoverMode> = ["auto", "complete", "rollback"]
 

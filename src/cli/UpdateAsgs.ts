@@ -1,6 +1,5 @@
 import * as Command from "@effect/cli/Command"
 import * as Args from "@effect/cli/Args"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AwsClientConfig, type AwsClientSettings } from "../layers/live/AwsClientConfig.js"
@@ -10,18 +9,14 @@ import type { CloudFormation } from "../services/CloudFormation.js"
 import type { LaunchTemplates } from "../services/LaunchTemplates.js"
 import type { LoadBalancing } from "../services/LoadBalancing.js"
 import type { TemplateBucket } from "../services/TemplateBucket.js"
-import { InvalidInput } from "../services/Errors.js"
 import { programs } from "./Lazy.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
+import { parseParallel, positiveSeconds } from "./Flags.js"
 import { runReported } from "./Run.js"
 import { parseStrategy } from "./Strategy.js"
 
 export const stackName = Args.text({ name: "STACK_NAME" }).pipe(Args.withDescription("the CloudFormation stack"))
-
-/** Seconds from a flag, refused unless positive: a zero timeout or interval is never what was meant. */
-export const positiveSeconds = (flag: string, value: number) =>
-  value > 0 ? Effect.succeed(Duration.seconds(value)) : Effect.fail(new InvalidInput({ message: `--${flag} must be a positive number of seconds, got ${value}` }))
 
 const liveLayer = Layer.unwrapEffect(
   Effect.map(Effect.promise(() => import("../layers/live/LiveAws.js")), (m) => m.layer)
@@ -44,15 +39,6 @@ const options = {
   freezeScaling: Opt.freezeScaling,
   parallel: Opt.parallel,
   output: Opt.output
-}
-
-/** "all" or a positive whole number. */
-export const parseParallel = (value: string) => {
-  if (value === "all") return Effect.succeed("all" as const)
-  const n = Number(value)
-  return Number.isInteger(n) && n > 0
-    ? Effect.succeed(n)
-    : Effect.fail(new InvalidInput({ message: `--parallel must be a positive whole number or "all", got "${value}"` }))
 }
 
 /** Where the AWS services come from: the live SDK layers, or the fake world in tests. */

@@ -6,7 +6,6 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { InvalidInput } from "../services/Errors.js"
 import type { StackActionFailed, StackActionTimedOut } from "../program/stack/StackErrors.js"
 import { AUTO_EXPAND, DEFAULT_CAPABILITIES } from "../program/stack/Capabilities.js"
 import type { StackPreview } from "../program/stack/StackPreview.js"
@@ -14,12 +13,13 @@ import type { StackUpdateResult } from "../program/stack/StackUpdate.js"
 import { programs } from "./Lazy.js"
 import { awsSettings, withCallTimeout } from "./AwsSettings.js"
 import * as Opt from "./CommonOptions.js"
+import { decodeFlag, NonNegativeSeconds, parseParallel, positiveSeconds } from "./Flags.js"
 import { ExitCode } from "./ExitCodes.js"
 import { describeFailure } from "./Failures.js"
 import type { OutputMode } from "./Render.js"
 import { type RunOutcome, runReported } from "./Run.js"
 import { parseStrategy } from "./Strategy.js"
-import { type AwsProvider, liveAws, parseParallel, positiveSeconds, stackName } from "./UpdateAsgs.js"
+import { type AwsProvider, liveAws, stackName } from "./UpdateAsgs.js"
 
 const seconds = (name: string, fallback: number, description: string) =>
   Options.integer(name).pipe(
@@ -105,10 +105,6 @@ const options = {
   )
 }
 
-/** Seconds from a flag where zero is meaningful (no look-back), refused when negative. */
-const nonNegativeSeconds = (flag: string, value: number) =>
-  value >= 0 ? Effect.succeed(Duration.seconds(value)) : Effect.fail(new InvalidInput({ message: `--${flag} must be zero or a positive number of seconds, got ${value}` }))
-
 const stackFields = (r: { readonly action: string; readonly status: string }) => ({ stackStatus: r.status, stackAction: r.action })
 
 /** The summary of a stack action that succeeded (or had nothing to do), with the rollout that followed. */
@@ -180,7 +176,7 @@ export const makeUpdateStack = (provideAws: AwsProvider) => Command.make("update
       const wait = {
         warmup: yield* positiveSeconds("warmup-seconds", args.warmupSeconds),
         actionTimeout: yield* positiveSeconds("action-timeout", args.actionTimeout),
-        lenientLookBack: yield* nonNegativeSeconds("lenient-look-back", args.lenientLookBack),
+        lenientLookBack: yield* decodeFlag("lenient-look-back", NonNegativeSeconds)(args.lenientLookBack),
         pollInterval: yield* positiveSeconds("poll-interval", args.pollInterval)
       }
       const healthyTimeout = yield* positiveSeconds("healthy-timeout", args.healthyTimeout)

@@ -35,25 +35,6 @@ export const specsOfValidated = (validated: ValidatedTemplate): ReadonlyArray<Pa
     }
   }))
 
-/** KEY=VALUE arguments, split on the first `=`; a malformed or repeated one is refused. */
-export const parseAssignments = (args: ReadonlyArray<string>): Effect.Effect<ReadonlyMap<string, string>, InvalidInput> =>
-  Effect.suspend(() => {
-    const given = new Map<string, string>()
-    const invalid = (message: string) => Effect.fail(new InvalidInput({ message }))
-    for (const arg of args) {
-      const eq = arg.indexOf("=")
-      if (eq < 0) return invalid(`"${arg}" is not KEY=VALUE: parameters are given as Name=value`)
-      const key = arg.slice(0, eq)
-      if (key === "") return invalid(`"${arg}" has no key before "=": parameters are given as Name=value`)
-      if (!/^[A-Za-z0-9]+$/.test(key)) {
-        return invalid(`"${key}" is not a parameter name: CloudFormation parameter names are letters and digits only`)
-      }
-      if (given.has(key)) return invalid(`parameter ${key} is given twice: give it once`)
-      given.set(key, arg.slice(eq + 1))
-    }
-    return Effect.succeed(given)
-  })
-
 const isList = (type: string): boolean => type === "CommaDelimitedList" || type.startsWith("List<")
 const isNumeric = (type: string): boolean => type === "Number" || type === "List<Number>"
 

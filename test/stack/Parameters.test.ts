@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { checkParameters, parameterInputs, parameterViolation, parseAssignments, specsOfTemplate, specsOfValidated } from "../../src/template/Parameters.js"
+import { parseAssignments } from "../../src/template/Assignments.js"
+import { checkParameters, parameterInputs, parameterViolation, specsOfTemplate, specsOfValidated } from "../../src/template/Parameters.js"
 import { decodeTemplate } from "../../src/template/Template.js"
 import * as Either from "effect/Either"
 

@@ -5,6 +5,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
 import type { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import { processExit } from "../../src/cli/Main.js"
 import { ExitStatus } from "../../src/cli/Run.js"
 import type { AwsProvider } from "../../src/cli/UpdateAsgs.js"
 import { captureConsole } from "./CaptureConsole.js"
@@ -29,5 +30,7 @@ export const runCommand = (
       Effect.provide(NodeContext.layer)
     ) as unknown as Effect.Effect<void, unknown, FakeWorld>
     const exit = yield* drive(run, { step })
-    return { exit, code: yield* Ref.get(code), out: capture.out, err: capture.err }
+    // What the binary's runCli does once the command ends: a failure the handler did not report gets its line and code.
+    const ended = processExit(exit, yield* Ref.get(code))
+    return { exit, code: ended.code, out: capture.out, err: ended.line === undefined ? capture.err : [...capture.err, ended.line] }
   })

@@ -5,99 +5,141 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { parse as parseYaml } from "yaml"
 import { InvalidInput } from "../../services/Errors.js"
+import { decodeInput, issueLine } from "../../services/Decode.js"
+import { ParameterName, repeatedKey } from "../../template/Assignments.js"
 import { checkTags } from "./StackOptions.js"
 
 /** A value CloudFormation takes as a parameter or tag: numbers and booleans become their text. */
-const Scalar = Schema.Union(Schema.String, Schema.Number, Schema.Boolean).annotations({
-  message: () => ({ message: "expected a string, a number or a boolean", override: true })
-})
-
-/** The AWS CLI's `--parameters file://…` list. */
-const CliParameter = Schema.Union(
-  Schema.Struct({
-    ParameterKey: Schema.String,
-    ParameterValue: Scalar,
-    UsePreviousValue: Schema.optional(Schema.Literal(false))
+const ScalarText = Schema.transform(
+  Schema.Union(Schema.String, Schema.Number, Schema.Boolean).annotations({
+    message: () => ({ message: "expected a string, a number or a boolean", override: true })
   }),
-  Schema.Struct({ ParameterKey: Schema.String, UsePreviousValue: Schema.Literal(true) })
+  Schema.String,
+  { strict: true, decode: String, encode: (text) => text }
 )
-const CliParameters = Schema.Array(CliParameter)
 
-/** A CloudFormation template configuration file (as CodePipeline reads it). */
-const TemplateConfiguration = Schema.Struct({
-  Parameters: Schema.optional(Schema.Record({ key: Schema.String, value: Scalar })),
-  Tags: Schema.optional(Schema.Record({ key: Schema.String, value: Scalar })),
-  StackPolicy: Schema.optional(Schema.Unknown)
+const notAName = "not a parameter name: CloudFormation parameter names are letters and digits only"
+
+/** Values (or tags) by name. */
+const ScalarValues = Schema.Record({ key: Schema.String, value: ScalarText })
+
+/** Parameters by name: the same, each name one CloudFormation takes, a bad one named where it is. */
+const namesChecked = (values: typeof ScalarValues) =>
+  values.pipe(
+    Schema.filter((map) => {
+      const bad = Object.keys(map).find((key) => !Schema.is(ParameterName)(key))
+      return bad === undefined || { path: [bad], message: notAName }
+    })
+  )
+
+const NamedValues = namesChecked(ScalarValues)
+
+/** What the three shapes of file say, alike. */
+const FileContents = Schema.Struct({
+  values: Schema.ReadonlyMapFromSelf({ key: Schema.String, value: Schema.String }),
+  /** UsePreviousValue: true — the same as not giving the key. */
+  kept: Schema.ReadonlySetFromSelf(Schema.String),
+  /** A template configuration's Tags. */
+  tags: Schema.ReadonlyMapFromSelf({ key: Schema.String, value: Schema.String })
 })
+type FileContents = Schema.Schema.Type<typeof FileContents>
+
+const contents = (values: Readonly<Record<string, string>>, tags: Readonly<Record<string, string>> = {}): FileContents => ({
+  values: new Map(Object.entries(values)),
+  kept: new Set(),
+  tags: new Map(Object.entries(tags))
+})
+
+/** One entry of the AWS CLI's `--parameters file://…` list: a value, or UsePreviousValue: true. */
+const CliParameter = Schema.Struct({
+  ParameterKey: ParameterName,
+  ParameterValue: Schema.optional(ScalarText),
+  UsePreviousValue: Schema.optional(Schema.Boolean)
+}).annotations({
+  message: () => "expected {ParameterKey, ParameterValue} or {ParameterKey, UsePreviousValue: true}",
+  parseOptions: { onExcessProperty: "error" }
+}).pipe(
+  Schema.filter((e) =>
+    e.UsePreviousValue === true
+      ? e.ParameterValue === undefined || "give ParameterValue or UsePreviousValue: true, not both"
+      : e.ParameterValue !== undefined || `parameter ${e.ParameterKey} has no ParameterValue (or UsePreviousValue: true to keep its value)`
+  )
+)
+
+/** The AWS CLI's list, each key once. */
+const CliParameters = Schema.transform(
+  Schema.Array(CliParameter).pipe(
+    Schema.filter((entries) => {
+      const twice = repeatedKey(entries.map((e) => e.ParameterKey))
+      return twice === undefined || `parameter ${twice} is given twice`
+    })
+  ),
+  FileContents,
+  {
+    strict: true,
+    decode: (entries) => ({
+      values: new Map(entries.flatMap((e) => (e.ParameterValue === undefined ? [] : [[e.ParameterKey, e.ParameterValue] as const]))),
+      kept: new Set(entries.flatMap((e) => (e.UsePreviousValue === true ? [e.ParameterKey] : []))),
+      tags: new Map()
+    }),
+    encode: (c) => [
+      ...[...c.values].map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue })),
+      ...[...c.kept].map((ParameterKey) => ({ ParameterKey, UsePreviousValue: true as const }))
+    ]
+  }
+)
+
+/** A CloudFormation template configuration file (as CodePipeline reads it): those keys only. */
+const TemplateConfiguration = Schema.transform(
+  Schema.Struct({
+    Parameters: Schema.optional(namesChecked(ScalarValues.annotations({ message: () => "expected a map of parameters" }))),
+    Tags: Schema.optional(ScalarValues.annotations({ message: () => "expected a map of tags" })),
+    StackPolicy: Schema.optional(Schema.Unknown)
+  }).annotations({ parseOptions: { onExcessProperty: "error" } }),
+  FileContents,
+  {
+    strict: true,
+    decode: (c) => contents(c.Parameters ?? {}, c.Tags ?? {}),
+    encode: (c) => ({ Parameters: Object.fromEntries(c.values), Tags: Object.fromEntries(c.tags) })
+  }
+)
 
 /** `{ Key: value }`. */
-const PlainParameters = Schema.Record({ key: Schema.String, value: Scalar })
+const PlainParameters = Schema.transform(NamedValues, FileContents, {
+  strict: true,
+  decode: (values) => contents(values),
+  encode: (c) => Object.fromEntries(c.values)
+})
+
+/** What `--parameters FILE` may hold, once parsed from JSON or YAML: one of the three shapes. */
+export const ParameterFileContents = Schema.Union(CliParameters, TemplateConfiguration, PlainParameters)
 
 /** What `--parameters FILE` says. */
-export interface ParameterFile {
+export interface ParameterFile extends FileContents {
   /** The file as the user named it, for messages. */
   readonly path: string
-  readonly values: ReadonlyMap<string, string>
-  /** UsePreviousValue: true — the same as not giving the key. */
-  readonly kept: ReadonlySet<string>
-  /** A template configuration's Tags. */
-  readonly tags: ReadonlyMap<string, string>
 }
 
-const asText = (value: string | number | boolean): string => String(value)
-
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
-const CONFIGURATION_KEYS = new Set(["Parameters", "Tags", "StackPolicy"])
-
-/** The file is a template configuration when its top level holds only those keys, with Parameters or Tags a map. */
-const isConfiguration = (data: Readonly<Record<string, unknown>>): boolean =>
-  Object.keys(data).length > 0 &&
-  Object.keys(data).every((k) => CONFIGURATION_KEYS.has(k)) &&
-  (isRecord(data["Parameters"]) || isRecord(data["Tags"]))
-
-/** The first problem of a decode, where it is: `[2].ParameterValue`, `Parameters.Env`. */
-const firstIssue = (error: ParseResult.ParseError): string => {
-  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-  if (issue === undefined) return "wrong shape"
-  const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")
-  return `${where === "" ? "" : `${where}: `}${issue.message.split("\n")[0]}`
-}
-
-const decode = <A, I>(schema: Schema.Schema<A, I>, data: unknown): Either.Either<A, string> =>
-  Either.mapLeft(Schema.decodeUnknownEither(schema, { onExcessProperty: "error" })(data), firstIssue)
-
-/** One of the three shapes, as values, keys to keep and tags; Left: what is wrong, naming the key. */
-const shapeOf = (data: unknown): Either.Either<Omit<ParameterFile, "path">, string> => {
-  if (Array.isArray(data)) {
-    return Either.flatMap(decode(CliParameters, data), (entries) => {
-      const values = new Map<string, string>()
-      const kept = new Set<string>()
-      for (const entry of entries) {
-        const key = entry.ParameterKey
-        if (values.has(key) || kept.has(key)) return Either.left(`parameter ${key} is given twice`)
-        if ("ParameterValue" in entry) values.set(key, asText(entry.ParameterValue))
-        else kept.add(key)
-      }
-      return Either.right({ values, kept, tags: new Map() })
-    })
+/**
+ * What is wrong with a file none of the shapes takes, told by the shape that read furthest into it — one that found
+ * a key it does not know read less far than one that found a wrong value there; the earlier shape when they tie.
+ * A scalar is none of them.
+ */
+const fileIssueLine = (issue: ParseResult.ParseIssue): string => {
+  const members: ReadonlyArray<ParseResult.ParseIssue> =
+    issue._tag === "Composite" && issue.ast === ParameterFileContents.ast && Array.isArray(issue.issues) ? issue.issues : [issue]
+  const reach = (i: ParseResult.ParseIssue) => {
+    const [first] = ParseResult.ArrayFormatter.formatIssueSync(i)
+    if (first === undefined || (first._tag === "Type" && first.path.length === 0)) return -1
+    return 2 * first.path.length + (first._tag === "Unexpected" ? 0 : 1)
   }
-  if (!isRecord(data)) {
-    return Either.left("expected a list of {ParameterKey, ParameterValue}, a map of parameters, or {Parameters, Tags}")
-  }
-  if (isConfiguration(data)) {
-    return Either.map(decode(TemplateConfiguration, data), (c) => ({
-      values: new Map(Object.entries(c.Parameters ?? {}).map(([k, v]) => [k, asText(v)])),
-      kept: new Set<string>(),
-      tags: new Map(Object.entries(c.Tags ?? {}).map(([k, v]) => [k, asText(v)]))
-    }))
-  }
-  return Either.map(decode(PlainParameters, data), (map) => ({
-    values: new Map(Object.entries(map).map(([k, v]) => [k, asText(v)])),
-    kept: new Set<string>(),
-    tags: new Map()
-  }))
+  const best = members.reduce<ParseResult.ParseIssue | undefined>(
+    (found, i) => (reach(i) >= 0 && (found === undefined || reach(i) > reach(found)) ? i : found),
+    undefined
+  )
+  return best === undefined
+    ? "expected a list of {ParameterKey, ParameterValue}, a map of parameters, or {Parameters, Tags}"
+    : issueLine(best)
 }
 
 /** JSON for a .json file (its errors are clearer), YAML (which JSON also is) otherwise. */
@@ -119,14 +161,9 @@ export const loadParameterFile = Effect.fn("StackUpdate.loadParameterFile")(func
   )
   const data = parseText(path, text)
   if (Either.isLeft(data)) return yield* fail(data.left)
-  const shape = shapeOf(data.right)
-  if (Either.isLeft(shape)) return yield* fail(shape.left)
-  const badKey = [...shape.right.values.keys(), ...shape.right.kept].find((k) => !/^[A-Za-z0-9]+$/.test(k))
-  if (badKey !== undefined) {
-    return yield* fail(`"${badKey}" is not a parameter name: CloudFormation parameter names are letters and digits only`)
-  }
-  const tags = yield* checkTags([...shape.right.tags], `--parameters ${path} (Tags)`)
-  const file: ParameterFile = { path, ...shape.right, tags }
+  const shape = yield* decodeInput(ParameterFileContents, (issue) => `--parameters ${path}: ${fileIssueLine(issue)}`)(data.right)
+  const tags = yield* checkTags([...shape.tags], `--parameters ${path} (Tags)`)
+  const file: ParameterFile = { path, ...shape, tags }
   return file
 })
 

@@ -1,6 +1,9 @@
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { StackTag } from "../../services/CloudFormation.js"
+import { decodeInput, issueLine } from "../../services/Decode.js"
 import { InvalidInput } from "../../services/Errors.js"
+import { KeyValue } from "../../template/Assignments.js"
 
 /** AWS's limits for stack tags. */
 export const TAG_LIMITS = { count: 50, key: 128, value: 256 } as const
@@ -61,17 +64,11 @@ export const checkTags = (
     return Effect.succeed(checked)
   })
 
+const decodeTagArgs = decodeInput(Schema.Array(KeyValue), (issue) => `--tags ${issueLine(issue, false)}`)
+
 /** `--tags KEY=VALUE`, split on the first `=`. */
 export const parseTags = (args: ReadonlyArray<string>): Effect.Effect<ReadonlyMap<string, string>, InvalidInput> =>
-  Effect.suspend(() => {
-    const pairs: Array<readonly [string, string]> = []
-    for (const arg of args) {
-      const eq = arg.indexOf("=")
-      if (eq < 0) return invalid(`--tags "${arg}" is not KEY=VALUE`)
-      pairs.push([arg.slice(0, eq), arg.slice(eq + 1)])
-    }
-    return checkTags(pairs, "--tags")
-  })
+  Effect.flatMap(decodeTagArgs(args), (pairs) => checkTags(pairs.map(({ key, value }) => [key, value] as const), "--tags"))
 
 /**
  * The whole set of tags an action sends: on update the stack's current tags with the given ones over them, since
