@@ -4,7 +4,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
 import type { AwsError } from "../../services/Errors.js"
-import { defaultCallTimeout, RetryPolicy } from "../../services/Retry.js"
+import { defaultCallTimeout, policyFor, providedPolicy } from "../../services/Retry.js"
 import { AwsClientConfig, type AwsClientSettings } from "./AwsClientConfig.js"
 import { toAwsError } from "./SdkErrors.js"
 
@@ -65,11 +65,13 @@ export const lazyClient = <M, C extends { destroy(): void }>(
 ): Effect.Effect<Send<M, C>, never, AwsClientConfig | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* AwsClientConfig
-    const { callTimeout } = yield* RetryPolicy
+    const currentPolicy = policyFor(yield* providedPolicy)
     const scope = yield* Effect.scope
     const cache = yield* Ref.make(Option.none<Loaded<M, C>>())
     const guard = yield* Effect.makeSemaphore(1)
     const build = Effect.gen(function*() {
+      // The policy of the first call, chosen as for the retries themselves (services/Retry.ts).
+      const { callTimeout } = yield* currentPolicy
       const sdk = yield* Effect.promise(load)
       const client = yield* Scope.extend(
         Effect.acquireRelease(
