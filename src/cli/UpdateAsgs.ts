@@ -24,7 +24,7 @@ export const positiveSeconds = (flag: string, value: number) =>
   value > 0 ? Effect.succeed(Duration.seconds(value)) : Effect.fail(new InvalidInput({ message: `--${flag} must be a positive number of seconds, got ${value}` }))
 
 const liveLayer = Layer.unwrapEffect(
-  Effect.map(Effect.promise(() => import("../layers/live/LiveAws.js")), (m) => m.layer)
+  Effect.map(Effect.promise(() => import("../layers/live/LiveAws.js")), (m) => m.layerWithoutDependencies)
 )
 
 const options = {
