@@ -26,7 +26,7 @@ export interface GateSettings {
   readonly maxMillis?: number
 }
 
-export const makeThrottleGate = (settings: GateSettings = {}): Effect.Effect<ThrottleGate["Type"]> =>
+export const makeThrottleGate = (settings: GateSettings = {}): Effect.Effect<Context.Tag.Service<ThrottleGate>> =>
   Effect.sync(() => {
     const initial = settings.initialMillis ?? 250
     const max = settings.maxMillis ?? 20_000
