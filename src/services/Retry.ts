@@ -232,7 +232,7 @@ export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
       const advisory = ADVISORY_METHODS.has(name)
       const lookFor = (looks as Record<string, AnyMethod | undefined>)[name]
       wrapped[name] = (...args) =>
-        Effect.flatMap(Effect.all([currentPolicy, Effect.serviceOption(ThrottleGate)]), ([policy, gate]) => {
+        Effect.flatMap(currentPolicy, (policy) => Effect.flatMap(Effect.serviceOption(ThrottleGate), (gate) => {
           const timeout = Duration.decode(policy.callTimeout ?? defaultCallTimeout)
           // With a run-wide gate, every attempt first waits for it, and reports back what AWS said.
           const once = <A>(call: Effect.Effect<A, Tagged>) =>
@@ -250,7 +250,7 @@ export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
           const look = lookFor === undefined ? undefined : once(lookFor(...args))
           const schedule = advisory ? advisoryRetrySchedule : policy.schedule
           return retried(once(method(...args)), schedule, policy.activitySchedule ?? defaultActivitySchedule, look)
-        })
+        }))
     }
     return wrapped as unknown as S
   })
