@@ -19,7 +19,7 @@ import { parseStrategy } from "./Strategy.js"
 export const stackName = Args.text({ name: "STACK_NAME" }).pipe(Args.withDescription("the CloudFormation stack"))
 
 const liveLayer = Layer.unwrapEffect(
-  Effect.map(Effect.promise(() => import("../layers/live/LiveAws.js")), (m) => m.layer)
+  Effect.map(Effect.promise(() => import("../layers/live/LiveAws.js")), (m) => m.layerWithoutDependencies)
 )
 
 const options = {

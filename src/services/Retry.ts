@@ -4,20 +4,39 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import { type AwsError, isAmbiguous, isBusy, isRetryable, TransientAwsError } from "./Errors.js"
+import {
+  type AwsError,
+  isAmbiguous,
+  isBusy,
+  isRetryable,
+  type ResourceContention,
+  type ScalingActivityInProgress,
+  type Throttled,
+  TransientAwsError
+} from "./Errors.js"
 import { ThrottleGate } from "./ThrottleGate.js"
 
+/** What `schedule` is stepped with: AWS did not execute the call (throttling), or may not have (5xx, a timeout). */
+export type RetriedError = Throttled | TransientAwsError
+
+/** What `activitySchedule` is stepped with: AWS refused a change because the group is busy. */
+export type BusyError = ScalingActivityInProgress | ResourceContention
+
 export interface RetryPolicyShape {
-  /** Retries after throttling and transient failures (5xx, a broken connection, an attempt that timed out). */
-  readonly schedule: Schedule.Schedule<unknown, unknown>
+  /**
+   * Retries after throttling and transient failures (5xx, a broken connection, an attempt that timed out); each
+   * step sees the error, so a policy may tell them apart. Other errors are never retried and never reach it.
+   */
+  readonly schedule: Schedule.Schedule<unknown, RetriedError>
   /**
    * Retries after ScalingActivityInProgress / ResourceContention: the group is busy with a launch or a termination,
    * which lasts minutes (draining alone is 300 s by default). Default `defaultActivitySchedule`.
    */
-  readonly activitySchedule?: Schedule.Schedule<unknown, unknown>
+  readonly activitySchedule?: Schedule.Schedule<unknown, BusyError>
   /**
    * How long one attempt of one call may take. An attempt that has not answered by then is abandoned (its HTTP
    * request aborted) and counts as a transient failure, retried by `schedule`. Default `defaultCallTimeout`.
@@ -27,11 +46,16 @@ export interface RetryPolicyShape {
 
 /**
  * Retries are owned here, not by the SDK: live clients are built with maxAttempts 1, and every service method
- * (live and fake alike) is wrapped once by `retrying`, so attempts never multiply.
+ * (live and fake alike) is wrapped once by `retrying`, so attempts never multiply. A call runs under the policy
+ * provided nearest to it: where it runs (`Effect.provideService`, `Effect.provide(layer(…))` around the program or
+ * beside the service layers), else where its service layer was built (`Layer.provide`), else the defaults.
  */
 export class RetryPolicy extends Context.Reference<RetryPolicy>()("aws-ha-updater/RetryPolicy", {
   defaultValue: (): RetryPolicyShape => ({ schedule: defaultRetrySchedule })
 }) {}
+
+/** The policy as a layer: `Effect.provide(program, Retry.layer({ schedule: Schedule.recurs(3) }))`. */
+export const layer = (policy: RetryPolicyShape): Layer.Layer<never> => Layer.succeed(RetryPolicy, policy)
 
 /** Exponential from 250 ms with jitter, each delay capped at 20 s, at most 8 retries (about a minute in all). */
 export const defaultRetrySchedule: Schedule.Schedule<unknown, unknown> = Schedule.exponential("250 millis", 2).pipe(
@@ -60,6 +84,10 @@ const ADVISORY_METHODS: ReadonlySet<string> = new Set(["instanceRefreshInProgres
 type AnyMethod = (...args: ReadonlyArray<any>) => Effect.Effect<any, any, never>
 
 type Tagged = AwsError | { readonly _tag: string }
+
+// The errors' classes are Errors.ts's; only an error of one of these tags reaches a schedule.
+const isRetried = (e: Tagged): e is RetriedError => isRetryable(e) && !isBusy(e)
+const isBusyError = (e: Tagged): e is BusyError => isBusy(e)
 
 /**
  * For a method that must not take effect twice: what to look at before sending it again after an ambiguous failure.
@@ -135,24 +163,30 @@ const awaitWithin = <A, E, T>(
 /**
  * `Effect.retry(attempt, { schedule, while: isRetryable })`, step for step, with the retry machinery (a schedule
  * driver, the iteration metadata in context) set up only once an attempt has failed: most calls succeed at once.
- * Busy answers (ScalingActivityInProgress, ResourceContention) step the patient `busy` schedule, the others
- * `schedule`. Once an attempt failed ambiguously, each later one first runs `look`, when given.
+ * Busy answers (ScalingActivityInProgress, ResourceContention) step the patient `busy` schedule, throttling and
+ * transient failures `schedule`; any other error ends the call. Once an attempt failed ambiguously, each later one
+ * first runs `look`, when given.
  */
 const retried = <A, E extends Tagged>(
   attempt: Effect.Effect<A, E>,
-  schedule: Schedule.Schedule<unknown, E>,
-  busy: Schedule.Schedule<unknown, E>,
+  schedule: Schedule.Schedule<unknown, RetriedError>,
+  busy: Schedule.Schedule<unknown, BusyError>,
   look: Effect.Effect<Option.Option<A>, E> | undefined
 ): Effect.Effect<A, E> =>
-  Effect.catchAll(attempt, (first) =>
-    Effect.flatMap(Effect.all([Schedule.driver(schedule), Schedule.driver(busy)]), ([plain, patient]) => {
+  Effect.catchAll(attempt, (first) => {
+    if (!isRetryable(first)) return Effect.fail(first)
+    return Effect.flatMap(Effect.all([Schedule.driver(schedule), Schedule.driver(busy)]), ([plain, patient]) => {
       let ambiguous = false
       const onError = (e: E): Effect.Effect<A, E> => {
         if (isAmbiguous(e)) ambiguous = true
-        const driver = isBusy(e) ? patient : plain
-        return Effect.matchEffect(driver.next(e), {
+        const step: Effect.Effect<{ readonly iterationMeta: Ref.Ref<Schedule.IterationMetadata> }, unknown> = isBusyError(e)
+          ? Effect.as(patient.next(e), patient)
+          : isRetried(e)
+          ? Effect.as(plain.next(e), plain)
+          : Effect.fail(e)
+        return Effect.matchEffect(step, {
           onFailure: () => Effect.fail(e),
-          onSuccess: () => {
+          onSuccess: (driver) => {
             const send = Effect.provideServiceEffect(attempt, Schedule.CurrentIterationMetadata, Ref.get(driver.iterationMeta))
             const again = look === undefined || !ambiguous
               ? send
@@ -162,46 +196,61 @@ const retried = <A, E extends Tagged>(
         })
       }
       return onError(first)
-    }))
+    })
+  })
+
+/** The policy provided to the running fiber, if any: `None` where only the default applies. */
+export const providedPolicy: Effect.Effect<Option.Option<RetryPolicyShape>> = Effect.contextWith((context) =>
+  context.unsafeMap.has(RetryPolicy.key)
+    ? Option.some(Context.unsafeGet(context, RetryPolicy))
+    : Option.none()
+)
 
 /**
- * Wraps every method of a service: each attempt is bounded by the policy's call timeout, and throttling,
- * transient and busy errors are retried by the policy's schedules. `looks` names the methods that must not take
+ * The policy a call runs under: the one provided where it runs, else `built` (the one provided to its layer), else
+ * the default.
+ */
+export const policyFor = (built: Option.Option<RetryPolicyShape>): Effect.Effect<RetryPolicyShape> =>
+  Option.isNone(built)
+    ? RetryPolicy
+    : Effect.map(providedPolicy, Option.getOrElse(() => built.value))
+
+/**
+ * Wraps every method of a service: each attempt is bounded by the call timeout of the retry policy (`policyFor`: the
+ * one provided where the call runs, else the one provided to the layer being built, else the default), and
+ * throttling, transient and busy errors are retried by its schedules. `looks` names the methods that must not take
  * effect twice and how to tell that they already did.
  */
 export const retrying = <S extends { readonly [K in keyof S]: AnyMethod }>(
   service: S,
-  policy: RetryPolicyShape | Schedule.Schedule<unknown, unknown>,
   looks: Looks<S> = {}
-): S => {
-  const { activitySchedule, callTimeout, schedule } = Schedule.isSchedule(policy) ? { schedule: policy } as RetryPolicyShape : policy
-  const timeout = Duration.decode(callTimeout ?? defaultCallTimeout)
-  const busy = activitySchedule ?? defaultActivitySchedule
-  const wrapped: Record<string, AnyMethod> = {}
-  for (const [name, method] of Object.entries(service) as Array<[string, AnyMethod]>) {
-    const policy = Schedule.whileInput(
-      ADVISORY_METHODS.has(name) ? advisoryRetrySchedule : schedule,
-      (e: Tagged) => isRetryable(e)
-    )
-    const lookFor = (looks as Record<string, AnyMethod | undefined>)[name]
-    wrapped[name] = (...args) =>
-      Effect.flatMap(Effect.serviceOption(ThrottleGate), (gate) => {
-        // With a run-wide gate, every attempt first waits for it, and reports back what AWS said.
-        const once = <A>(call: Effect.Effect<A, Tagged>) =>
-          Option.match(gate, {
-            onNone: () => bounded(call, timeout, name),
-            onSome: (g) =>
-              g.pass.pipe(
-                Effect.zipRight(bounded(call, timeout, name)),
-                Effect.tapBoth({
-                  onFailure: (e: { readonly _tag: string }) => (e._tag === "Throttled" ? g.throttled : Effect.void),
-                  onSuccess: () => g.succeeded
-                })
-              )
-          })
-        const look = lookFor === undefined ? undefined : once(lookFor(...args))
-        return retried(once(method(...args)), policy, busy, look)
-      })
-  }
-  return wrapped as unknown as S
-}
+): Effect.Effect<S> =>
+  Effect.map(providedPolicy, (built) => {
+    const currentPolicy = policyFor(built)
+    const wrapped: Record<string, AnyMethod> = {}
+    for (const [name, method] of Object.entries(service) as Array<[string, AnyMethod]>) {
+      const advisory = ADVISORY_METHODS.has(name)
+      const lookFor = (looks as Record<string, AnyMethod | undefined>)[name]
+      wrapped[name] = (...args) =>
+        Effect.flatMap(currentPolicy, (policy) => Effect.flatMap(Effect.serviceOption(ThrottleGate), (gate) => {
+          const timeout = Duration.decode(policy.callTimeout ?? defaultCallTimeout)
+          // With a run-wide gate, every attempt first waits for it, and reports back what AWS said.
+          const once = <A>(call: Effect.Effect<A, Tagged>) =>
+            Option.match(gate, {
+              onNone: () => bounded(call, timeout, name),
+              onSome: (g) =>
+                g.pass.pipe(
+                  Effect.zipRight(bounded(call, timeout, name)),
+                  Effect.tapBoth({
+                    onFailure: (e: { readonly _tag: string }) => (e._tag === "Throttled" ? g.throttled : Effect.void),
+                    onSuccess: () => g.succeeded
+                  })
+                )
+            })
+          const look = lookFor === undefined ? undefined : once(lookFor(...args))
+          const schedule = advisory ? advisoryRetrySchedule : policy.schedule
+          return retried(once(method(...args)), schedule, policy.activitySchedule ?? defaultActivitySchedule, look)
+        }))
+    }
+    return wrapped as unknown as S
+  })

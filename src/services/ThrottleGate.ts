@@ -1,6 +1,7 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 
 /**
  * One limiter for the whole run: when AWS throttles any call, every call site waits before its next request,
@@ -19,11 +20,13 @@ export class ThrottleGate extends Context.Tag("aws-ha-updater/ThrottleGate")<
 >() {}
 
 export interface GateSettings {
+  /** The first pause after a throttled call; it doubles with each throttle in a row. Default 250. */
   readonly initialMillis?: number
+  /** The longest pause. Default 20 000. */
   readonly maxMillis?: number
 }
 
-export const makeThrottleGate = (settings: GateSettings = {}) =>
+export const makeThrottleGate = (settings: GateSettings = {}): Effect.Effect<Context.Tag.Service<ThrottleGate>> =>
   Effect.sync(() => {
     const initial = settings.initialMillis ?? 250
     const max = settings.maxMillis ?? 20_000
@@ -48,3 +51,10 @@ export const makeThrottleGate = (settings: GateSettings = {}) =>
 /** Runs `effect` with a fresh gate shared by every AWS call inside it. */
 export const withThrottleGate = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, ThrottleGate>> =>
   Effect.flatMap(makeThrottleGate(), (gate) => Effect.provideService(effect, ThrottleGate, gate))
+
+/**
+ * One gate for every AWS call of the program it is provided to (`Effect.provide(program, ThrottleGate.layer())`):
+ * each call looks for a gate where it runs, so the gate may sit anywhere above the calls.
+ */
+export const layer = (settings: GateSettings = {}): Layer.Layer<ThrottleGate> =>
+  Layer.effect(ThrottleGate, makeThrottleGate(settings))

@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(() => destroyClients(sdk))
 
-const live = LiveAws.layer.pipe(
+const live = LiveAws.layerWithoutDependencies.pipe(
   Layer.provide(Layer.succeed(AwsClientConfig, { region: motoRegion, endpoint: motoUrl })),
   // Moto answers at once: short retries keep a failing test from waiting out the production schedule.
   Layer.provide(Layer.succeed(RetryPolicy, { schedule: Schedule.intersect(Schedule.spaced("20 millis"), Schedule.recurs(2)) }))

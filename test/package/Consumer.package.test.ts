@@ -130,6 +130,16 @@ describe("the packed package in a user's project", () => {
     expect(ls.code, ls.output).toBe(0)
   })
 
+  it("shows in the README's snippets what a user composes: typed causes, Config, a retry policy, a typed fault", () => {
+    const all = library.join("\n")
+    expect(all).toMatch(/Effect\.catchTags\(/)
+    expect(all).toMatch(/Match\.tag\(/)
+    expect(all).toMatch(/LiveAws\.layerConfig\(\{\s*region: Config\./)
+    expect(all).toMatch(/Retry\.layer\(\{/)
+    expect(all).toMatch(/Schedule\.whileInput\(\(e: Errors\.AwsError\)/)
+    expect(testing.join("\n")).toMatch(/: Operation = "DescribeAutoScalingGroups"[\s\S]*\.failNext\(/)
+  })
+
   it("type-checks the README's snippets with the user's tsc, strict and with skipLibCheck off", async () => {
     expect(library.length).toBeGreaterThan(0)
     expect(testing.length).toBeGreaterThan(0)

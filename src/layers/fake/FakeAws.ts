@@ -9,7 +9,7 @@ import { CloudFormation } from "../../services/CloudFormation.js"
 import { LaunchTemplates } from "../../services/LaunchTemplates.js"
 import { LoadBalancing } from "../../services/LoadBalancing.js"
 import { TemplateBucket } from "../../services/TemplateBucket.js"
-import { retrying, RetryPolicy } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import { terminateLooks } from "../../services/TerminateCheck.js"
 import { makeAlarms } from "./FakeAlarms.js"
 import { makeAutoScaling } from "./FakeAutoScaling.js"
@@ -24,7 +24,7 @@ import { FakeWorld, type FakeWorldOptions } from "./FakeWorld.js"
 
 /**
  * One simulated AWS world behind every service, plus its control side. The services time out, retry and look
- * before re-sending a terminate exactly as the live layers do, with the `RetryPolicy` in scope when the layer is built.
+ * before re-sending a terminate exactly as the live layers do, under the `RetryPolicy` provided nearest to each call.
  */
 export const layer = (
   options: FakeWorldOptions = {}
@@ -33,16 +33,15 @@ export const layer = (
     Effect.gen(function*() {
       const settings = settingsOf(options)
       const ref = yield* Ref.make(emptyWorld(yield* Clock.currentTimeMillis))
-      const policy = yield* RetryPolicy
       const runner = makeRunner(ref, settings)
       const autoScaling = makeAutoScaling(runner)
       return Context.make(FakeWorld, makeControl(runner)).pipe(
-        Context.add(AutoScaling, retrying(autoScaling, policy, terminateLooks(autoScaling))),
-        Context.add(LoadBalancing, retrying(makeLoadBalancing(runner), policy)),
-        Context.add(CloudFormation, retrying(makeCloudFormation(runner), policy)),
-        Context.add(LaunchTemplates, retrying(makeLaunchTemplates(runner), policy)),
-        Context.add(Alarms, retrying(makeAlarms(runner), policy)),
-        Context.add(TemplateBucket, retrying(makeTemplateBucket(runner), policy))
+        Context.add(AutoScaling, yield* retrying(autoScaling, terminateLooks(autoScaling))),
+        Context.add(LoadBalancing, yield* retrying(makeLoadBalancing(runner))),
+        Context.add(CloudFormation, yield* retrying(makeCloudFormation(runner))),
+        Context.add(LaunchTemplates, yield* retrying(makeLaunchTemplates(runner))),
+        Context.add(Alarms, yield* retrying(makeAlarms(runner))),
+        Context.add(TemplateBucket, yield* retrying(makeTemplateBucket(runner)))
       )
     })
   )

@@ -3,6 +3,23 @@ import * as Effect from "effect/Effect"
 import { homedir } from "node:os"
 import { join } from "node:path"
 
+/** AWS credentials, shaped as the SDK's `AwsCredentialIdentity` (so either is accepted where the other is). */
+export interface AwsCredentials {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+  readonly sessionToken?: string
+  readonly credentialScope?: string
+  readonly accountId?: string
+  /** When temporary credentials expire; a provider is asked again before then. */
+  readonly expiration?: Date
+}
+
+/**
+ * A source of credentials, shaped as the SDK's `AwsCredentialIdentityProvider`: what `@aws-sdk/credential-providers`
+ * builds (`fromIni`, `fromTemporaryCredentials`, `fromSSO`, …) or any function of yours that resolves to them.
+ */
+export type AwsCredentialProvider = (identityProperties?: Record<string, any>) => Promise<AwsCredentials>
+
 /** Where and as whom the live SDK clients talk: plain values that the CLI (or a library user) resolved. */
 export interface AwsClientSettings {
   readonly region: string
@@ -10,6 +27,8 @@ export interface AwsClientSettings {
   readonly profile?: string
   /** An endpoint URL that replaces the regional one (an emulator such as moto). */
   readonly endpoint?: string
+  /** Credentials, or their provider, for every client instead of the SDK's default chain (and `profile`). */
+  readonly credentials?: AwsCredentials | AwsCredentialProvider
 }
 
 export class AwsClientConfig extends Context.Tag("aws-ha-updater/AwsClientConfig")<

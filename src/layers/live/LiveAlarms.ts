@@ -3,7 +3,7 @@ import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Alarms, type AlarmState, type AlarmStateValue } from "../../services/Alarms.js"
-import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
 
@@ -26,7 +26,6 @@ export const toAlarmState = (alarm: CW.MetricAlarm | CW.CompositeAlarm): AlarmSt
 export const layer: Layer.Layer<Alarms, never, AwsClientConfig> = Layer.scoped(
   Alarms,
   Effect.gen(function*() {
-    const policy = yield* RetryPolicy
     const send = yield* lazyClient(
       () => import("@aws-sdk/client-cloudwatch"),
       (m, options) => new m.CloudWatchClient(options)
@@ -46,7 +45,7 @@ export const layer: Layer.Layer<Alarms, never, AwsClientConfig> = Layer.scoped(
         return alarms
       })
 
-    return retrying(Alarms.of({
+    return yield* retrying(Alarms.of({
       describe: (names) => {
         const unique = Arr.dedupe(names)
         // An empty name list would describe every alarm of the account.
@@ -55,6 +54,6 @@ export const layer: Layer.Layer<Alarms, never, AwsClientConfig> = Layer.scoped(
           Effect.map((batches) => batches.flat())
         )
       }
-    }), policy)
+    }))
   })
 )

@@ -9,7 +9,7 @@ import {
   type LaunchTemplateRef,
   type ManagedInstance
 } from "../../services/AutoScaling.js"
-import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import { terminateLooks } from "../../services/TerminateCheck.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
@@ -89,7 +89,6 @@ export const toGroup = (g: AS.AutoScalingGroup): AutoScalingGroup => {
 export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.scoped(
   AutoScaling,
   Effect.gen(function*() {
-    const policy = yield* RetryPolicy
     const send = yield* lazyClient(
       () => import("@aws-sdk/client-auto-scaling"),
       (m, options) => new m.AutoScalingClient(options)
@@ -219,6 +218,6 @@ export const layer: Layer.Layer<AutoScaling, never, AwsClientConfig> = Layer.sco
             )
           )
     })
-    return retrying(service, policy, terminateLooks(service))
+    return yield* retrying(service, terminateLooks(service))
   })
 )

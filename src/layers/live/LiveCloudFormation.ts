@@ -16,7 +16,7 @@ import {
   type ValidatedTemplate
 } from "../../services/CloudFormation.js"
 import { AwsCallFailed } from "../../services/Errors.js"
-import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
 import { asTemplateInvalid, isNoUpdates, isStackMissing } from "./SdkErrors.js"
@@ -92,7 +92,6 @@ const toValidated = (out: CFN.ValidateTemplateOutput): ValidatedTemplate => ({
 export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.scoped(
   CloudFormation,
   Effect.gen(function*() {
-    const policy = yield* RetryPolicy
     const cfn = yield* lazyClient(
       () => import("@aws-sdk/client-cloudformation"),
       (m, options) => new m.CloudFormationClient(options)
@@ -110,7 +109,7 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
         return pages
       })
 
-    return retrying(CloudFormation.of({
+    return yield* retrying(CloudFormation.of({
       describeStack: (stackName) =>
         cfn("DescribeStacks", (m, client, signal) =>
           client.send(new m.DescribeStacksCommand({ StackName: stackName }), { abortSignal: signal })).pipe(
@@ -262,6 +261,6 @@ export const layer: Layer.Layer<CloudFormation, never, AwsClientConfig> = Layer.
             new m.UpdateTerminationProtectionCommand({ StackName: stackName, EnableTerminationProtection: enable }),
             { abortSignal: signal }
           )).pipe(Effect.asVoid)
-    }), policy)
+    }))
   })
 )

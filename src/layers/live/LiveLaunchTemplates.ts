@@ -2,7 +2,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AwsCallFailed } from "../../services/Errors.js"
 import { LaunchTemplates } from "../../services/LaunchTemplates.js"
-import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
 
@@ -10,13 +10,12 @@ import { lazyClient } from "./SdkClient.js"
 export const layer: Layer.Layer<LaunchTemplates, never, AwsClientConfig> = Layer.scoped(
   LaunchTemplates,
   Effect.gen(function*() {
-    const policy = yield* RetryPolicy
     const ec2 = yield* lazyClient(
       () => import("@aws-sdk/client-ec2"),
       (m, options) => new m.EC2Client(options)
     )
 
-    return retrying(LaunchTemplates.of({
+    return yield* retrying(LaunchTemplates.of({
       versions: (launchTemplateId) =>
         ec2("DescribeLaunchTemplates", (m, client, signal) =>
           client.send(new m.DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [launchTemplateId] }), {
@@ -36,6 +35,6 @@ export const layer: Layer.Layer<LaunchTemplates, never, AwsClientConfig> = Layer
                 )
             })
           )
-    }), policy)
+    }))
   })
 )

@@ -3,7 +3,7 @@ import type * as ELBv2 from "@aws-sdk/client-elastic-load-balancing-v2"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type InstanceHealth, LoadBalancing } from "../../services/LoadBalancing.js"
-import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
 
@@ -33,7 +33,6 @@ export const toTargetHealth = (target: ELBv2.TargetHealthDescription): InstanceH
 export const layer: Layer.Layer<LoadBalancing, never, AwsClientConfig> = Layer.scoped(
   LoadBalancing,
   Effect.gen(function*() {
-    const policy = yield* RetryPolicy
     const classic = yield* lazyClient(
       () => import("@aws-sdk/client-elastic-load-balancing"),
       (m, options) => new m.ElasticLoadBalancingClient(options)
@@ -43,7 +42,7 @@ export const layer: Layer.Layer<LoadBalancing, never, AwsClientConfig> = Layer.s
       (m, options) => new m.ElasticLoadBalancingV2Client(options)
     )
 
-    return retrying(LoadBalancing.of({
+    return yield* retrying(LoadBalancing.of({
       classicHealth: (loadBalancerName, instanceIds) =>
         // An empty list would widen the question to every registered instance.
         instanceIds !== undefined && instanceIds.length === 0
@@ -62,6 +61,6 @@ export const layer: Layer.Layer<LoadBalancing, never, AwsClientConfig> = Layer.s
           client.send(new m.DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {
             abortSignal: signal
           })).pipe(Effect.map((out) => (out.TargetHealthDescriptions ?? []).map(toTargetHealth)))
-    }), policy)
+    }))
   })
 )

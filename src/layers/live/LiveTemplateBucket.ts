@@ -2,7 +2,7 @@ import type * as S3 from "@aws-sdk/client-s3"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { AccessDenied, type AwsError, BucketNotFound } from "../../services/Errors.js"
-import { RetryPolicy, retrying } from "../../services/Retry.js"
+import { retrying } from "../../services/Retry.js"
 import { TemplateBucket } from "../../services/TemplateBucket.js"
 import type { AwsClientConfig } from "./AwsClientConfig.js"
 import { lazyClient } from "./SdkClient.js"
@@ -29,13 +29,12 @@ export const bucketError = (bucket: string) => (e: AwsError): AwsError | BucketN
 export const layer: Layer.Layer<TemplateBucket, never, AwsClientConfig> = Layer.scoped(
   TemplateBucket,
   Effect.gen(function*() {
-    const policy = yield* RetryPolicy
     const send = yield* lazyClient(
       () => import("@aws-sdk/client-s3"),
       // An emulator behind an endpoint URL answers on one host: the bucket goes in the path there.
       (m, options) => new m.S3Client({ ...options, forcePathStyle: options.endpoint !== undefined })
     )
-    return retrying(TemplateBucket.of({
+    return yield* retrying(TemplateBucket.of({
       checkBucket: (bucket) =>
         send("HeadBucket", (m, client, signal) => client.send(new m.HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal })).pipe(
           Effect.asVoid,
@@ -47,6 +46,6 @@ export const layer: Layer.Layer<TemplateBucket, never, AwsClientConfig> = Layer.
             new m.PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: object.body, ContentType: "text/plain; charset=utf-8" } satisfies S3.PutObjectCommandInput),
             { abortSignal: signal }
           )).pipe(Effect.asVoid, Effect.mapError(bucketError(object.bucket)))
-    }), policy)
+    }))
   })
 )

@@ -4,8 +4,13 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Scope from "effect/Scope"
 import type { AwsError } from "../../services/Errors.js"
-import { defaultCallTimeout, RetryPolicy } from "../../services/Retry.js"
-import { AwsClientConfig, type AwsClientSettings } from "./AwsClientConfig.js"
+import { defaultCallTimeout, policyFor, providedPolicy } from "../../services/Retry.js"
+import {
+  type AwsClientSettings,
+  AwsClientConfig,
+  type AwsCredentialProvider,
+  type AwsCredentials
+} from "./AwsClientConfig.js"
 import { toAwsError } from "./SdkErrors.js"
 
 /** The options every SDK client is built with. */
@@ -15,6 +20,7 @@ export interface ClientOptions {
   readonly maxAttempts: 1
   readonly profile?: string
   readonly endpoint?: string
+  readonly credentials?: AwsCredentials | AwsCredentialProvider
   /** The socket's own limits, so that no connection outlives the call timeout by much (see `socketLimits`). */
   readonly requestHandler: {
     readonly connectionTimeout: number
@@ -33,6 +39,7 @@ export const socketLimits = (callTimeout: Duration.DurationInput): ClientOptions
   return { connectionTimeout: ms, requestTimeout: ms, throwOnRequestTimeout: true, socketTimeout: ms }
 }
 
+/** The options of every client: our settings, the SDK's own retries off, the socket limits below the call timeout. */
 export const clientOptions = (
   settings: AwsClientSettings,
   callTimeout: Duration.DurationInput = defaultCallTimeout
@@ -41,7 +48,8 @@ export const clientOptions = (
   maxAttempts: 1,
   requestHandler: socketLimits(callTimeout),
   ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
-  ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {})
+  ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
+  ...(settings.credentials !== undefined ? { credentials: settings.credentials } : {})
 })
 
 interface Loaded<M, C> {
@@ -65,11 +73,13 @@ export const lazyClient = <M, C extends { destroy(): void }>(
 ): Effect.Effect<Send<M, C>, never, AwsClientConfig | Scope.Scope> =>
   Effect.gen(function*() {
     const settings = yield* AwsClientConfig
-    const { callTimeout } = yield* RetryPolicy
+    const currentPolicy = policyFor(yield* providedPolicy)
     const scope = yield* Effect.scope
     const cache = yield* Ref.make(Option.none<Loaded<M, C>>())
     const guard = yield* Effect.makeSemaphore(1)
     const build = Effect.gen(function*() {
+      // The policy of the first call, chosen as for the retries themselves (services/Retry.ts).
+      const { callTimeout } = yield* currentPolicy
       const sdk = yield* Effect.promise(load)
       const client = yield* Scope.extend(
         Effect.acquireRelease(
