@@ -54,7 +54,7 @@ export const parseCallTimeout = (value: string): Effect.Effect<Duration.Duration
   decodeFlag("call-timeout", CallTimeout)(value)
 
 /**
- * Runs `program` (with its AWS layers, which read the policy when they are built) under the RetryPolicy in scope
+ * Runs `program` (its AWS calls read the policy nearest to them) under the RetryPolicy in scope
  * with `--call-timeout` as its call timeout; a bad value fails before any call.
  */
 export const withCallTimeout = (value: string) =>

@@ -1,2 +1,7 @@
 // The settings the live layers are built from; how the CLI resolves region and profile stays internal.
-export { AwsClientConfig, type AwsClientSettings } from "../layers/live/AwsClientConfig.js"
+export {
+  type AwsClientSettings,
+  AwsClientConfig,
+  type AwsCredentialProvider,
+  type AwsCredentials
+} from "../layers/live/AwsClientConfig.js"

@@ -1,1 +1,1 @@
-export { ThrottleGate, withThrottleGate } from "../services/ThrottleGate.js"
+export { type GateSettings, layer, ThrottleGate, withThrottleGate } from "../services/ThrottleGate.js"

@@ -18,7 +18,7 @@ const INTERNALS = [
   "resolveRegion", "sharedFilePaths", "fallbackRegion", "RegionInput", "Env",
   "retrying", "bounded", "Looks", "advisoryRetrySchedule", "isRetryable", "isBusy", "isAmbiguous", "makeThrottleGate",
   "executePlan", "newRequestToken", "followAction", "polling", "planStackAction", "locateTemplate",
-  "makeRunner", "emptyWorld", "settingsOf", "toAwsError", "emit", "step", "stackStep", "RolloutEventInput"
+  "providedPolicy", "policyFor", "layerWithoutDependencies", "makeRunner", "emptyWorld", "settingsOf", "toAwsError", "emit", "step", "stackStep", "RolloutEventInput"
 ]
 
 /** Known exceptions, each with its reason: a public type naming a helper type users cannot import. */
