@@ -14,7 +14,9 @@ import { type InstanceHealth, LoadBalancing } from "../../src/services/LoadBalan
 /** What the scripted services answer, changed by the tests between rounds. */
 interface Scene {
   instances: ReadonlyArray<AsgInstance>
+  desired: number
   health: ReadonlyArray<InstanceHealth>
+  targets: ReadonlyArray<InstanceHealth>
   alarms: ReadonlyArray<AlarmState>
   /** How long DescribeAutoScalingGroups takes, and whether it then fails. */
   describeTakes: number
@@ -36,9 +38,9 @@ const groupNamed = (scene: Scene) => (name: string): AutoScalingGroup => ({
   name,
   minSize: 1,
   maxSize: 4,
-  desiredCapacity: 2,
+  desiredCapacity: scene.desired,
   loadBalancerNames: ["shop-elb"],
-  targetGroupArns: [],
+  targetGroupArns: ["shop-tg"],
   instances: scene.instances,
   suspendedProcesses: [],
   tags: {},
@@ -47,14 +49,16 @@ const groupNamed = (scene: Scene) => (name: string): AutoScalingGroup => ({
 
 const newScene = (): Scene => ({
   instances: [instance("i-1"), instance("i-2")],
+  desired: 2,
   health: [{ instanceId: "i-1", state: "InService" }, { instanceId: "i-2", state: "InService" }],
+  targets: [{ instanceId: "i-1", state: "healthy" }, { instanceId: "i-2", state: "healthy" }],
   alarms: [],
   describeTakes: 0,
   describeFails: false,
   describes: []
 })
 
-/** DescribeAutoScalingGroups and the CLB's health from the scene; every other call dies. */
+/** DescribeAutoScalingGroups, the CLB's and the target group's health from the scene; every other call dies. */
 const scripted = (scene: Scene) => <A, E, R>(effect: Effect.Effect<A, E, R>) => {
   const unused = () => Effect.dieMessage("not used by the poll hub")
   return effect.pipe(
@@ -77,7 +81,7 @@ const scripted = (scene: Scene) => <A, E, R>(effect: Effect.Effect<A, E, R>) => 
     }),
     Effect.provideService(LoadBalancing, {
       classicHealth: () => Effect.sync(() => scene.health),
-      targetHealth: () => Effect.dieMessage("no target group in the scene")
+      targetHealth: () => Effect.sync(() => scene.targets)
     })
   )
 }
@@ -132,6 +136,37 @@ describe("a poll round counts as a change", () => {
       scripted(scene)
     )
   })
+
+  /** Each change of the scene alone, seen by the round after it: the interval comes back. */
+  const comesBack = (change: (scene: Scene) => void) => {
+    const scene = newScene()
+    return gapsAfter(scene, () => change(scene)).pipe(
+      Effect.map((after) => expect(after.slice(0, 3)).toEqual([10_000, 5_000, 6_250])),
+      Effect.scoped,
+      scripted(scene)
+    )
+  }
+
+  it.effect("when desired capacity changes before any instance is listed", () => comesBack((scene) => (scene.desired = 3)))
+
+  it.effect("when the group lists one instance more, desired unchanged", () =>
+    comesBack((scene) => (scene.instances = [...scene.instances, instance("i-3", "Pending")])))
+
+  it.effect("when one instance is replaced by another, the counts unchanged", () =>
+    comesBack((scene) => {
+      scene.instances = [instance("i-1"), instance("i-3")]
+      scene.health = [scene.health[0]!, { instanceId: "i-3", state: "InService" }]
+      scene.targets = [scene.targets[0]!, { instanceId: "i-3", state: "healthy" }]
+    }))
+
+  it.effect("when a load balancer lists one instance more", () =>
+    comesBack((scene) => (scene.health = [...scene.health, { instanceId: "i-3", state: "OutOfService" }])))
+
+  it.effect("when a load balancer lists another instance in place of one", () =>
+    comesBack((scene) => (scene.health = [scene.health[0]!, { instanceId: "i-3", state: "InService" }])))
+
+  it.effect("when only a target group's health changes", () =>
+    comesBack((scene) => (scene.targets = [scene.targets[0]!, { instanceId: "i-2", state: "draining" }])))
 
   it.effect("when a watched alarm changes state: the interval comes back", () => {
     const scene = newScene()
