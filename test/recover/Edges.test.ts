@@ -55,6 +55,24 @@ describe("a damaged record", () => {
       expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 
+  it.effect("without the processes it suspended: none is resumed, and the warning says so", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ suspendedProcesses: ["AZRebalance"] })
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      const suspended = [...(yield* group("web")).suspendedProcesses].sort()
+      expect(suspended.length).toBeGreaterThan(1)
+      yield* damage([tag("id"), tag("ours")])
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back" })
+      expect(events.filter((e) => e.type === "warning").map((e) => e.message)).toEqual([
+        expect.stringMatching(/; every instance not listed as old counts as new; the record does not say which processes it suspended, so none is resumed$/)
+      ])
+      const after = yield* group("web")
+      expect([...after.suspendedProcesses].sort()).toEqual(suspended)
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+
   it.effect("whose old-instance list is unreadable is refused with what to check: exit 2, nothing changed", () =>
     Effect.gen(function*() {
       yield* webGroup()

@@ -64,6 +64,36 @@ describe("reading the record for recover", () => {
   })
 })
 
+describe("reading the record of a rollout in waves", () => {
+  const wave = { number: 2, base: 4, retire: ["o3", "o4"], kept: ["n1", "n2"] }
+  const waveTags = encodeRecord({
+    id: "r-1",
+    stack: "shop",
+    phase: "waiting",
+    startedAt: 1_000,
+    sizes: { minSize: 2, maxSize: 4, desiredCapacity: 4 },
+    needed: 2,
+    ours: ["AZRebalance"],
+    oldIds: ["o1", "o2", "o3", "o4"],
+    wave
+  })
+  const withoutWave = (name: string) => Object.fromEntries(Object.entries(waveTags).filter(([k]) => k !== `${RECORD_PREFIX}:${name}`))
+
+  it("a damaged one keeps its wave, so that recover finishes or undoes that wave only", () => {
+    expect(readRecord(groupOf([], withoutWave("id")))).toMatchObject({ _tag: "Readable", record: { wave, damaged: expect.any(String) } })
+    const noWave = readRecord(groupOf([], without("id")))
+    expect(noWave._tag === "Readable" && "wave" in noWave.record).toBe(false)
+  })
+
+  it("one whose wave is incomplete is refused, saying what to check", () => {
+    expect(readRecord(groupOf([], withoutWave("retire-0")))).toEqual({
+      _tag: "Unreadable",
+      what: "the current wave (tags aws-ha-updater:rollout:wave, base, retire-* and kept-*) is incomplete",
+      check: "check by hand which new instances serve, terminate as many old ones as serve in their place, restore min/max/desired, then delete the group's aws-ha-updater:rollout:* tags"
+    })
+  })
+})
+
 describe("where the rollout stands", () => {
   const record: Recoverable = {
     phase: "waiting",
@@ -81,7 +111,8 @@ describe("where the rollout stands", () => {
       instance("o3", { lifecycleState: "Terminating" }),
       instance("n1", { weightedCapacity: 3 }),
       instance("n2", { lifecycleState: "Pending" }),
-      instance("n3", { lifecycleState: "Terminated" })
+      instance("n3", { lifecycleState: "Terminated" }),
+      instance("n4", { lifecycleState: "Detaching" })
     ])
     expect(rolloutView(g, record, { classic: {}, targetGroups: {} })).toEqual({
       oldIds: ["o1", "o2"],

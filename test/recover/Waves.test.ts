@@ -83,16 +83,57 @@ describe("kill -9 in each phase of a middle wave, then recover", () => {
     killInWave2(inWave(2, "scaling-out"), { phase: "scaling-out", outcome: "rolled-back" }).pipe(Effect.provide(world)))
 
   it.effect("while wave 2 waits, its new instances not yet healthy: recover rolls back wave 2 only", () =>
-    killInWave2(inWave(2, "waiting", afterCalls("DescribeInstanceHealth", 12)), { phase: "waiting", outcome: "rolled-back" }).pipe(Effect.provide(world)))
+    killInWave2(inWave(2, "waiting", afterCalls("DescribeInstanceHealth", 12)), { phase: "waiting", outcome: "rolled-back" }).pipe(
+      // The result says what stays: wave 1's new instances, committed.
+      Effect.tap(({ result }) => {
+        const r = result.groups[0]!
+        expect(r.reason).toMatch(/^rolled back: .+; the 2 new instance\(s\) of the 1 committed wave\(s\) stay$/)
+        expect(r.waves?.committed).toBe(1)
+        expect(r.waves?.newRelease).toHaveLength(2)
+      }),
+      Effect.provide(world)
+    ))
 
   it.effect("while wave 2 waits, its new instances healthy: recover completes wave 2", () =>
     killInWave2(inWave(2, "waiting", servingAtLeast(6)), { phase: "waiting", outcome: "succeeded" }).pipe(Effect.provide(world)))
 
   it.effect("while wave 2 bakes: recover completes wave 2", () =>
-    killInWave2(inWave(2, "baking"), { phase: "baking", outcome: "succeeded" }).pipe(Effect.provide(world)))
+    killInWave2(inWave(2, "baking"), { phase: "baking", outcome: "succeeded" }).pipe(
+      // The result says how far the waves got: two committed, every new instance on the release, no old one left.
+      Effect.tap(({ result }) => {
+        const r = result.groups[0]!
+        expect(r.reason).toMatch(/^completed: .+; wave 2 finished, 0 old instance\(s\) still run the previous release: run update-asgs again to replace them$/)
+        expect(r.waves?.committed).toBe(2)
+        expect(r.waves?.newRelease).toHaveLength(4)
+      }),
+      Effect.provide(world)
+    ))
 
   it.effect("part-way through wave 2's terminations: recover completes wave 2", () =>
     killInWave2(afterCalls("TerminateInstanceInAutoScalingGroup", 3), { phase: "terminating-old", outcome: "succeeded", oldLeft: 1 }).pipe(Effect.provide(world)))
+})
+
+describe("kill -9 in a first wave, then recover", () => {
+  it.effect("completes wave 1 only, and counts the old instances still on the previous release", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 2, maxSize: 10, desiredCapacity: 4 })
+      yield* rolloutKilledAt(inWave(1, "baking"), Effect.void, WAVES)
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { force: true, mode: "auto", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      const r = result.groups[0]!
+      expect(r.status).toBe("succeeded")
+      expect(r.reason).toMatch(/^completed: .+; wave 1 finished, 2 old instance\(s\) still run the previous release: run update-asgs again to replace them$/)
+      expect(r.waves?.committed).toBe(1)
+      expect(r.waves?.newRelease).toHaveLength(2)
+      yield* TestClock.adjust("30 seconds")
+      const after = yield* group("web")
+      expect(after.instances.map((i) => `${i.lifecycleState} v${i.launchTemplate?.version}`).sort()).toEqual([
+        "InService v1",
+        "InService v1",
+        "InService v2",
+        "InService v2"
+      ])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
 })
 
 describe("interrupting a rollout in a middle wave", () => {

@@ -1,0 +1,89 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import * as FakeAws from "../../src/layers/fake/FakeAws.js"
+import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { recoverStack } from "../../src/program/recover/Recover.js"
+import { defaultRecoverOptions } from "../../src/program/recover/RecoverView.js"
+import { claimKey, encodeStamp } from "../../src/program/rollout/RolloutRecord.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { CloudFormation } from "../../src/services/CloudFormation.js"
+import { addShop, SHOP } from "../support/Stacks.js"
+import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
+import { afterCalls, KILLED_JUST_NOW, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+
+const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
+
+describe("recover when AWS keeps failing", () => {
+  /** A rollout killed after its scale-out, then recover (a roll-back) while `operation` fails on every try. */
+  const recoverWhileFailing = (operation: "DeleteTags" | "ResumeProcesses") =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      yield* (yield* FakeWorld).failNext(operation, 1_000, "transient")
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
+      expect(result.groups).toMatchObject([{ name: "web", status: "failed", launched: [], terminated: [], leftSuspended: [] }])
+      expect(result.status).toBe("failed")
+      expect(events.filter((e) => e.type === "group-result")).toHaveLength(1)
+      // The record stays for the next recover.
+      expect((yield* group("web")).tags[PHASE_TAG]).toBeDefined()
+      return { reason: result.groups[0]!.reason, decision: result.decisions[0]! }
+    })
+
+  it.effect("a call that fails for good fails the group with the error and its message; the record stays", () =>
+    Effect.gen(function*() {
+      const { reason, decision } = yield* recoverWhileFailing("DeleteTags")
+      expect(reason).toMatch(/^recover failed \(TransientAwsError: .+\): the record stays; run recover again$/)
+      expect(decision).toMatchObject({ group: "web", action: "none" })
+      expect(decision.why).toMatch(/^TransientAwsError: ./)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("an error without a message is named by its tag alone", () =>
+    Effect.gen(function*() {
+      const { reason, decision } = yield* recoverWhileFailing("ResumeProcesses")
+      expect(reason).toBe("recover failed (TerminationIncomplete): the record stays; run recover again")
+      expect(decision).toEqual({ group: "web", action: "none", why: "TerminationIncomplete" })
+    }).pipe(Effect.provide(world)))
+})
+
+describe("recover refuses before any change", () => {
+  it.effect("a stack with an action in progress", () =>
+    Effect.gen(function*() {
+      yield* addShop
+      yield* (yield* CloudFormation).updateStack({
+        stackName: SHOP,
+        template: Option.none(),
+        parameters: [{ key: "AmiId", value: "ami-9" }, { key: "DbPassword", usePreviousValue: true }],
+        capabilities: [],
+        clientRequestToken: "someone-else"
+      })
+      const e = yield* Effect.flip(recoverStack(SHOP, defaultRecoverOptions))
+      expect(e).toMatchObject({ _tag: "StackBusy", stackName: SHOP, status: "UPDATE_IN_PROGRESS" })
+      expect(yield* mutatingCalls).toEqual(["UpdateStack"])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a fresh claim without a record: a run between its claim and its record, named, with the claim's age", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      // A stale leftover claim listed first, the live one after it.
+      yield* (yield* AutoScaling).setTags("web", {
+        [claimKey("run-c")]: encodeStamp({ at: (yield* Clock.currentTimeMillis) - 600_000, everySeconds: 30 }),
+        [claimKey("run-a")]: encodeStamp({ at: yield* Clock.currentTimeMillis, everySeconds: 30 })
+      })
+      yield* TestClock.adjust("12 seconds")
+      const before = (yield* mutatingCalls).length
+      const e = yield* Effect.flip(recoverStack(STACK, defaultRecoverOptions))
+      expect(e).toMatchObject({
+        _tag: "RolloutHeld",
+        group: "web",
+        stackName: STACK,
+        holder: "run-a",
+        reason: "its claim is 12 s old (renewed every 30 s), so its run looks alive: recover takes over only with --force"
+      })
+      expect((yield* mutatingCalls).length).toBe(before)
+    }).pipe(Effect.provide(world)))
+})
