@@ -39,8 +39,14 @@ import {
 /** A poll round that found too little new healthy capacity: the wait's schedule tries again. */
 class NotReady extends Data.TaggedError("NotReady")<{}> {}
 
-const message = (e: { readonly _tag: string; readonly message?: string }): string =>
-  e.message !== undefined && e.message.length > 0 ? `${e._tag}: ${e.message}` : e._tag
+/** The error and its message; an error with none of its own (TerminationIncomplete) is told by what caused it. */
+const message = (e: { readonly _tag: string; readonly message?: string; readonly cause?: unknown }): string => {
+  if (e.message !== undefined && e.message.length > 0) return `${e._tag}: ${e.message}`
+  const cause = e.cause
+  return typeof cause === "object" && cause !== null && "_tag" in cause && typeof cause._tag === "string"
+    ? `${e._tag}: ${message(cause as { readonly _tag: string })}`
+    : e._tag
+}
 
 /** Completes or rolls back one group from its record; the terminate and restore steps always run to their end. */
 const recoverGroup = Effect.fn("Recover.group")(function*(
