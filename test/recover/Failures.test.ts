@@ -70,10 +70,10 @@ describe("recover refuses before any change", () => {
   it.effect("a fresh claim without a record: a run between its claim and its record, named, with the claim's age", () =>
     Effect.gen(function*() {
       yield* webGroup()
-      // A stale leftover claim listed first, the live one after it.
+      // A stale leftover claim, listed and sorted first, and the live one: recover names the live one.
       yield* (yield* AutoScaling).setTags("web", {
-        [claimKey("run-c")]: encodeStamp({ at: (yield* Clock.currentTimeMillis) - 600_000, everySeconds: 30 }),
-        [claimKey("run-a")]: encodeStamp({ at: yield* Clock.currentTimeMillis, everySeconds: 30 })
+        [claimKey("run-a")]: encodeStamp({ at: (yield* Clock.currentTimeMillis) - 600_000, everySeconds: 30 }),
+        [claimKey("run-c")]: encodeStamp({ at: yield* Clock.currentTimeMillis, everySeconds: 30 })
       })
       yield* TestClock.adjust("12 seconds")
       const before = (yield* mutatingCalls).length
@@ -82,7 +82,7 @@ describe("recover refuses before any change", () => {
         _tag: "RolloutHeld",
         group: "web",
         stackName: STACK,
-        holder: "run-a",
+        holder: "run-c",
         reason: "its claim is 12 s old (renewed every 30 s), so its run looks alive: recover takes over only with --force"
       })
       expect((yield* mutatingCalls).length).toBe(before)

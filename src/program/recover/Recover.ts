@@ -268,7 +268,8 @@ export const recoverStack: (stackName: string, options?: RecoverOptions) => Effe
       return yield* Effect.fail(new RolloutHeld({
         group: g.name,
         stackName,
-        holder: claims.map((c) => c.runId).sort()[0] ?? "unknown",
+        // The run that renewed its claim last is the live one; a leftover claim of a dead run is older.
+        holder: [...claims].sort((a, b) => (b.stamp?.at ?? -Infinity) - (a.stamp?.at ?? -Infinity) || a.runId.localeCompare(b.runId))[0]?.runId ?? "unknown",
         reason: `${record === undefined ? "its claim" : "its rollout record's heartbeat"} is ${age} s old (renewed every ${beat.everySeconds} s), so its run looks alive: recover takes over only with --force`
       }))
     }
