@@ -205,11 +205,8 @@ export const followAction = Effect.fn("StackUpdate.follow")(function*(action: St
     const inner = yield* nestedRound(known, false)
     const ending = own.some(final)
     const last = ending ? yield* sweep(new Set([...known, ...inner.map((e) => e.eventId)])) : []
-    // Oldest first; the stack's own final event closes the list.
-    const fresh = [...own, ...inner, ...last]
-      .map((e, n) => ({ e, n }))
-      .sort((a, b) => Number(final(a.e)) - Number(final(b.e)) || a.e.timestamp - b.e.timestamp || a.n - b.n)
-      .map(({ e }) => e)
+    // Oldest first (the sort is stable: events of one instant keep the order read); the stack's own final event last.
+    const fresh = [...own, ...inner, ...last].sort((a, b) => Number(final(a)) - Number(final(b)) || a.timestamp - b.timestamp)
     yield* Ref.update(seen, (es) => [...es, ...fresh])
     yield* Effect.forEach(fresh, (e) =>
       emit({
