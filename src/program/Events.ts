@@ -1,18 +1,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import {
-  GroupResultEvent,
-  ParameterChangeEvent,
-  ProgressEvent,
-  type RolloutEvent,
-  StackChangeEvent,
-  StackEvent,
-  StackStatusEvent,
-  StackStepEvent,
-  StepEvent,
-  WarningEvent
-} from "./events/RolloutEvents.js"
+import { RolloutEvent } from "./events/RolloutEvents.js"
 import { ErrorLine, ResumeSummary, StatusLine, Summary } from "./events/Summaries.js"
 
 export * from "./events/Cause.js"
@@ -29,15 +18,7 @@ export class Reporter extends Context.Reference<Reporter>()("aws-ha-updater/Repo
  * `aws-ha-updater schema` prints this as a JSON Schema.
  */
 export const OutputLine = Schema.Union(
-  StepEvent,
-  ProgressEvent,
-  GroupResultEvent,
-  WarningEvent,
-  StackStepEvent,
-  StackEvent,
-  StackStatusEvent,
-  StackChangeEvent,
-  ParameterChangeEvent,
+  ...RolloutEvent.members,
   Summary,
   ResumeSummary,
   StatusLine,
