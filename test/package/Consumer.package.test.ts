@@ -137,7 +137,7 @@ describe("the packed package in a user's project", () => {
     expect(all).toMatch(/LiveAws\.layerConfig\(\{\s*region: Config\./)
     expect(all).toMatch(/Retry\.layer\(\{/)
     expect(all).toMatch(/Schedule\.whileInput\(\(e: Errors\.AwsError\)/)
-    expect(testing.join("\n")).toMatch(/: Operation = "DescribeAutoScalingGroups"[\s\S]*\.failNext\(/)
+    expect(testing.join("\n")).toMatch(/: FakeWorld\.Operation = "DescribeAutoScalingGroups"[\s\S]*\.failNext\(/)
   })
 
   it("type-checks the README's snippets with the user's tsc, strict and with skipLibCheck off", async () => {
