@@ -32,6 +32,38 @@ describe("the rollout's roll-back", () => {
       expect(ids(after)).toEqual(before)
     }).pipe(Effect.provide(world)))
 
+  it.effect("leaves the scaling process out of what it calls ours when the operator had suspended it before the run", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ suspendedProcesses: ["AlarmNotification"] })
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout({ healthyTimeout: "120 seconds" }), events)))
+      expect(result.groups[0]?.status).toBe("rolled-back")
+      // A later `resume` resumes what the run suspended, never what the operator had: AlarmNotification is not ours.
+      expect(result.groups[0]?.leftSuspended).not.toContain("AlarmNotification")
+      expect((yield* group("web")).suspendedProcesses).toContain("AlarmNotification")
+      const terminated = result.groups[0]!.terminated
+      expect(terminated).toHaveLength(2)
+      const steps = events.flatMap((e) => (e.type === "step" && e.step === "roll-back" ? [e.message] : []))
+      expect(steps).toContain(`terminated new instance(s): ${terminated.join(", ")}`)
+      const degraded = events.flatMap((e) => (e.type === "step" && e.step === "degraded" ? [e.message] : []))
+      expect(degraded).toEqual([`left suspended on purpose: ${result.groups[0]!.leftSuspended.join(", ")}; the group is tagged degraded`])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("says it had no new instance to terminate when none was launched, and names no process when it suspended none", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ suspendedProcesses: ["Launch", "Terminate", "HealthCheck", "AddToLoadBalancer", "AZRebalance", "ReplaceUnhealthy", "AlarmNotification", "ScheduledActions", "InstanceRefresh"] })
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout({ healthyTimeout: "120 seconds" }), events)))
+      expect(result.groups[0]?.status).toBe("rolled-back")
+      expect(result.groups[0]?.terminated).toEqual([])
+      expect(result.groups[0]?.leftSuspended).toEqual([])
+      const steps = events.flatMap((e) => (e.type === "step" && (e.step === "roll-back" || e.step === "degraded") ? [e.message] : []))
+      expect(steps).toContain("no new instance to terminate")
+      expect(steps).toContain("left suspended on purpose: none; the group is tagged degraded")
+    }).pipe(Effect.provide(world)))
+
   it.effect("after a timeout is not abandoned when Ctrl-C interrupts it: it terminates, restores and reports first", () =>
     Effect.gen(function*() {
       const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
