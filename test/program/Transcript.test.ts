@@ -44,7 +44,7 @@ const transcript = (
     }
   })
 
-const result = <A, E>(exit: Exit.Exit<StackRolloutResult, E>) => {
+const result = <E>(exit: Exit.Exit<StackRolloutResult, E>) => {
   if (!Exit.isSuccess(exit)) throw new Error(`the rollout failed: ${String(exit.cause)}`)
   return exit.value.groups[0]!
 }
