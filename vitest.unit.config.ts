@@ -1,4 +1,15 @@
+import { BaseSequencer, type TestSpecification } from "vitest/node"
 import { defineProject } from "vitest/config"
+
+/**
+ * Under Stryker every mutant runs the tests that cover it, one file after another, and stops at the first failure:
+ * the quickest files first (vitest's own order is the longest first) find most killers sooner.
+ */
+class QuickestFirst extends BaseSequencer {
+  override async sort(files: Array<TestSpecification>): Promise<Array<TestSpecification>> {
+    return (await super.sort(files)).reverse()
+  }
+}
 
 /**
  * The unit tests, on the fake world: a project of `vitest.config.ts`, and alone the suite Stryker mutates against.
@@ -12,6 +23,7 @@ export default defineProject({
     exclude: ["test/e2e/**", "**/*.package.test.ts", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    pool: "forks"
+    pool: "forks",
+    ...(process.env["MUTATING"] === undefined ? {} : { sequence: { sequencer: QuickestFirst } })
   }
 })

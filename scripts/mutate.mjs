@@ -27,6 +27,7 @@ const strykerArgs = testsAt < 0 ? args : [...args.slice(0, testsAt), ...args.sli
 const env = {
   ...process.env,
   FAULT_RUNS: process.env["FAULT_RUNS"] ?? "40",
+  MUTATING: "1",
   ...(tests === undefined ? {} : { MUTATE_TESTS: tests })
 }
 const run = spawnSync(process.execPath, [stryker, "run", ...strykerArgs], { cwd: root, stdio: "inherit", env })
