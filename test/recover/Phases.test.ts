@@ -36,6 +36,8 @@ const killThenRecover = (opts: {
   readonly expect: "completed" | "rolled-back"
   readonly recover?: Partial<RecoverOptions>
   readonly neverHealthy?: boolean
+  /** What recover says, line by line (`logLine`): its decision and why, each step, and the result. */
+  readonly transcript: ReadonlyArray<string>
 }) =>
   Effect.gen(function*() {
     yield* webGroup({ suspendedProcesses: ["AZRebalance"] })
@@ -62,7 +64,9 @@ const killThenRecover = (opts: {
       yield* TestClock.adjust("1 second")
       yield* ha.check
     }
-    keepLog(`${opts.title} (killed in phase ${opts.phase})`, events.map(logLine(t0)).filter((l) => l !== undefined))
+    const lines = events.map(logLine(t0)).filter((l) => l !== undefined)
+    keepLog(`${opts.title} (killed in phase ${opts.phase})`, lines)
+    expect(lines).toEqual(opts.transcript)
 
     expect(result.groups[0]?.status).toBe(opts.expect === "completed" ? "succeeded" : "rolled-back")
     expect(yield* ha.lowest).toBeGreaterThanOrEqual(ha.start)
@@ -85,13 +89,32 @@ const healthyNew: KillPoint = Effect.map(Effect.flatMap(FakeWorld, (w) => w.heal
 
 describe("recover after a kill -9 at each phase", () => {
   it.effect("after suspending: nothing was scaled, auto rolls back and resumes only what the rollout suspended", () =>
-    killThenRecover({ title: "after suspending", when: afterCalls("SuspendProcesses", 1), phase: "suspending", expect: "rolled-back" })
+    killThenRecover({
+      title: "after suspending",
+      when: afterCalls("SuspendProcesses", 1),
+      phase: "suspending",
+      expect: "rolled-back",
+      transcript: [
+        "t+0s roll-back: recover: rolling back (phase suspending): not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s roll-back: no new instance to terminate",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: rolled-back; terminated none; rolled back: not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)"
+      ]
+    })
       .pipe(Effect.provide(world)))
 
   it.effect("after scaling out: the new instances are still launching, auto terminates exactly them", () =>
     Effect.gen(function*() {
       const { result } = yield* killThenRecover({
         title: "after scaling out",
+        transcript: [
+          "t+0s roll-back: recover: rolling back (phase scaling-out): not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)",
+          "t+2s roll-back: terminated new instance(s): i-00000000000000003, i-00000000000000004",
+          "t+2s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+2s restore: rollout record removed",
+          "t+2s result: rolled-back; terminated i-00000000000000003, i-00000000000000004; rolled back: not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)"
+        ],
         when: afterCalls("UpdateAutoScalingGroup", 1),
         phase: "scaling-out",
         expect: "rolled-back"
@@ -100,17 +123,50 @@ describe("recover after a kill -9 at each phase", () => {
     }).pipe(Effect.provide(world)))
 
   it.effect("while waiting, before the new instances are healthy: auto rolls back", () =>
-    killThenRecover({ title: "while waiting (new not yet healthy)", when: afterCalls("DescribeInstanceHealth", 4), phase: "waiting", expect: "rolled-back" })
+    killThenRecover({
+      title: "while waiting (new not yet healthy)",
+      when: afterCalls("DescribeInstanceHealth", 4),
+      phase: "waiting",
+      expect: "rolled-back",
+      transcript: [
+        "t+0s roll-back: recover: rolling back (phase waiting): not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s roll-back: terminated new instance(s): i-00000000000000003, i-00000000000000004",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: rolled-back; terminated i-00000000000000003, i-00000000000000004; rolled back: not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)"
+      ]
+    })
       .pipe(Effect.provide(world)))
 
   it.effect("while waiting, once the new instances are healthy: auto completes", () =>
-    killThenRecover({ title: "while waiting (new healthy)", when: healthyNew, phase: "waiting", expect: "completed" })
+    killThenRecover({
+      title: "while waiting (new healthy)",
+      when: healthyNew,
+      phase: "waiting",
+      expect: "completed",
+      transcript: [
+        "t+0s inspect: recover: completing the rollout (phase waiting): enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s terminate-old: terminating 2 old instance(s): i-00000000000000001, i-00000000000000002",
+        "t+0s restore: min 2→2, max 6→4, desired 2→2",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: succeeded; terminated i-00000000000000001, i-00000000000000002; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running)"
+      ]
+    })
       .pipe(Effect.provide(world)))
 
   it.effect("part-way through terminating the old instances: auto completes and terminates only the one left", () =>
     Effect.gen(function*() {
       const { result } = yield* killThenRecover({
         title: "part-way through terminating the old instances",
+        transcript: [
+          "t+0s inspect: recover: completing the rollout (phase terminating-old): enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)",
+          "t+0s terminate-old: terminating 1 old instance(s): i-00000000000000002",
+          "t+0s restore: min 2→2, max 6→4, desired 2→2",
+          "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+0s restore: rollout record removed",
+          "t+0s result: succeeded; terminated i-00000000000000002; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)"
+        ],
         when: afterCalls("TerminateInstanceInAutoScalingGroup", 1),
         phase: "terminating-old",
         expect: "completed"
@@ -122,6 +178,12 @@ describe("recover after a kill -9 at each phase", () => {
     Effect.gen(function*() {
       const { result } = yield* killThenRecover({
         title: "part-way through restoring",
+        transcript: [
+          "t+0s inspect: recover: completing the rollout (phase restoring): enough new instances are already healthy (2 of 2 new capacity healthy, 0 old capacity still running)",
+          "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+0s restore: rollout record removed",
+          "t+0s result: succeeded; terminated none; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 0 old capacity still running)"
+        ],
         when: afterCalls("UpdateAutoScalingGroup", 3),
         phase: "restoring",
         expect: "completed"
@@ -132,6 +194,13 @@ describe("recover after a kill -9 at each phase", () => {
   it.effect("part-way through the rollout's own roll-back of a broken release: auto finishes the roll-back", () =>
     killThenRecover({
       title: "part-way through the rollout's own roll-back (release never healthy)",
+      transcript: [
+        "t+0s roll-back: recover: rolling back (phase rolling-back): the rollout was rolling back when it stopped (0 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s roll-back: terminated new instance(s): i-00000000000000004",
+        "t+0s resume: resuming AlarmNotification, InstanceRefresh, ReplaceUnhealthy, ScheduledActions, Launch",
+        "t+0s restore: rollout record removed",
+        "t+0s result: rolled-back; terminated i-00000000000000004; rolled back: the rollout was rolling back when it stopped (0 of 2 new capacity healthy, 2 old capacity still running)"
+      ],
       when: afterCalls("TerminateInstanceInAutoScalingGroup", 1),
       phase: "rolling-back",
       expect: "rolled-back",
@@ -144,6 +213,13 @@ describe("recover modes", () => {
     Effect.gen(function*() {
       const { events } = yield* killThenRecover({
         title: "--mode rollback, new healthy",
+        transcript: [
+          "t+0s roll-back: recover: rolling back (phase waiting): --mode rollback (2 of 2 new capacity healthy, 2 old capacity still running)",
+          "t+0s roll-back: terminated new instance(s): i-00000000000000003, i-00000000000000004",
+          "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+0s restore: rollout record removed",
+          "t+0s result: rolled-back; terminated i-00000000000000003, i-00000000000000004; rolled back: --mode rollback (2 of 2 new capacity healthy, 2 old capacity still running)"
+        ],
         when: healthyNew,
         phase: "waiting",
         expect: "rolled-back",
@@ -156,6 +232,16 @@ describe("recover modes", () => {
     Effect.gen(function*() {
       const { events } = yield* killThenRecover({
         title: "--mode complete after suspending",
+        transcript: [
+          "t+0s inspect: recover: completing the rollout (phase suspending): --mode complete (0 of 2 new capacity healthy, 2 old capacity still running)",
+          "t+0s scale-out: min 2→4, max 4→6, desired 2→4",
+          "t+0s wait: waiting up to 10m for 2 new capacity healthy in the group and its load balancers",
+          "t+90s terminate-old: terminating 2 old instance(s): i-00000000000000001, i-00000000000000002",
+          "t+90s restore: min 2→2, max 6→4, desired 2→2",
+          "t+90s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+90s restore: rollout record removed",
+          "t+90s result: succeeded; terminated i-00000000000000001, i-00000000000000002; completed: --mode complete (0 of 2 new capacity healthy, 2 old capacity still running)"
+        ],
         when: afterCalls("SuspendProcesses", 1),
         phase: "suspending",
         expect: "completed",
@@ -168,6 +254,16 @@ describe("recover modes", () => {
     Effect.gen(function*() {
       const { events } = yield* killThenRecover({
         title: "--mode complete between the scaling-out tag and the size change",
+        transcript: [
+          "t+0s inspect: recover: completing the rollout (phase scaling-out): --mode complete (0 of 2 new capacity healthy, 2 old capacity still running)",
+          "t+0s scale-out: min 2→4, max 4→6, desired 2→4",
+          "t+0s wait: waiting up to 10m for 2 new capacity healthy in the group and its load balancers",
+          "t+90s terminate-old: terminating 2 old instance(s): i-00000000000000001, i-00000000000000002",
+          "t+90s restore: min 2→2, max 6→4, desired 2→2",
+          "t+90s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+90s restore: rollout record removed",
+          "t+90s result: succeeded; terminated i-00000000000000001, i-00000000000000002; completed: --mode complete (0 of 2 new capacity healthy, 2 old capacity still running)"
+        ],
         // The claim, the record, then the scaling-out tag: killed before the UpdateAutoScalingGroup that would raise
         // the sizes.
         when: afterCalls("CreateOrUpdateTags", 3),
@@ -182,6 +278,15 @@ describe("recover modes", () => {
     Effect.gen(function*() {
       const { result } = yield* killThenRecover({
         title: "--mode complete, release never healthy",
+        transcript: [
+          "t+0s inspect: recover: completing the rollout (phase waiting): --mode complete (0 of 2 new capacity healthy, 2 old capacity still running)",
+          "t+0s wait: waiting up to 2m for 2 new capacity healthy in the group and its load balancers",
+          "t+120s roll-back: recover: rolling back (phase waiting): the new instances did not provide 2 healthy capacity within 2m (0 healthy); falling back to a roll-back",
+          "t+120s roll-back: terminated new instance(s): i-00000000000000003, i-00000000000000004",
+          "t+120s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+          "t+120s restore: rollout record removed",
+          "t+120s result: rolled-back; terminated i-00000000000000003, i-00000000000000004; rolled back: the new instances did not provide 2 healthy capacity within 2m (0 healthy); falling back to a roll-back"
+        ],
         when: afterCalls("DescribeInstanceHealth", 4),
         phase: "waiting",
         expect: "rolled-back",
