@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
@@ -10,7 +11,7 @@ import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { stackStatus } from "../../src/program/recover/Status.js"
 import { units } from "../../src/program/rollout/Waves.js"
 import { collecting, drive, group, runRollout, STACK, webGroup } from "../support/World.js"
-import { afterCalls, haWatch, type KillPoint, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, haWatch, type KillPoint, logLine, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -35,7 +36,16 @@ const servingAtLeast = (n: number): KillPoint => Effect.map(Effect.flatMap(FakeW
  * A group of 4 gets a release and is rolled in waves of 2; the run dies in wave 2 at `when`; status shows the wave;
  * recover finishes or undoes wave 2 only. Wave 1's new instances run on in either case, serving capacity never dips.
  */
-const killInWave2 = (when: KillPoint, expected: { readonly phase: string; readonly outcome: "succeeded" | "rolled-back"; readonly oldLeft?: number }) =>
+const killInWave2 = (
+  when: KillPoint,
+  expected: {
+    readonly phase: string
+    readonly outcome: "succeeded" | "rolled-back"
+    readonly oldLeft?: number
+    /** What recover says, line by line (`logLine`). */
+    readonly transcript: ReadonlyArray<string>
+  }
+) =>
   Effect.gen(function*() {
     yield* webGroup({ minSize: 2, maxSize: 10, desiredCapacity: 4, suspendedProcesses: ["AZRebalance"] })
     const w = yield* FakeWorld
@@ -51,10 +61,12 @@ const killInWave2 = (when: KillPoint, expected: { readonly phase: string; readon
     expect(wave1).toBeGreaterThanOrEqual(2)
 
     const events: Array<RolloutEvent> = []
+    const t0 = yield* Clock.currentTimeMillis
     const result = yield* Effect.flatten(drive(
       collecting(recoverStack(STACK, { force: true, mode: "auto", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events),
       { onStep: () => ha.check }
     ))
+    expect(events.map(logLine(t0)).filter((l) => l !== undefined)).toEqual(expected.transcript)
     for (let i = 0; i < 30; i++) {
       yield* TestClock.adjust("1 second")
       yield* ha.check
@@ -80,10 +92,30 @@ const killInWave2 = (when: KillPoint, expected: { readonly phase: string; readon
 
 describe("kill -9 in each phase of a middle wave, then recover", () => {
   it.effect("as wave 2 scales out: recover rolls back wave 2 only", () =>
-    killInWave2(inWave(2, "scaling-out"), { phase: "scaling-out", outcome: "rolled-back" }).pipe(Effect.provide(world)))
+    killInWave2(inWave(2, "scaling-out"), {
+      phase: "scaling-out",
+      outcome: "rolled-back",
+      transcript: [
+        "t+0s roll-back: recover: rolling back wave 2 (phase scaling-out): not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s roll-back: no new instance to terminate",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: rolled-back; terminated none; rolled back: not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running); the 2 new instance(s) of the 1 committed wave(s) stay"
+      ]
+    }).pipe(Effect.provide(world)))
 
   it.effect("while wave 2 waits, its new instances not yet healthy: recover rolls back wave 2 only", () =>
-    killInWave2(inWave(2, "waiting", afterCalls("DescribeInstanceHealth", 12)), { phase: "waiting", outcome: "rolled-back" }).pipe(
+    killInWave2(inWave(2, "waiting", afterCalls("DescribeInstanceHealth", 12)), {
+      phase: "waiting",
+      outcome: "rolled-back",
+      transcript: [
+        "t+0s roll-back: recover: rolling back wave 2 (phase waiting): not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s roll-back: terminated new instance(s): i-00000000000000007, i-00000000000000008",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: rolled-back; terminated i-00000000000000007, i-00000000000000008; rolled back: not enough new instances are healthy now and the old ones all still run (0 of 2 new capacity healthy, 2 old capacity still running); the 2 new instance(s) of the 1 committed wave(s) stay"
+      ]
+    }).pipe(
       // The result says what stays: wave 1's new instances, committed.
       Effect.tap(({ result }) => {
         const r = result.groups[0]!
@@ -95,10 +127,32 @@ describe("kill -9 in each phase of a middle wave, then recover", () => {
     ))
 
   it.effect("while wave 2 waits, its new instances healthy: recover completes wave 2", () =>
-    killInWave2(inWave(2, "waiting", servingAtLeast(6)), { phase: "waiting", outcome: "succeeded" }).pipe(Effect.provide(world)))
+    killInWave2(inWave(2, "waiting", servingAtLeast(6)), {
+      phase: "waiting",
+      outcome: "succeeded",
+      transcript: [
+        "t+0s inspect: recover: completing wave 2 of the rollout (phase waiting): enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s terminate-old: terminating 2 old instance(s): i-00000000000000003, i-00000000000000004",
+        "t+0s restore: min 2→2, max 12→10, desired 4→4",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: succeeded; terminated i-00000000000000003, i-00000000000000004; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running); wave 2 finished, 0 old instance(s) still run the previous release: run update-asgs again to replace them"
+      ]
+    }).pipe(Effect.provide(world)))
 
   it.effect("while wave 2 bakes: recover completes wave 2", () =>
-    killInWave2(inWave(2, "baking"), { phase: "baking", outcome: "succeeded" }).pipe(
+    killInWave2(inWave(2, "baking"), {
+      phase: "baking",
+      outcome: "succeeded",
+      transcript: [
+        "t+0s inspect: recover: completing wave 2 of the rollout (phase baking): enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s terminate-old: terminating 2 old instance(s): i-00000000000000003, i-00000000000000004",
+        "t+0s restore: min 2→2, max 12→10, desired 4→4",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: succeeded; terminated i-00000000000000003, i-00000000000000004; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running); wave 2 finished, 0 old instance(s) still run the previous release: run update-asgs again to replace them"
+      ]
+    }).pipe(
       // The result says how far the waves got: two committed, every new instance on the release, no old one left.
       Effect.tap(({ result }) => {
         const r = result.groups[0]!
@@ -110,7 +164,19 @@ describe("kill -9 in each phase of a middle wave, then recover", () => {
     ))
 
   it.effect("part-way through wave 2's terminations: recover completes wave 2", () =>
-    killInWave2(afterCalls("TerminateInstanceInAutoScalingGroup", 3), { phase: "terminating-old", outcome: "succeeded", oldLeft: 1 }).pipe(Effect.provide(world)))
+    killInWave2(afterCalls("TerminateInstanceInAutoScalingGroup", 3), {
+      phase: "terminating-old",
+      outcome: "succeeded",
+      oldLeft: 1,
+      transcript: [
+        "t+0s inspect: recover: completing wave 2 of the rollout (phase terminating-old): enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)",
+        "t+0s terminate-old: terminating 1 old instance(s): i-00000000000000004",
+        "t+0s restore: min 2→2, max 12→10, desired 4→4",
+        "t+0s resume: resuming InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: succeeded; terminated i-00000000000000004; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running); wave 2 finished, 0 old instance(s) still run the previous release: run update-asgs again to replace them"
+      ]
+    }).pipe(Effect.provide(world)))
 })
 
 describe("kill -9 in a first wave, then recover", () => {
