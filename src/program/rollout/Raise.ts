@@ -11,6 +11,7 @@ import { staleChunks } from "./RolloutRecord.js"
 import { describeGroup, LEAVING } from "./Terminations.js"
 
 /** Raises desired by the wave, min held at it so that nothing scales the group in, max keeping its headroom. */
+// Stryker disable next-line StringLiteral: a span's name, seen in traces only
 export const raise: (plan: Plan, w: Wave) => Effect.Effect<void, AwsError, AutoScaling> = Effect.fn("Rollout.raise")(
   function*(plan: Plan, w: Wave) {
     const asg = yield* AutoScaling
@@ -25,6 +26,7 @@ export const raise: (plan: Plan, w: Wave) => Effect.Effect<void, AwsError, AutoS
  * differs, others changed), and its record written.
  */
 export const nextWave: (plan: Plan, w: Wave, expected: number) => Effect.Effect<Wave, AwsError | GroupNotFound, AutoScaling> = Effect.fn(
+  // Stryker disable next-line StringLiteral: a span's name, seen in traces only
   "Rollout.nextWave"
 )(function*(plan: Plan, w: Wave, expected: number) {
   const asg = yield* AutoScaling

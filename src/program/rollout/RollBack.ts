@@ -40,6 +40,7 @@ export const rollBack: (
   reason: string,
   status: "rolled-back" | "failed" | "interrupted",
   cause: RollBackCause
+// Stryker disable next-line StringLiteral: a span's name, seen in traces only
 ) => Effect.Effect<GroupResult, never, AutoScaling> = Effect.fn("Rollout.rollBack")(
   function*(plan: Plan, reason: string, status: "rolled-back" | "failed" | "interrupted", cause: RollBackCause) {
     const asg = yield* AutoScaling

@@ -100,6 +100,7 @@ export const planRollout: (
   options: RolloutOptions,
   spec: LaunchSpec,
   claim: Claim.ClaimSettings | undefined
+// Stryker disable next-line StringLiteral: a span's name, seen in traces only
 ) => Effect.Effect<Plan, RecordDoesNotFit> = Effect.fn("Rollout.plan")(function*(
   initial: AutoScalingGroup,
   stackName: string,

@@ -28,6 +28,7 @@ export const waitHealthy: (
   hub: PollHub.PollHub,
   w: Wave,
   startHealth: LoadBalancerHealth
+// Stryker disable next-line StringLiteral: a span's name, seen in traces only
 ) => Effect.Effect<void, WaitFailure | AwsError | GroupNotFound, AutoScaling> = Effect.fn("Rollout.waitHealthy")(
   function*(plan: Plan, hub: PollHub.PollHub, w: Wave, startHealth: LoadBalancerHealth) {
     const { alarmNames, bake, initial, name, stackName } = plan
