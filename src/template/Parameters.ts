@@ -11,18 +11,11 @@ export interface ParameterSpec {
   readonly constraintDescription?: string
 }
 
-const isRecord = (u: unknown): u is Readonly<Record<string, unknown>> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
 /** The parameters of a template we could read, in template order. */
-export const specsOfTemplate = (doc: TemplateDocument): ReadonlyArray<ParameterSpec> => {
-  const raw = isRecord(doc["Parameters"]) ? doc["Parameters"] : {}
-  return Object.entries(templateParameters(doc)).map(([key, declaration]) => {
-    const p = raw[key]
-    const description = isRecord(p) && typeof p["ConstraintDescription"] === "string" ? p["ConstraintDescription"] : undefined
-    return description === undefined ? { key, declaration } : { key, declaration, constraintDescription: description }
-  })
-}
+export const specsOfTemplate = (doc: TemplateDocument): ReadonlyArray<ParameterSpec> =>
+  Object.entries(templateParameters(doc)).map(([key, declaration]) =>
+    declaration.ConstraintDescription === undefined ? { key, declaration } : { key, declaration, constraintDescription: declaration.ConstraintDescription }
+  )
 
 /** What ValidateTemplate tells of a template we could not read (S3): names, defaults, NoEcho, no constraints. */
 export const specsOfValidated = (validated: ValidatedTemplate): ReadonlyArray<ParameterSpec> =>

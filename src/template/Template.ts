@@ -18,6 +18,8 @@ export interface ParameterDeclaration {
   readonly MinValue?: number
   readonly MaxValue?: number
   readonly Description?: string
+  /** Shown instead of the bare constraint when a value breaks it, as CloudFormation does. */
+  readonly ConstraintDescription?: string
 }
 
 export interface ResourceDeclaration {
@@ -142,7 +144,8 @@ export const templateParameters = (doc: TemplateDocument): Readonly<Record<strin
       MaxLength: num(p["MaxLength"]),
       MinValue: num(p["MinValue"]),
       MaxValue: num(p["MaxValue"]),
-      Description: text(p["Description"])
+      Description: text(p["Description"]),
+      ConstraintDescription: text(p["ConstraintDescription"])
     }) as ParameterDeclaration
   }
   return out

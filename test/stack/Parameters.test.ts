@@ -8,7 +8,8 @@ import * as Either from "effect/Either"
 const template = (parameters: Record<string, unknown>) =>
   Either.getOrThrow(decodeTemplate(JSON.stringify({ Parameters: parameters, Resources: { Q: { Type: "AWS::SQS::Queue" } } })))
 
-const specs = specsOfTemplate(template({
+// Read in each test (not when the file loads), so that a change to the reading is seen by the tests that use it.
+const specs = () => specsOfTemplate(template({
   Env: { Type: "String", AllowedValues: ["dev", "prod"], Default: "dev" },
   Name: { Type: "String", AllowedPattern: "[a-z][a-z0-9-]*", MinLength: 3, MaxLength: 12 },
   Size: { Type: "Number", MinValue: 1, MaxValue: 10, Default: 2 },
@@ -43,37 +44,37 @@ describe("KEY=VALUE parameters", () => {
 describe("local parameter checks", () => {
   it.effect("accept values that hold every constraint", () =>
     Effect.gen(function*() {
-      yield* checkParameters(specs, given({ Env: "prod", Name: "web-1", Size: "10", Zones: "a, c", Secret: "s3cret-long" }), new Set())
+      yield* checkParameters(specs(), given({ Env: "prod", Name: "web-1", Size: "10", Zones: "a, c", Secret: "s3cret-long" }), new Set())
     }))
 
   it.effect("refuse a key the template does not declare, listing the declared ones", () =>
     Effect.gen(function*() {
-      const m = yield* message(checkParameters(specs, given({ Name: "web", Colour: "red" }), new Set()))
+      const m = yield* message(checkParameters(specs(), given({ Name: "web", Colour: "red" }), new Set()))
       expect(m).toBe("the template has no parameter Colour (its parameters: Env, Name, Size, Secret, Zones, Bucket)")
     }))
 
   it.effect("refuse a parameter without Default that has no value, unless the stack has a previous one", () =>
     Effect.gen(function*() {
-      expect(yield* message(checkParameters(specs, given({}), new Set()))).toBe("parameter Name must have a value: give it as KEY=VALUE")
-      yield* checkParameters(specs, given({}), new Set(["Name"]))
+      expect(yield* message(checkParameters(specs(), given({}), new Set()))).toBe("parameter Name must have a value: give it as KEY=VALUE")
+      yield* checkParameters(specs(), given({}), new Set(["Name"]))
     }))
 
   it.effect("AllowedPattern must match the whole value", () =>
     Effect.gen(function*() {
-      expect(yield* message(checkParameters(specs, given({ Name: "Web-1" }), new Set())))
+      expect(yield* message(checkParameters(specs(), given({ Name: "Web-1" }), new Set())))
         .toBe(`parameter Name: "Web-1" does not match its AllowedPattern [a-z][a-z0-9-]*`)
-      expect(yield* message(checkParameters(specs, given({ Name: "web-1!" }), new Set()))).toContain("AllowedPattern")
+      expect(yield* message(checkParameters(specs(), given({ Name: "web-1!" }), new Set()))).toContain("AllowedPattern")
     }))
 
   it.effect("show the template's ConstraintDescription with the broken constraint", () =>
     Effect.gen(function*() {
-      expect(yield* message(checkParameters(specs, given({ Name: "web", Bucket: "B" }), new Set())))
+      expect(yield* message(checkParameters(specs(), given({ Name: "web", Bucket: "B" }), new Set())))
         .toBe(`parameter Bucket: "B" does not match its AllowedPattern [a-z]+ — lower-case letters only`)
     }))
 
   it.effect("AllowedValues, lengths and numeric bounds, list items one by one", () =>
     Effect.gen(function*() {
-      const check = (pairs: Record<string, string>) => message(checkParameters(specs, given({ Name: "web", ...pairs }), new Set()))
+      const check = (pairs: Record<string, string>) => message(checkParameters(specs(), given({ Name: "web", ...pairs }), new Set()))
       expect(yield* check({ Env: "staging" })).toBe(`parameter Env: "staging" is not one of its AllowedValues (dev, prod)`)
       expect(yield* check({ Name: "ab" })).toBe(`parameter Name: "ab" is shorter than its MinLength 3`)
       expect(yield* check({ Name: "abcdefghijklm" })).toBe(`parameter Name: "abcdefghijklm" is longer than its MaxLength 12`)
@@ -85,7 +86,7 @@ describe("local parameter checks", () => {
 
   it.effect("never echo a NoEcho value in a message", () =>
     Effect.gen(function*() {
-      const m = yield* message(checkParameters(specs, given({ Name: "web", Secret: "short" }), new Set()))
+      const m = yield* message(checkParameters(specs(), given({ Name: "web", Secret: "short" }), new Set()))
       expect(m).toBe("parameter Secret: (NoEcho value) is shorter than its MinLength 8")
       expect(m).not.toContain("short\"")
     }))
