@@ -14,7 +14,7 @@ import { describeParameters, planStackAction, type StackPlan, type StackPlanOpti
 import { checkAlarms } from "../rollout/AlarmGate.js"
 import { checkGroupsBeforeDeploy } from "./StackChecks.js"
 import { type RollStackError, rollStack, type StackRolloutOptions, type StackRolloutResult } from "./StackRollout.js"
-import { type ActionEnd, eventsBefore, failureReasons, followAction, type StackWaitOptions, SUCCESS_STATUSES } from "./StackWait.js"
+import { type ActionEnd, eventsBefore, failureReasons, followAction, isSuccessStatus, type StackWaitOptions } from "./StackWait.js"
 
 export interface StackUpdateOptions extends StackPlanOptions, StackWaitOptions {}
 
@@ -40,7 +40,7 @@ export interface StackActionResult {
 export const newRequestToken = Effect.sync(() => `aws-ha-updater-${randomUUID()}`)
 
 const ended = (stackName: string, action: "created" | "updated", end: ActionEnd) =>
-  SUCCESS_STATUSES.has(end.status)
+  isSuccessStatus(end.status)
     ? Effect.succeed<StackActionResult>({ action, status: end.status })
     : Effect.fail(new StackActionFailed({ stackName, status: end.status, reasons: failureReasons(end.events) }))
 

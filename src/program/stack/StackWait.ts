@@ -38,23 +38,15 @@ export interface StackAction {
   readonly earlier: ReadonlySet<string>
 }
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
-  "CREATE_COMPLETE",
-  "CREATE_FAILED",
-  "ROLLBACK_COMPLETE",
-  "ROLLBACK_FAILED",
-  "UPDATE_COMPLETE",
-  "UPDATE_FAILED",
-  "UPDATE_ROLLBACK_COMPLETE",
-  "UPDATE_ROLLBACK_FAILED",
-  "DELETE_COMPLETE",
-  "DELETE_FAILED",
-  "IMPORT_COMPLETE",
-  "IMPORT_ROLLBACK_COMPLETE",
-  "IMPORT_ROLLBACK_FAILED"
-])
+/**
+ * A stack status no action goes on from: every `…_COMPLETE` and `…_FAILED` one (CREATE_COMPLETE … IMPORT_ROLLBACK_FAILED);
+ * the `…_IN_PROGRESS` ones, the clean-ups after a complete included, go on.
+ */
+export const isTerminalStatus = (status: string): boolean => status.endsWith("_COMPLETE") || status.endsWith("_FAILED")
 
-export const SUCCESS_STATUSES: ReadonlySet<string> = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"])
+/** The statuses an action that did what it was asked ends in. */
+export const isSuccessStatus = (status: string): boolean =>
+  status === "CREATE_COMPLETE" || status === "UPDATE_COMPLETE" || status === "IMPORT_COMPLETE"
 
 export const STACK_TYPE = "AWS::CloudFormation::Stack"
 
@@ -71,7 +63,7 @@ export const isFinalEvent = (action: StackAction) => (event: StackEvent): boolea
   event.resourceType === STACK_TYPE &&
   (event.logicalId === action.stackName || event.physicalId === action.stackName ||
     (action.stackId !== undefined && event.physicalId === action.stackId)) &&
-  TERMINAL_STATUSES.has(event.status)
+  isTerminalStatus(event.status)
 
 /** The ids of the stack's latest events (one page) before we act: a stack that does not exist has none. */
 // Stryker disable next-line StringLiteral: a span's name, seen in traces only
@@ -151,7 +143,7 @@ export const followAction = Effect.fn("StackUpdate.follow")(function*(action: St
     cfn.stackEvents(n.ref, (e) => known.has(e.eventId) || !oursNested(e)).pipe(
       Effect.map((page) => {
         const newest = page[0]
-        const idle = newest !== undefined && newest.logicalId === newest.stackName && TERMINAL_STATUSES.has(newest.status)
+        const idle = newest !== undefined && newest.logicalId === newest.stackName && isTerminalStatus(newest.status)
         return { n: { ...n, idle }, fresh: page.filter((e) => oursNested(e) && !known.has(e.eventId)).reverse().map((e): ActionEvent => ({ ...e, nesting: n.nesting })) }
       }),
       // Nested events only inform: a nested stack that cannot be read now is read again next round.
