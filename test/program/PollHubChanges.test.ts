@@ -18,6 +18,8 @@ interface Scene {
   health: ReadonlyArray<InstanceHealth>
   targets: ReadonlyArray<InstanceHealth>
   alarms: ReadonlyArray<AlarmState>
+  /** The group's classic load balancers: each answers with `health`. */
+  classicNames: ReadonlyArray<string>
   /** How long DescribeAutoScalingGroups takes, and whether it then fails. */
   describeTakes: number
   describeFails: boolean
@@ -39,7 +41,7 @@ const groupNamed = (scene: Scene) => (name: string): AutoScalingGroup => ({
   minSize: 1,
   maxSize: 4,
   desiredCapacity: scene.desired,
-  loadBalancerNames: ["shop-elb"],
+  loadBalancerNames: scene.classicNames,
   targetGroupArns: ["shop-tg"],
   instances: scene.instances,
   suspendedProcesses: [],
@@ -53,6 +55,7 @@ const newScene = (): Scene => ({
   health: [{ instanceId: "i-1", state: "InService" }, { instanceId: "i-2", state: "InService" }],
   targets: [{ instanceId: "i-1", state: "healthy" }, { instanceId: "i-2", state: "healthy" }],
   alarms: [],
+  classicNames: ["shop-elb"],
   describeTakes: 0,
   describeFails: false,
   describes: []
@@ -164,6 +167,9 @@ describe("a poll round counts as a change", () => {
 
   it.effect("when a load balancer lists another instance in place of one", () =>
     comesBack((scene) => (scene.health = [scene.health[0]!, { instanceId: "i-3", state: "InService" }])))
+
+  it.effect("when the group gains a load balancer that lists the same instances", () =>
+    comesBack((scene) => (scene.classicNames = ["shop-elb", "shop-elb-2"])))
 
   it.effect("when only a target group's health changes", () =>
     comesBack((scene) => (scene.targets = [scene.targets[0]!, { instanceId: "i-2", state: "draining" }])))
