@@ -5,7 +5,7 @@ import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import type { StackRolloutOptions, StackRolloutResult } from "../../src/program/stack/StackRollout.js"
-import { collecting, drive, LT, runRollout, webGroup } from "../support/World.js"
+import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
 import type { GroupSpec } from "../../src/layers/fake/FakeWorld.js"
 import { degradedTags } from "../../src/program/rollout/Degraded.js"
 import { units } from "../../src/program/rollout/Waves.js"
@@ -154,6 +154,34 @@ describe("the rollout's transcript", () => {
         "roll-back: terminated new instance(s): i1, i2",
         "degraded: left suspended on purpose: AlarmNotification, AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions; the group is tagged degraded"
       ])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a later wave rolled back: the committed wave's new instances are named and stay", () =>
+    Effect.gen(function*() {
+      const { exit, steps } = yield* transcript({ desiredCapacity: 4, maxSize: 8 }, { maxSurge: units(2), alarms: ["shop-5xx"] }, (w) => w.putAlarm("shop-5xx"), {
+        second: 150,
+        act: (w) => w.setAlarmState("shop-5xx", "ALARM", "Threshold Crossed")
+      })
+      const r = result(exit)
+      expect(steps).toEqual([
+        "inspect: 4 of 4 running instances outdated; replacing 4 (capacity units) in 2 waves of up to 2",
+        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
+        "scale-out: wave 1: min 2→6, max 8→10, desired 4→6",
+        "wait: wave 1: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s) while alarm shop-5xx stays out of ALARM",
+        "terminate-old: wave 1: terminating 2 old instance(s): i1, i2",
+        "scale-out: wave 2: min 4→6, max 10→10, desired 4→6",
+        "wait: wave 2: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s) while alarm shop-5xx stays out of ALARM",
+        "roll-back: rolling back wave 2: alarm shop-5xx went to ALARM: Threshold Crossed",
+        "roll-back: terminated new instance(s): i3, i4",
+        "degraded: left suspended on purpose: AlarmNotification, AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions; the group is tagged degraded"
+      ])
+      // Wave 1's two new instances are the new release that stays: named in the reason and the result.
+      const wave1 = r.launched.filter((id) => !r.terminated.includes(id))
+      expect(wave1).toHaveLength(2)
+      expect(r.waves).toEqual({ committed: 1, newRelease: wave1 })
+      expect(r.reason).toBe(`alarm shop-5xx went to ALARM: Threshold Crossed; 1 earlier wave committed: 2 instance(s) already run the new release (${wave1.join(", ")})`)
+      const live = (yield* group("web")).instances.filter((i) => i.lifecycleState === "InService").map((i) => i.instanceId)
+      expect(wave1.every((id) => live.includes(id))).toBe(true)
     }).pipe(Effect.provide(world)))
 
   it.effect("an old instance lost during the wait: its replacement goes as surplus", () =>
