@@ -2,7 +2,7 @@
 // module into bench/mutation.json. `npm run mutate -- --mutate src/template/Parameters.ts` runs one module; the
 // scores of the modules it did not run stay as the file had them.
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, readFileSync, writeFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -16,7 +16,10 @@ const stryker = join(dirname(corePackage), "bin/stryker.js")
 // The property test runs its 1,000 schedules in CI; against each mutant a few dozen say enough, in far less time.
 // `--tests GLOB,GLOB` runs the mutants against those unit tests only (a lower bound of the score, much faster on a
 // loaded machine); the scores it writes say which tests they were measured with.
-const args = process.argv.slice(2)
+// `--from-events`: no new run; the scores of a run stopped part-way, read from the results it recorded one by one
+// (`--reporters ...,event-recorder`), each module's entry saying how many of its mutants were not tested yet.
+const fromEvents = process.argv.includes("--from-events")
+const args = process.argv.slice(2).filter((a) => a !== "--from-events")
 const testsAt = args.indexOf("--tests")
 const tests = testsAt < 0 ? undefined : args[testsAt + 1]
 if (testsAt >= 0 && (tests === undefined || tests.startsWith("--"))) {
@@ -30,14 +33,39 @@ const env = {
   MUTATING: "1",
   ...(tests === undefined ? {} : { MUTATE_TESTS: tests })
 }
-const run = spawnSync(process.execPath, [stryker, "run", ...strykerArgs], { cwd: root, stdio: "inherit", env })
-if (run.status !== 0) process.exit(run.status ?? 1)
+if (!fromEvents) {
+  const run = spawnSync(process.execPath, [stryker, "run", ...strykerArgs], { cwd: root, stdio: "inherit", env })
+  if (run.status !== 0) process.exit(run.status ?? 1)
+}
 
 /** Stryker's own definition: detected (killed, timed out) over valid mutants (those that compiled). */
 const DETECTED = new Set(["Killed", "Timeout"])
 const UNDETECTED = new Set(["Survived", "NoCoverage"])
 
-const { files } = JSON.parse(readFileSync(report, "utf8"))
+/** Every mutant with its status, by file: from the JSON report, or from the recorded events (untested ones "Pending"). */
+const readMutants = () => {
+  if (!fromEvents) return JSON.parse(readFileSync(report, "utf8")).files
+  const dir = join(root, "reports/mutation/events")
+  const names = readdirSync(dir).sort()
+  const read = (name) => JSON.parse(readFileSync(join(dir, name), "utf8"))
+  const plan = names.find((n) => n.endsWith("-onMutationTestingPlanReady.json"))
+  if (plan === undefined) {
+    console.error(`mutate: no recorded plan in ${dir}: run with --reporters ...,event-recorder first`)
+    process.exit(2)
+  }
+  const byId = new Map(read(plan).mutantPlans.map(({ mutant }) => [mutant.id, { ...mutant, status: mutant.status ?? "Pending" }]))
+  for (const n of names.filter((n) => n.endsWith("-onMutantTested.json"))) {
+    const m = read(n)
+    byId.set(m.id, m)
+  }
+  const files = {}
+  for (const m of byId.values()) {
+    const file = m.fileName.startsWith(root) ? m.fileName.slice(root.length + 1) : m.fileName
+    ;(files[file] ??= { mutants: [] }).mutants.push(m)
+  }
+  return files
+}
+const files = readMutants()
 const measured = Object.fromEntries(
   Object.entries(files).map(([file, { mutants }]) => {
     const count = (statuses) => mutants.filter((m) => statuses.has(m.status)).length
@@ -54,6 +82,7 @@ const measured = Object.fromEntries(
       noCoverage: count(new Set(["NoCoverage"])),
       compileErrors: count(new Set(["CompileError"])),
       ignored: count(new Set(["Ignored"])),
+      ...(fromEvents ? { untested: count(new Set(["Pending"])) } : {}),
       survivors
     }]
   })
