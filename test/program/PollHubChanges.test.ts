@@ -18,8 +18,12 @@ interface Scene {
   health: ReadonlyArray<InstanceHealth>
   targets: ReadonlyArray<InstanceHealth>
   alarms: ReadonlyArray<AlarmState>
+  /** How long each DescribeInstanceHealth takes (TestClock ms). */
+  healthTakes: number
   /** The group's classic load balancers: each answers with `health`. */
   classicNames: ReadonlyArray<string>
+  /** The group's target groups: each answers with `targets`. */
+  targetArns: ReadonlyArray<string>
   /** How long DescribeAutoScalingGroups takes, and whether it then fails. */
   describeTakes: number
   describeFails: boolean
@@ -42,7 +46,7 @@ const groupNamed = (scene: Scene) => (name: string): AutoScalingGroup => ({
   maxSize: 4,
   desiredCapacity: scene.desired,
   loadBalancerNames: scene.classicNames,
-  targetGroupArns: ["shop-tg"],
+  targetGroupArns: scene.targetArns,
   instances: scene.instances,
   suspendedProcesses: [],
   tags: {},
@@ -56,6 +60,8 @@ const newScene = (): Scene => ({
   targets: [{ instanceId: "i-1", state: "healthy" }, { instanceId: "i-2", state: "healthy" }],
   alarms: [],
   classicNames: ["shop-elb"],
+  targetArns: ["shop-tg"],
+  healthTakes: 0,
   describeTakes: 0,
   describeFails: false,
   describes: []
@@ -83,8 +89,8 @@ const scripted = (scene: Scene) => <A, E, R>(effect: Effect.Effect<A, E, R>) => 
       instanceRefreshInProgress: unused
     }),
     Effect.provideService(LoadBalancing, {
-      classicHealth: () => Effect.sync(() => scene.health),
-      targetHealth: () => Effect.sync(() => scene.targets)
+      classicHealth: () => Effect.zipRight(Effect.sleep(scene.healthTakes), Effect.sync(() => scene.health)),
+      targetHealth: () => Effect.zipRight(Effect.sleep(scene.healthTakes), Effect.sync(() => scene.targets))
     })
   )
 }
@@ -186,6 +192,30 @@ describe("a poll round counts as a change", () => {
     )
   })
 
+  it.effect("when a watched alarm is gone from DescribeAlarms (deleted meanwhile): the interval comes back", () => {
+    const scene = newScene()
+    scene.alarms = [{ name: "web-5xx", state: "OK", reason: "fine" }, { name: "web-latency", state: "OK", reason: "fine" }]
+    return gapsAfter(scene, () => (scene.alarms = [scene.alarms[0]!]), { alarms: Effect.sync(() => scene.alarms) }).pipe(
+      Effect.map((after) => expect(after.slice(0, 3)).toEqual([10_000, 5_000, 6_250])),
+      Effect.scoped,
+      scripted(scene)
+    )
+  })
+
+  it.effect("when another group starts waiting on the shared rounds: the interval comes back", () => {
+    const scene = newScene()
+    return Effect.gen(function*() {
+      const hub = yield* PollHub.make({ interval: "5 seconds" })
+      yield* Effect.fork(waitForever(hub, "web"))
+      yield* TestClock.adjust("50 seconds")
+      expect(gaps(scene.describes).at(-1)).toBe(10_000)
+      const before = scene.describes.length
+      yield* Effect.fork(waitForever(hub, "api"))
+      yield* TestClock.adjust("30 seconds")
+      expect(gaps(scene.describes.slice(before - 1)).slice(0, 3)).toEqual([10_000, 5_000, 6_250])
+    }).pipe(Effect.scoped, scripted(scene))
+  })
+
   it.effect("never when nothing changed but an alarm's reason: the back-off goes on", () => {
     const scene = newScene()
     scene.alarms = [{ name: "web-5xx", state: "OK", reason: "fine" }]
@@ -207,6 +237,24 @@ describe("the poll hub's intervals", () => {
       yield* Effect.fork(waitForever(hub, "web"))
       yield* TestClock.adjust("40 seconds")
       expect(gaps(scene.describes).slice(0, 5)).toEqual([2_000, 4_000, 7_000, 7_000, 7_000])
+    }).pipe(Effect.scoped, scripted(scene))
+  })
+})
+
+describe("a poll round's reads", () => {
+  it.effect("every load balancer's health is read at once: a round with three CLBs and three target groups takes as long as one read", () => {
+    const scene = newScene()
+    return Effect.gen(function*() {
+      scene.classicNames = ["elb-1", "elb-2", "elb-3"]
+      scene.targetArns = ["tg-1", "tg-2", "tg-3"]
+      scene.healthTakes = 2_000
+      const hub = yield* PollHub.make({ interval: "5 seconds" })
+      const round = yield* Effect.fork(hub.next("web", 0))
+      // The round begins at 5 s and reads the three CLBs, then the three target groups, each three together: done at 9 s.
+      yield* TestClock.adjust("8999 millis")
+      expect(Option.isNone(yield* Fiber.poll(round))).toBe(true)
+      yield* TestClock.adjust("1 millis")
+      expect(Option.isSome(yield* Fiber.poll(round))).toBe(true)
     }).pipe(Effect.scoped, scripted(scene))
   })
 })

@@ -65,7 +65,7 @@ const sameHealth = (
 
 /** Whether two rounds saw the same groups (desired capacity; instance ids, states, health) and load balancer health. */
 const sameRound = (a: Round, b: Round): boolean => {
-  if (a.groups.size !== b.groups.size) return false
+  // A group that joined makes the next round a change by itself (`last` is cleared); one that left is missing from b.
   for (const ga of a.groups.values()) {
     const gb = b.groups.get(ga.name)
     if (gb === undefined || ga.desiredCapacity !== gb.desiredCapacity || ga.instances.length !== gb.instances.length) return false
