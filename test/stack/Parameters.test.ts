@@ -126,6 +126,8 @@ describe("the edges of the local checks", () => {
 
   it("a number is finite and not blank, in every item of a List<Number>", () => {
     expect(parameterViolation(spec({ Type: "Number" }), "")).toBe(`"" is not a number`)
+    // Blank is not zero, though Number(" ") is.
+    expect(parameterViolation(spec({ Type: "Number" }), " ")).toBe(`" " is not a number`)
     expect(parameterViolation(spec({ Type: "Number" }), "Infinity")).toBe(`"Infinity" is not a number`)
     expect(parameterViolation(spec({ Type: "List<Number>" }), "1, 2,x")).toBe(`"x" is not a number`)
     expect(parameterViolation(spec({ Type: "List<Number>" }), "1, 2")).toBeUndefined()
@@ -151,7 +153,8 @@ describe("the edges of the local checks", () => {
     }))
 
   it("from ValidateTemplate: names, NoEcho and defaults only", () => {
-    expect(specsOfValidated({ parameters: [{ key: "A", noEcho: true, defaultValue: "x" }, { key: "B", noEcho: false }] } as never)).toEqual([
+    // No Default key at all where there is none (not one that is undefined).
+    expect(specsOfValidated({ parameters: [{ key: "A", noEcho: true, defaultValue: "x" }, { key: "B", noEcho: false }] } as never)).toStrictEqual([
       { key: "A", declaration: { Type: "String", NoEcho: true, Default: "x" } },
       { key: "B", declaration: { Type: "String", NoEcho: false } }
     ])

@@ -174,4 +174,60 @@ describe("nested stacks of the action", () => {
         "could not list the nested stacks of shop (Access denied); their last events are not shown"
       ])
     }))
+
+  it.effect("a nested stack's events count from the action's start less the look-back, that instant included", () =>
+    Effect.gen(function*() {
+      const r = yield* follow({
+        events: {
+          shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(20, "UPDATE_COMPLETE"), ev(21, "UPDATE_COMPLETE")],
+          // The look-back is 5 s: the event at -5 s may be the action's, the one a millisecond older is not.
+          [NESTED]: [nestedResource(-5.001, "UPDATE_COMPLETE", "Before"), nestedResource(-5, "UPDATE_IN_PROGRESS", "Edge"), nestedOwn(15, "UPDATE_COMPLETE")]
+        },
+        stack: described("UPDATE_COMPLETE")
+      })
+      yield* r.exit
+      expect(r.shown.filter((s) => s.startsWith("shop/Web "))).toEqual(["shop/Web Edge UPDATE_IN_PROGRESS", "shop/Web shop-Web-1A2B UPDATE_COMPLETE"])
+    }))
+
+  it.effect("events a nested stack logged in one instant are shown in the order it logged them", () =>
+    Effect.gen(function*() {
+      const r = yield* follow({
+        events: {
+          shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(20, "UPDATE_COMPLETE"), ev(21, "UPDATE_COMPLETE")],
+          [NESTED]: [nestedResource(3, "UPDATE_IN_PROGRESS", "First"), nestedResource(3, "UPDATE_IN_PROGRESS", "Second"), nestedResource(3, "UPDATE_IN_PROGRESS", "Third"), nestedOwn(15, "UPDATE_COMPLETE")]
+        },
+        stack: described("UPDATE_COMPLETE")
+      })
+      yield* r.exit
+      expect(r.shown.filter((s) => s.startsWith("shop/Web "))).toEqual([
+        "shop/Web First UPDATE_IN_PROGRESS",
+        "shop/Web Second UPDATE_IN_PROGRESS",
+        "shop/Web Third UPDATE_IN_PROGRESS",
+        "shop/Web shop-Web-1A2B UPDATE_COMPLETE"
+      ])
+    }))
+
+  it.effect("a nested stack's long history is read only as far as the action: its pages stop at the first older event", () =>
+    Effect.gen(function*() {
+      const history = Array.from({ length: 7 }, (_, n) => nestedResource(-100 + n, "UPDATE_COMPLETE", `Old${n}`))
+      const fresh = Array.from({ length: 3 }, (_, n) => nestedResource(3, "UPDATE_IN_PROGRESS", `New${n}`))
+      const r = yield* follow({
+        events: {
+          shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(20, "UPDATE_COMPLETE"), ev(21, "UPDATE_COMPLETE")],
+          [NESTED]: [...history, ...fresh, nestedOwn(15, "UPDATE_COMPLETE")]
+        },
+        stack: described("UPDATE_COMPLETE"),
+        pageSize: 2
+      })
+      yield* r.exit
+      expect(r.shown.filter((s) => s.startsWith("shop/Web "))).toEqual([
+        "shop/Web New0 UPDATE_IN_PROGRESS",
+        "shop/Web New1 UPDATE_IN_PROGRESS",
+        "shop/Web New2 UPDATE_IN_PROGRESS",
+        "shop/Web shop-Web-1A2B UPDATE_COMPLETE"
+      ])
+      // The round at 5 s reads Web in two pages (New2, New1; New0 and the first old event) and stops there; the next
+      // round, at once, in one page (New2 is known).
+      expect(r.reads.filter((x) => x.at === 5_000).map((x) => (x.stack === NESTED ? "Web" : x.stack))).toEqual(["shop", "Web", "Web", "shop", "Web"])
+    }))
 })
