@@ -44,6 +44,13 @@ const transcript = (
     }
   })
 
+/** Lines most transcripts share: the group "web" of two, the default processes suspended and resumed. */
+const INSPECT_TWO = "inspect: 2 of 2 running instances outdated; replacing 2 (capacity units)"
+const SUSPEND = "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)"
+const RAISE_TWO = "scale-out: min 2→4, max 4→6, desired 2→4"
+const RESUME = "resume: resuming AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions"
+const DEGRADED = "degraded: left suspended on purpose: AlarmNotification, AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions; the group is tagged degraded"
+
 const result = <E>(exit: Exit.Exit<StackRolloutResult, E>) => {
   if (!Exit.isSuccess(exit)) throw new Error(`the rollout failed: ${String(exit.cause)}`)
   return exit.value.groups[0]!
@@ -55,13 +62,13 @@ describe("the rollout's transcript", () => {
       const { exit, steps, warnings } = yield* transcript({}, {})
       expect(result(exit).status).toBe("succeeded")
       expect(steps).toEqual([
-        "inspect: 2 of 2 running instances outdated; replacing 2 (capacity units)",
-        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
-        "scale-out: min 2→4, max 4→6, desired 2→4",
+        INSPECT_TWO,
+        SUSPEND,
+        RAISE_TWO,
         "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s)",
         "terminate-old: terminating 2 old instance(s): i1, i2",
         "restore: min 2, max 4, desired 2",
-        "resume: resuming AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions"
+        RESUME
       ])
       expect(warnings).toEqual([])
     }).pipe(Effect.provide(world)))
@@ -77,7 +84,7 @@ describe("the rollout's transcript", () => {
       expect(result(exit).status).toBe("succeeded")
       expect(steps).toEqual([
         "inspect: 3 of 3 running instances outdated; replacing 3 (capacity units) in 2 waves of up to 2, a canary of 1 first; 1 in Standby kept as they are",
-        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
+        SUSPEND,
         "scale-out: wave 1: min 2→4, max 8→9, desired 3→4",
         "wait: wave 1: waiting up to 10m for 1 new healthy in the group and its 1 load balancer(s) while alarm shop-5xx stays out of ALARM",
         "bake: wave 1: 1 new healthy; watching them for 1m before retiring old ones",
@@ -92,7 +99,7 @@ describe("the rollout's transcript", () => {
         "bake: wave 3 (balancing zones before AZRebalance resumes): 1 new healthy; watching them for 1m before retiring old ones",
         "terminate-old: wave 3 (balancing zones before AZRebalance resumes): terminating 1 instance(s) of the fullest zone: i4",
         "restore: min 2, max 8, desired 3",
-        "resume: resuming AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions"
+        RESUME
       ])
     }).pipe(Effect.provide(world)))
 
@@ -112,7 +119,7 @@ describe("the rollout's transcript", () => {
         "wait: wave 1: waiting up to 2m for 1 new healthy in the group and its 1 load balancer(s) while alarms a, b stay out of ALARM",
         "roll-back: rolling back wave 1: timed out after 120 s with 0 of 1 new healthy",
         "roll-back: terminated new instance(s): i1",
-        "degraded: left suspended on purpose: AlarmNotification, AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions; the group is tagged degraded"
+        DEGRADED
       ])
     }).pipe(Effect.provide(world)))
 
@@ -126,10 +133,10 @@ describe("the rollout's transcript", () => {
       )
       expect(result(exit).status).toBe("succeeded")
       expect(steps).toEqual([
-        "inspect: 2 of 2 running instances outdated; replacing 2 (capacity units)",
+        INSPECT_TWO,
         "resume: resuming AlarmNotification, which a failed run left suspended: scaling stays alive during the rollout",
         "suspend: suspending InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
-        "scale-out: min 2→4, max 4→6, desired 2→4",
+        RAISE_TWO,
         "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s)",
         "terminate-old: terminating 2 old instance(s): i1, i2",
         "restore: min 2, max 4, desired 3 (2 before the rollout, changed meanwhile by a scaling policy or a person)",
@@ -145,14 +152,14 @@ describe("the rollout's transcript", () => {
       })
       expect(result(exit).status).toBe("rolled-back")
       expect(steps).toEqual([
-        "inspect: 2 of 2 running instances outdated; replacing 2 (capacity units)",
-        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
-        "scale-out: min 2→4, max 4→6, desired 2→4",
+        INSPECT_TWO,
+        SUSPEND,
+        RAISE_TWO,
         "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s) while alarm shop-5xx stays out of ALARM",
         "bake: 2 new healthy; watching them for 2m before retiring old ones",
         "roll-back: rolling back: alarm shop-5xx went to ALARM: Threshold Crossed: 5xx above 1%",
         "roll-back: terminated new instance(s): i1, i2",
-        "degraded: left suspended on purpose: AlarmNotification, AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions; the group is tagged degraded"
+        DEGRADED
       ])
     }).pipe(Effect.provide(world)))
 
@@ -165,7 +172,7 @@ describe("the rollout's transcript", () => {
       const r = result(exit)
       expect(steps).toEqual([
         "inspect: 4 of 4 running instances outdated; replacing 4 (capacity units) in 2 waves of up to 2",
-        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
+        SUSPEND,
         "scale-out: wave 1: min 2→6, max 8→10, desired 4→6",
         "wait: wave 1: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s) while alarm shop-5xx stays out of ALARM",
         "terminate-old: wave 1: terminating 2 old instance(s): i1, i2",
@@ -173,7 +180,7 @@ describe("the rollout's transcript", () => {
         "wait: wave 2: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s) while alarm shop-5xx stays out of ALARM",
         "roll-back: rolling back wave 2: alarm shop-5xx went to ALARM: Threshold Crossed",
         "roll-back: terminated new instance(s): i3, i4",
-        "degraded: left suspended on purpose: AlarmNotification, AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions; the group is tagged degraded"
+        DEGRADED
       ])
       // Wave 1's two new instances are the new release that stays: named in the reason and the result.
       const wave1 = r.launched.filter((id) => !r.terminated.includes(id))
@@ -192,14 +199,14 @@ describe("the rollout's transcript", () => {
       })
       expect(result(exit).status).toBe("succeeded")
       expect(steps).toEqual([
-        "inspect: 2 of 2 running instances outdated; replacing 2 (capacity units)",
-        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions (AlarmNotification stays on: scaling policies keep working)",
-        "scale-out: min 2→4, max 4→6, desired 2→4",
+        INSPECT_TWO,
+        SUSPEND,
+        RAISE_TWO,
         "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s)",
         "terminate-old: terminating 1 old instance(s): i1",
         "restore: terminated 1 new instance(s) beyond the capacity to restore, least proven first: i2",
         "restore: min 2, max 4, desired 2",
-        "resume: resuming AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions"
+        RESUME
       ])
     }).pipe(Effect.provide(world)))
 
