@@ -7,15 +7,11 @@ import { type ParameterDeclaration, type TemplateDocument, templateParameters } 
 export interface ParameterSpec {
   readonly key: string
   readonly declaration: ParameterDeclaration
-  /** Shown instead of the bare constraint when the template gives one, as CloudFormation does. */
-  readonly constraintDescription?: string
 }
 
 /** The parameters of a template we could read, in template order. */
 export const specsOfTemplate = (doc: TemplateDocument): ReadonlyArray<ParameterSpec> =>
-  Object.entries(templateParameters(doc)).map(([key, declaration]) =>
-    declaration.ConstraintDescription === undefined ? { key, declaration } : { key, declaration, constraintDescription: declaration.ConstraintDescription }
-  )
+  Object.entries(templateParameters(doc)).map(([key, declaration]) => ({ key, declaration }))
 
 /** What ValidateTemplate tells of a template we could not read (S3): names, defaults, NoEcho, no constraints. */
 export const specsOfValidated = (validated: ValidatedTemplate): ReadonlyArray<ParameterSpec> =>
@@ -97,7 +93,7 @@ export const checkParameters = (
       if (value === undefined) continue
       const broken = parameterViolation(spec, value)
       if (broken !== undefined) {
-        const why = spec.constraintDescription === undefined ? "" : ` — ${spec.constraintDescription}`
+        const why = spec.declaration.ConstraintDescription === undefined ? "" : ` — ${spec.declaration.ConstraintDescription}`
         const from = origins.has(spec.key) ? ` (from ${origins.get(spec.key)})` : ""
         return invalid(`parameter ${spec.key}${from}: ${broken}${why}`)
       }
