@@ -5,7 +5,7 @@ import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
-import { DEGRADED_TAG } from "../../src/program/rollout/Degraded.js"
+import { DEGRADED_TAG, DEGRADED_TAGS, degradedTags } from "../../src/program/rollout/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/recover/Recover.js"
 import { decide } from "../../src/program/recover/RecoverView.js"
@@ -18,7 +18,7 @@ import { stackStatus } from "../../src/program/recover/Status.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
 import { cli } from "./Cli.js"
-import { afterCalls, KILLED_JUST_NOW, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, KILLED_JUST_NOW, killedAt, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -183,4 +183,77 @@ describe("auto's choice", () => {
     expect(decide("auto", view({ oldCapacity: 2, healthy: 1 }), "terminating-old").action).toBe("rollback")
     expect(decide("rollback", view({ oldCapacity: 2, healthy: 2 }), "waiting").action).toBe("rollback")
   })
+})
+
+describe("restoring the sizes", () => {
+  /** A rollout killed once it had put the sizes back, then one size changed by hand: recover puts that one back too. */
+  const changedThenRecovered = (change: { readonly minSize: number; readonly maxSize: number; readonly desiredCapacity: number }, launchHeld: boolean) =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 3), Effect.void)
+      expect((yield* group("web")).tags[PHASE_TAG]).toBe("restoring")
+      const asg = yield* AutoScaling
+      // Launch held, so that a raised desired capacity launches nothing recover would count as new.
+      if (launchHeld) yield* asg.suspendProcesses("web", ["Launch"])
+      yield* asg.updateSizes("web", change)
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: [] })
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      return events.flatMap((e) => e.type === "step" && e.step === "restore" ? [e.message] : [])
+    })
+
+  it.effect("puts back a minimum that alone differs from the record's", () =>
+    Effect.gen(function*() {
+      const restored = yield* changedThenRecovered({ minSize: 1, maxSize: 4, desiredCapacity: 2 }, false)
+      expect(restored).toEqual(["min 1→2, max 4→4, desired 2→2", "rollout record removed"])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("puts back a desired capacity that alone differs from the record's", () =>
+    Effect.gen(function*() {
+      const restored = yield* changedThenRecovered({ minSize: 2, maxSize: 4, desiredCapacity: 3 }, true)
+      expect(restored).toEqual(["min 2→2, max 4→4, desired 3→2", "rollout record removed"])
+    }).pipe(Effect.provide(world)))
+})
+
+describe("a group marked degraded by an earlier failed run", () => {
+  it.effect("is clean again once recover completes a later rollout: the marker goes with the record, and recover says so", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* AutoScaling).setTags("web", degradedTags("rolled back: the release never became healthy", 0, []))
+      yield* rolloutKilledAt(healthyNew, Effect.void)
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded" })
+      expect(events.flatMap((e) => e.type === "step" && e.step === "restore" ? [e.message] : [])).toEqual([
+        "min 2→2, max 6→4, desired 2→2",
+        "rollout record removed, degraded marker cleared"
+      ])
+      const after = yield* group("web")
+      expect(DEGRADED_TAGS.filter((k) => after.tags[k] !== undefined)).toEqual([])
+      expect((yield* stackStatus(STACK)).groups[0]).toEqual({ name: "web", logicalId: "Web", state: "clean" })
+    }).pipe(Effect.provide(world)))
+})
+
+describe("recover killed in its own roll-back", () => {
+  it.effect("once it suspended Launch: the record names Launch among the processes to resume, and the next recover resumes it", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      expect((yield* group("web")).suspendedProcesses).not.toContain("Launch")
+      // The rollout's one SuspendProcesses, then the roll-back's own (Launch): killed at the call after it.
+      yield* killedAt(afterCalls("SuspendProcesses", 2), Effect.void, recoverStack(STACK, { ...KILLED_JUST_NOW, mode: "rollback" }))
+      const killed = yield* group("web")
+      expect(killed.suspendedProcesses).toContain("Launch")
+      expect(killed.tags[PHASE_TAG]).toBe("rolling-back")
+      expect(killed.tags[tag("ours")]?.split(",")).toContain("Launch")
+
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW)))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", leftSuspended: [] })
+      const after = yield* group("web")
+      expect(after.suspendedProcesses).toEqual([])
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
 })

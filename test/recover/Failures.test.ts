@@ -49,6 +49,23 @@ describe("recover when AWS keeps failing", () => {
       expect(decision).toMatchObject({ group: "web", action: "none" })
       expect(decision.why).toMatch(/^TerminationIncomplete: TransientAwsError: ./)
     }).pipe(Effect.provide(world)))
+  it.effect("a group that vanishes while recover works on it fails by name, without a message to quote", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      const asg = yield* AutoScaling
+      // Deleted by someone else once recover made its first change: from then on AWS no longer lists it.
+      let gone = false
+      const vanishing = AutoScaling.of({
+        ...asg,
+        setTags: (name, tags) => Effect.zipRight(asg.setTags(name, tags), Effect.sync(() => { gone = true })),
+        describeGroups: (names) => Effect.map(asg.describeGroups(names), (groups) => gone ? [] : groups)
+      })
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW).pipe(Effect.provideService(AutoScaling, vanishing))))
+      expect(result.groups).toMatchObject([{ name: "web", status: "failed" }])
+      expect(result.groups[0]!.reason).toBe("recover failed (GroupNotFound): the record stays; run recover again")
+      expect(result.decisions[0]).toEqual({ group: "web", action: "none", why: "GroupNotFound" })
+    }).pipe(Effect.provide(world)))
 })
 
 describe("recover refuses before any change", () => {

@@ -105,18 +105,18 @@ export const haWatch = Effect.gen(function*() {
 })
 
 /**
- * Runs update-asgs against the killable services one simulated second at a time until `when` kills it, then walks
+ * Runs `program` against the killable services one simulated second at a time until `when` kills it, then walks
  * away from its fiber: a daemon, never interrupted, stuck in Effect.never at its next call.
  */
-export const rolloutKilledAt = (
+export const killedAt = <A, E, R>(
   when: KillPoint,
   onStep: Effect.Effect<void, never, FakeWorld>,
-  options: Partial<StackRolloutOptions> = {}
+  program: Effect.Effect<A, E, R>
 ) =>
   Effect.gen(function*() {
     const { killed, provide } = yield* killable(when)
     const events: Array<RolloutEvent> = []
-    const fiber = yield* Effect.forkDaemon(collecting(provide(runRollout(options)), events))
+    const fiber = yield* Effect.forkDaemon(collecting(provide(program), events))
     for (let i = 0; i < 2000 && !(yield* Ref.get(killed)); i++) {
       yield* TestClock.adjust("1 second")
       yield* onStep
@@ -127,6 +127,13 @@ export const rolloutKilledAt = (
     const phase = (yield* group("web")).tags[PHASE_TAG]
     return { events, phase }
   })
+
+/** update-asgs killed at `when` (see killedAt). */
+export const rolloutKilledAt = (
+  when: KillPoint,
+  onStep: Effect.Effect<void, never, FakeWorld>,
+  options: Partial<StackRolloutOptions> = {}
+) => killedAt(when, onStep, runRollout(options))
 
 /** A readable log line of a recover event, time relative to `t0`. */
 export const logLine = (t0: number) => (e: RolloutEvent): string | undefined => {

@@ -7,9 +7,11 @@ import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/recover/Recover.js"
+import { degradedTags } from "../../src/program/rollout/Degraded.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { stackStatus } from "../../src/program/recover/Status.js"
 import { units } from "../../src/program/rollout/Waves.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, runRollout, STACK, webGroup } from "../support/World.js"
 import { afterCalls, haWatch, type KillPoint, logLine, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
@@ -236,10 +238,11 @@ describe("interrupting a rollout in a middle wave", () => {
 })
 
 describe("kill -9 in a balancing wave, then recover", () => {
-  it.effect("recover rolls the balancing wave back and leaves AZRebalance suspended, with a marker saying why: nothing serving is taken", () =>
+  /** Three zones one at a time: the last wave leaves them 2-1-0, so a balancing wave 4 follows; it dies there. */
+  const rollBackBalancingWave = (priorMarker?: string) =>
     Effect.gen(function*() {
-      // Three zones one at a time: the last wave leaves them 2-1-0, so a balancing wave 4 follows.
       yield* webGroup({ minSize: 3, maxSize: 5, desiredCapacity: 3 })
+      if (priorMarker !== undefined) yield* (yield* AutoScaling).setTags("web", degradedTags(priorMarker, 0, []))
       const ha = yield* haWatch
       yield* rolloutKilledAt(inWave(4, "waiting"), ha.check, { maxSurge: units(1) })
       const result = yield* Effect.flatten(drive(
@@ -254,8 +257,19 @@ describe("kill -9 in a balancing wave, then recover", () => {
       expect(yield* ha.lowest).toBeGreaterThanOrEqual(ha.start)
       const after = yield* group("web")
       expect(after.suspendedProcesses).toEqual(["AZRebalance"])
-      expect(after.tags["aws-ha-updater:degraded"]).toContain("AZRebalance left suspended: the zones are 2 instances apart")
       expect(after.tags["aws-ha-updater:left-suspended"]).toBe("AZRebalance")
       expect(recordTags(after.tags)).toEqual([])
+      return after.tags["aws-ha-updater:degraded"]
+    })
+
+  it.effect("recover rolls the balancing wave back and leaves AZRebalance suspended, with a marker saying why: nothing serving is taken", () =>
+    Effect.gen(function*() {
+      expect(yield* rollBackBalancingWave()).toMatch(/^AZRebalance left suspended: the zones are 2 instances apart/)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a marker an earlier failed run left keeps its reason, the held AZRebalance's reason after it", () =>
+    Effect.gen(function*() {
+      expect(yield* rollBackBalancingWave("rolled back: the release never became healthy"))
+        .toMatch(/^rolled back: the release never became healthy; AZRebalance left suspended: the zones are 2 instances apart/)
     }).pipe(Effect.provide(world)))
 })

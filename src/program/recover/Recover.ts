@@ -3,6 +3,7 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type { AutoScalingGroup } from "../../services/AutoScaling.js"
@@ -43,7 +44,7 @@ class NotReady extends Data.TaggedError("NotReady")<{}> {}
 const message = (e: { readonly _tag: string; readonly message?: string; readonly cause?: unknown }): string => {
   if (e.message !== undefined && e.message.length > 0) return `${e._tag}: ${e.message}`
   const cause = e.cause
-  return typeof cause === "object" && cause !== null && "_tag" in cause && typeof cause._tag === "string"
+  return Predicate.hasProperty(cause, "_tag") && Predicate.isString(cause._tag)
     ? `${e._tag}: ${message(cause as { readonly _tag: string })}`
     : e._tag
 }
