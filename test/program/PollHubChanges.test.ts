@@ -147,8 +147,9 @@ describe("a poll round counts as a change", () => {
   })
 
   /** Each change of the scene alone, seen by the round after it: the interval comes back. */
-  const comesBack = (change: (scene: Scene) => void) => {
+  const comesBack = (change: (scene: Scene) => void, setup: (scene: Scene) => void = () => {}) => {
     const scene = newScene()
+    setup(scene)
     return gapsAfter(scene, () => change(scene)).pipe(
       Effect.map((after) => expect(after.slice(0, 3)).toEqual([10_000, 5_000, 6_250])),
       Effect.scoped,
@@ -166,6 +167,12 @@ describe("a poll round counts as a change", () => {
       scene.instances = [instance("i-1"), instance("i-3")]
       scene.health = [scene.health[0]!, { instanceId: "i-3", state: "InService" }]
       scene.targets = [scene.targets[0]!, { instanceId: "i-3", state: "healthy" }]
+    }))
+
+  it.effect("when one instance is replaced by another in a group with no load balancer to tell", () =>
+    comesBack((scene) => (scene.instances = [instance("i-1"), instance("i-3")]), (scene) => {
+      scene.classicNames = []
+      scene.targetArns = []
     }))
 
   it.effect("when a load balancer lists one instance more", () =>
@@ -300,6 +307,26 @@ describe("a group that joins while a round is being taken", () => {
       const round = yield* Fiber.poll(c)
       expect(Option.isSome(round) && Exit.isSuccess(round.value) && round.value.value.groups.has("c")).toBe(true)
       expect(scene.describes).toEqual([5_000, 12_000])
+    }).pipe(Effect.scoped, scripted(scene))
+  })
+})
+
+describe("a group leaving", () => {
+  it.effect("takes only itself out: the group still waiting gets the next round: the group still waiting gets the next round", () => {
+    const scene = newScene()
+    return Effect.gen(function*() {
+      const hub = yield* PollHub.make({ interval: "5 seconds" })
+      const a = yield* Effect.fork(hub.next("a", 0))
+      const b = yield* Effect.fork(hub.next("b", 0))
+      yield* TestClock.adjust("5 seconds")
+      expect((yield* Fiber.join(a)).n).toBe(1)
+      expect((yield* Fiber.join(b)).n).toBe(1)
+      const again = yield* Effect.fork(hub.next("b", 1))
+      yield* Effect.yieldNow()
+      yield* hub.leave("a")
+      yield* TestClock.adjust("10 seconds")
+      const round = yield* Fiber.poll(again)
+      expect(Option.isSome(round) && Exit.isSuccess(round.value) ? [...round.value.value.groups.keys()] : round).toEqual(["b"])
     }).pipe(Effect.scoped, scripted(scene))
   })
 })

@@ -222,6 +222,27 @@ describe("surge waves", () => {
       expect(hasRecord(after.tags)).toBe(false)
     }).pipe(Effect.provide(world)))
 
+  it.effect("a terminate that fails for good in a later wave: the result names every old instance terminated so far, the earlier waves' too", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      const before = ids(yield* group("web"))
+      const { result } = yield* rollWatching(
+        { maxSurge: units(1) },
+        // Every attempt of wave 3's terminate fails, its retries' too.
+        once(waiting(3), w.failNext("TerminateInstanceInAutoScalingGroup", 60, "transient"))
+      )
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.waves?.committed).toBe(2)
+      expect(g.terminated).toHaveLength(2)
+      expect(g.reason).toContain(`the old instances are terminated (2: ${g.terminated.join(", ")})`)
+      expect(g.cause).toMatchObject({ _tag: "CommitFailed", terminated: g.terminated })
+      yield* TestClock.adjust("1 minute")
+      const left = ids(yield* group("web"))
+      expect(before.filter((id) => !left.includes(id)).sort()).toEqual([...g.terminated].sort())
+    }).pipe(Effect.provide(world)))
+
   it.effect("waves that leave the zones two apart are followed by a balancing wave, so resuming AZRebalance takes no serving instance", () =>
     Effect.gen(function*() {
       // Three zones, one old instance each; one at a time the new ones land in the first emptiest zone, and the
