@@ -94,6 +94,21 @@ describe("scaling stays alive during a rollout", () => {
       expect((yield* w.calls).some((c) => c.operation === "SuspendProcesses")).toBe(true)
     }).pipe(Effect.provide(world)))
 
+  it.effect("in waves, a policy's scale-out during an early wave is kept to the end: desired ends at what the policy made it", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      let fired = false
+      const { result } = yield* rollWatching({ maxSurge: units(1) }, once(waiting(1), Effect.map(w.firePolicy("web", 2), (ok) => void (fired = ok))))
+      expect(fired).toBe(true)
+      expect(result.status).toBe("succeeded")
+      expect(result.groups[0]!.waves?.committed).toBeGreaterThan(1)
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect(sizes(after)).toEqual([2, 30, 6])
+      expect(after.instances.every((i) => i.launchTemplate?.version === "2" && i.lifecycleState === "InService")).toBe(true)
+    }).pipe(Effect.provide(world)))
+
   it.effect("a policy's scale-out stops at the raised max, and max is restored to the final desired when someone took it beyond", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 2, maxSize: 4, desiredCapacity: 2 })

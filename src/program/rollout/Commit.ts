@@ -28,6 +28,10 @@ export const keepOthersChange = (original: GroupSizes, delta: number): GroupSize
   return { minSize: original.minSize, maxSize: Math.max(original.maxSize, desiredCapacity), desiredCapacity }
 }
 
+/** The step that says which instances a wave's commit terminates. */
+const terminating = (plan: Plan, w: Wave, olds: ReadonlyArray<string>) =>
+  step(plan.name, "terminate-old", `${label(plan, w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
+
 /**
  * A wave that is not the last: its old instances go by id (min held at desired), and the next wave starts from here.
  * Returns desired as our terminations left it: the next wave counts what others change from there.
@@ -39,7 +43,7 @@ export const commitWave: (plan: Plan, w: Wave) => Effect.Effect<number, CommitEr
     const g = yield* describeGroup(name, stackName)
     const olds = idsOf(g.instances.filter((i) => w.retire.includes(i.instanceId) && isRunning(i)))
     yield* advance(plan, "terminating-old")
-    yield* step(name, "terminate-old", `${label(plan, w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
+    yield* terminating(plan, w, olds)
     const retired = yield* terminateExactly(g, olds, Number.POSITIVE_INFINITY).pipe(
       Effect.mapError((e) => new TerminationIncomplete({ group: e.group, terminated: [...progress.retiredSoFar, ...e.terminated], cause: e.cause }))
     )
@@ -77,7 +81,7 @@ const finish = Effect.fn("Rollout.commit")(function*(plan: Plan, w: Wave) {
   // Standby instances are the operator's: they stay, as does anything already leaving.
   const olds = idsOf(g.instances.filter((i) => (toReplace.has(i.instanceId) || w.retire.includes(i.instanceId)) && isRunning(i)))
   yield* advance(plan, "terminating-old")
-  yield* step(name, "terminate-old", `${label(plan, w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
+  yield* terminating(plan, w, olds)
   const retiredNow = yield* terminateExactly(g, olds, original.minSize).pipe(
     Effect.mapError((e) => new TerminationIncomplete({ group: e.group, terminated: [...progress.retiredSoFar, ...e.terminated], cause: e.cause }))
   )
