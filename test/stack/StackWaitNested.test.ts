@@ -112,6 +112,30 @@ describe("nested stacks of the action", () => {
       expect(jobs[0]!.at).toBe(5_000)
     }))
 
+  it.effect("the nested stacks a round reads are read four at a time", () =>
+    Effect.gen(function*() {
+      const names = ["A", "B", "C", "D", "E", "F"]
+      const arn = (n: string) => `arn:aws:cloudformation:eu-west-1:123456789012:stack/shop-${n}-1A2B/0f0e`
+      const own = (n: string, at: number, status: string) =>
+        ev(at, status, { stackName: `shop-${n}-1A2B`, logicalId: `shop-${n}-1A2B`, physicalId: arn(n), clientRequestToken: "" })
+      const r = yield* follow({
+        events: {
+          shop: [
+            ev(1, "UPDATE_IN_PROGRESS"),
+            ...names.map((n) => ev(2, "UPDATE_IN_PROGRESS", { logicalId: n, physicalId: arn(n) })),
+            ...names.map((n) => ev(20, "UPDATE_COMPLETE", { logicalId: n, physicalId: arn(n) })),
+            ev(21, "UPDATE_COMPLETE")
+          ],
+          ...Object.fromEntries(names.map((n) => [arn(n), [own(n, 3, "UPDATE_IN_PROGRESS"), own(n, 19, "UPDATE_COMPLETE")]]))
+        },
+        stack: described("UPDATE_COMPLETE"),
+        readTakes: 100
+      })
+      yield* r.exit
+      expect(r.shown.filter((line) => line.startsWith("shop/"))).toHaveLength(12)
+      expect(r.mostInFlight()).toBe(4)
+    }))
+
   it.effect("at the end, those no event named are found from the stack's resources, each read once whichever id names it", () =>
     Effect.gen(function*() {
       const OTHER = "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop-Api-5E6F/0c0d"

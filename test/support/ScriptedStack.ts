@@ -21,11 +21,15 @@ export interface Script {
   /** How many reads of a stack's events fail before they succeed. */
   readonly failing?: Readonly<Record<string, number>>
   readonly pageSize?: number
+  /** How long each read of a stack's events takes (TestClock ms). */
+  readonly readTakes?: number
 }
 
 export const scripted = (script: Script) =>
   Effect.gen(function*() {
     const reads: Array<{ readonly stack: string; readonly at: number; readonly failed: boolean }> = []
+    let inFlight = 0
+    let mostInFlight = 0
     const failures = new Map(Object.entries(script.failing ?? {}))
     const size = script.pageSize ?? 100
     const unscripted = (operation: string) => () => Effect.dieMessage(`the script has no ${operation}`)
@@ -34,6 +38,8 @@ export const scripted = (script: Script) =>
       listResources: (stackName) => Effect.succeed(script.resources?.[stackName] ?? []),
       stackEvents: (stackName, stop) =>
         Effect.gen(function*() {
+          mostInFlight = Math.max(mostInFlight, ++inFlight)
+          if (script.readTakes !== undefined) yield* Effect.sleep(script.readTakes)
           const now = yield* Clock.currentTimeMillis
           const all = script.events[stackName]
           const left = failures.get(stackName) ?? 0
@@ -51,7 +57,7 @@ export const scripted = (script: Script) =>
             if (page.length < size || page.some(stop)) break
           }
           return got
-        }),
+        }).pipe(Effect.ensuring(Effect.sync(() => void inFlight--))),
       getTemplate: unscripted("GetTemplate"),
       validateTemplate: unscripted("ValidateTemplate"),
       createStack: unscripted("CreateStack"),
@@ -61,7 +67,7 @@ export const scripted = (script: Script) =>
       deleteChangeSet: unscripted("DeleteChangeSet"),
       updateTerminationProtection: unscripted("UpdateTerminationProtection")
     })
-    return { layer: Layer.succeed(CloudFormation, cfn), reads }
+    return { layer: Layer.succeed(CloudFormation, cfn), reads, mostInFlight: () => mostInFlight }
   })
 
 export const TOKEN = "aws-ha-updater-1"
@@ -109,12 +115,12 @@ export const described = (status: string, statusReason?: string): Option.Option<
 /** Follows ACTION against the script on the TestClock, a second at a time; what it returned and reported. */
 export const follow = (script: Script) =>
   Effect.gen(function*() {
-    const { layer, reads } = yield* scripted(script)
+    const { layer, reads, mostInFlight } = yield* scripted(script)
     const events: Array<RolloutEvent> = []
     const fiber = yield* Effect.fork(collecting(followAction(ACTION, defaultWaitOptions), events).pipe(Effect.provide(layer)))
     for (let i = 0; i < 600 && Option.isNone(yield* Fiber.poll(fiber)); i++) yield* TestClock.adjust("1 second")
     const exit = yield* Fiber.await(fiber)
     const shown = events.flatMap((e) => (e.type === "stack-event" ? [`${e.stack} ${e.logicalId} ${e.status}`] : []))
     const warnings = events.flatMap((e) => (e.type === "warning" ? [e.message] : []))
-    return { exit, events, shown, warnings, reads }
+    return { exit, events, shown, warnings, reads, mostInFlight }
   })

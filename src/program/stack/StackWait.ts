@@ -108,8 +108,6 @@ const aboutNested = (e: StackEvent): boolean => e.resourceType === STACK_TYPE &&
 
 /** How many nested stacks' events are read at once. */
 const NESTED_CONCURRENCY = 4
-/** CloudFormation nests stacks at most this deep. */
-const MAX_DEPTH = 16
 
 /**
  * Follows the action: up to `warmup` for its first event, then until the stack reaches a terminal status, each wait
@@ -158,7 +156,8 @@ export const followAction = Effect.fn("StackUpdate.follow")(function*(action: St
     Effect.gen(function*() {
       const read = new Set<string>()
       let fresh: ReadonlyArray<ActionEvent> = []
-      for (let depth = 0; depth < MAX_DEPTH; depth++) {
+      // Each pass reads only stacks not read yet, named by the finite events read so far: the loop ends.
+      for (;;) {
         const stacks = [...(yield* Ref.get(nested)).values()].filter((n) => !read.has(n.ref) && (everything || !n.idle))
         if (stacks.length === 0) break
         const got = yield* Effect.forEach(stacks, (n) => nestedEvents(n, known), { concurrency: NESTED_CONCURRENCY })
