@@ -109,6 +109,28 @@ describe("scaling stays alive during a rollout", () => {
       expect(after.instances.every((i) => i.launchTemplate?.version === "2" && i.lifecycleState === "InService")).toBe(true)
     }).pipe(Effect.provide(world)))
 
+  it.effect("in waves, a policy's scale-out while a wave's old instances go is kept to the end too", () =>
+    Effect.gen(function*() {
+      yield* bigWeb(4)
+      const w = yield* FakeWorld
+      // The policy acts as wave 1's first terminate goes out: after the commit's look at the group, before the next
+      // wave's.
+      let fired = false
+      const policyAtFirstTerminate = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          Effect.zipRight(
+            fired ? Effect.void : Effect.map(w.firePolicy("web", 2), (ok) => void (fired = ok)),
+            asg.terminateInstance(id, decrement)
+          )
+      }))
+      const result = yield* Effect.flatten(drive(policyAtFirstTerminate(runRollout({ maxSurge: units(1) }))))
+      expect(fired).toBe(true)
+      expect(result.status).toBe("succeeded")
+      yield* TestClock.adjust("1 minute")
+      expect(sizes(yield* group("web"))).toEqual([2, 30, 6])
+    }).pipe(Effect.provide(world)))
+
   it.effect("a policy's scale-out stops at the raised max, and max is restored to the final desired when someone took it beyond", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 2, maxSize: 4, desiredCapacity: 2 })
