@@ -259,21 +259,25 @@ describe("surge waves", () => {
       expect(hasRecord(after.tags)).toBe(false)
     }).pipe(Effect.provide(world)))
 
-  it.effect("a terminate that fails for good in a later wave: the result names every old instance terminated so far, the earlier waves' too", () =>
+  it.effect.each([
+    { surge: 1, failing: 3, of: "wave 3 of 4" },
+    { surge: 2, failing: 2, of: "the last wave, 2 of 2" }
+  ])("a terminate that fails for good in $of: the result names every old instance terminated so far, the earlier waves' too", ({ failing, surge }) =>
     Effect.gen(function*() {
       yield* bigWeb(4)
       const w = yield* FakeWorld
       const before = ids(yield* group("web"))
       const { result } = yield* rollWatching(
-        { maxSurge: units(1) },
-        // Every attempt of wave 3's terminate fails, its retries' too.
-        once(waiting(3), w.failNext("TerminateInstanceInAutoScalingGroup", 60, "transient"))
+        { maxSurge: units(surge) },
+        // Every attempt of the wave's terminate fails, its retries' too.
+        once(waiting(failing), w.failNext("TerminateInstanceInAutoScalingGroup", 60, "transient"))
       )
       const g = result.groups[0]!
+      const gone = (failing - 1) * surge
       expect(g.status).toBe("failed")
-      expect(g.waves?.committed).toBe(2)
-      expect(g.terminated).toHaveLength(2)
-      expect(g.reason).toContain(`the old instances are terminated (2: ${g.terminated.join(", ")})`)
+      expect(g.waves?.committed).toBe(failing - 1)
+      expect(g.terminated).toHaveLength(gone)
+      expect(g.reason).toContain(`the old instances are terminated (${gone}: ${g.terminated.join(", ")})`)
       expect(g.cause).toMatchObject({ _tag: "CommitFailed", terminated: g.terminated })
       yield* TestClock.adjust("1 minute")
       const left = ids(yield* group("web"))
