@@ -5,6 +5,8 @@ import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { TransientAwsError } from "../../src/services/Errors.js"
 import { collecting, drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -110,6 +112,32 @@ describe("the commit", () => {
       expect(ids(after).sort()).toEqual([...before, ...g.launched].sort())
       expect(after.suspendedProcesses.length).toBeGreaterThan(0)
       expect(after.tags["aws-ha-updater:degraded"]).toContain("committing failed")
+    }).pipe(Effect.provide(world)))
+})
+
+describe("the commit's trim of surplus new instances", () => {
+  it.effect("when it cannot terminate one: the result still names the old instances already gone", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      const w = yield* FakeWorld
+      // Every terminate of an instance the rollout launched fails: the surplus stays.
+      const newOnesStay = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          before.includes(id)
+            ? asg.terminateInstance(id, decrement)
+            : Effect.fail(new TransientAwsError({ operation: "TerminateInstanceInAutoScalingGroup", message: "internal error" }))
+      }))
+      // An old instance is lost during the wait: its replacement makes one new instance surplus.
+      let second = 0
+      const result = yield* Effect.flatten(drive(newOnesStay(runRollout()), {
+        onStep: () => (++second === 20 ? w.terminateInstance(before[0]!) : Effect.void)
+      }))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.terminated).toEqual([before[1]])
+      expect(g.reason).toContain(`the old instances are terminated (1: ${before[1]})`)
+      expect(g.cause).toMatchObject({ _tag: "CommitFailed", terminated: [before[1]], error: { _tag: "TransientAwsError" } })
     }).pipe(Effect.provide(world)))
 })
 
