@@ -210,6 +210,25 @@ describe("the rollout's transcript", () => {
       ])
     }).pipe(Effect.provide(world)))
 
+  it.effect("both old instances lost during the wait: both replacements go as surplus", () =>
+    Effect.gen(function*() {
+      const { exit, steps } = yield* transcript({}, {}, () => Effect.void, {
+        second: 20,
+        act: (w) => Effect.flatMap(w.snapshot, (s) => Effect.forEach(s.groups.find((x) => x.name === "web")!.instances.slice(0, 2), (i) => w.terminateInstance(i.instanceId)))
+      })
+      expect(result(exit).status).toBe("succeeded")
+      expect(steps).toEqual([
+        INSPECT_TWO,
+        SUSPEND,
+        RAISE_TWO,
+        "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s)",
+        "terminate-old: no old instance left to terminate: each one has already left the group",
+        "restore: terminated 2 new instance(s) beyond the capacity to restore, least proven first: i1, i2",
+        "restore: min 2, max 4, desired 2",
+        RESUME
+      ])
+    }).pipe(Effect.provide(world)))
+
   it.effect("a commit that cannot terminate: nothing undone, the group tagged degraded", () =>
     Effect.gen(function*() {
       const { exit, steps } = yield* transcript({}, {}, (w) => w.failNext("TerminateInstanceInAutoScalingGroup", 100, "transient"))

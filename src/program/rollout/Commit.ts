@@ -30,7 +30,9 @@ export const keepOthersChange = (original: GroupSizes, delta: number): GroupSize
 
 /** The step that says which instances a wave's commit terminates. */
 const terminating = (plan: Plan, w: Wave, olds: ReadonlyArray<string>) =>
-  step(plan.name, "terminate-old", `${label(plan, w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
+  step(plan.name, "terminate-old", olds.length === 0
+    ? `${label(plan, w)}no old instance left to terminate: each one has already left the group`
+    : `${label(plan, w)}terminating ${olds.length} ${w.balance === true ? "instance(s) of the fullest zone" : "old instance(s)"}: ${olds.join(", ")}`)
 
 /**
  * A wave that is not the last: its old instances go by id (min held at desired), and the next wave starts from here.
