@@ -303,6 +303,40 @@ describe("surge waves", () => {
       expect(after.suspendedProcesses).toEqual([])
     }).pipe(Effect.provide(world)))
 
+  it.effect("an operator's Standby that leaves a zone empty as the last wave commits: AZRebalance stays suspended, the marker says why", () =>
+    Effect.gen(function*() {
+      // Six in three zones, two each, in two waves of three.
+      yield* webGroup({ minSize: 2, maxSize: 20, desiredCapacity: 6 })
+      const w = yield* FakeWorld
+      const before = ids(yield* group("web"))
+      // As the last old instance is terminated, the operator takes both instances of one zone out to Standby.
+      let oldsGone = 0
+      const standbyAtLastTerminate = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          Effect.gen(function*() {
+            if (before.includes(id) && ++oldsGone === before.length) {
+              const [now] = yield* asg.describeGroups(["web"])
+              const serving = now!.instances.filter((i) => !before.includes(i.instanceId) && i.lifecycleState === "InService")
+              const zone = serving[0]!.availabilityZone
+              for (const i of serving.filter((i) => i.availabilityZone === zone)) yield* w.enterStandby(i.instanceId, true)
+            }
+            return yield* asg.terminateInstance(id, decrement)
+          })
+      }))
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(standbyAtLastTerminate(runRollout({ maxSurge: units(3) })), events)))
+      const g = result.groups[0]!
+      expect(g.status).toBe("succeeded")
+      expect(g.leftSuspended).toEqual(["AZRebalance"])
+      const why = "AZRebalance left suspended: the zones are 2 instances apart, and resuming it now would make AWS terminate a serving instance; resume it once they are even (aws-ha-updater resume shop)"
+      expect(events.filter((e) => e.type === "warning").map((e) => e.message)).toEqual([why])
+      const after = yield* group("web")
+      expect(after.suspendedProcesses).toEqual(["AZRebalance"])
+      expect(after.tags[DEGRADED_TAG]).toBe(why)
+      expect(hasRecord(after.tags)).toBe(false)
+    }).pipe(Effect.provide(world)))
+
   it.effect("the old instances of a wave go ten at a time, not one by one", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 25 })
