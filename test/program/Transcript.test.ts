@@ -229,6 +229,21 @@ describe("the rollout's transcript", () => {
       ])
     }).pipe(Effect.provide(world)))
 
+  it.effect("a group whose owner suspended every process the rollout would: none suspended, none resumed", () =>
+    Effect.gen(function*() {
+      const owners = ["AZRebalance", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"]
+      const { exit, steps } = yield* transcript({ suspendedProcesses: owners }, {})
+      expect(result(exit)).toMatchObject({ status: "succeeded", leftSuspended: [] })
+      expect(steps).toEqual([
+        INSPECT_TWO,
+        RAISE_TWO,
+        "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s)",
+        "terminate-old: terminating 2 old instance(s): i1, i2",
+        "restore: min 2, max 4, desired 2"
+      ])
+      expect((yield* group("web")).suspendedProcesses).toEqual(owners)
+    }).pipe(Effect.provide(world)))
+
   it.effect("a commit that cannot terminate: nothing undone, the group tagged degraded", () =>
     Effect.gen(function*() {
       const { exit, steps } = yield* transcript({}, {}, (w) => w.failNext("TerminateInstanceInAutoScalingGroup", 100, "transient"))
