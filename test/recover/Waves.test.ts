@@ -13,7 +13,7 @@ import { stackStatus } from "../../src/program/recover/Status.js"
 import { units } from "../../src/program/rollout/Waves.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, runRollout, STACK, webGroup } from "../support/World.js"
-import { afterCalls, haWatch, type KillPoint, logLine, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, haWatch, type KillPoint, KILLED_JUST_NOW, killedAt, logLine, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -271,5 +271,47 @@ describe("kill -9 in a balancing wave, then recover", () => {
     Effect.gen(function*() {
       expect(yield* rollBackBalancingWave("rolled back: the release never became healthy"))
         .toMatch(/^rolled back: the release never became healthy; AZRebalance left suspended: the zones are 2 instances apart/)
+    }).pipe(Effect.provide(world)))
+})
+
+describe("kill -9 as the last wave's commit holds AZRebalance", () => {
+  it.effect("right after the marker is written: the record is still there, and recover finishes once the zones are even", () =>
+    Effect.gen(function*() {
+      // Six in three zones, two each, in two waves of three; as the last old instance goes, the operator takes both
+      // instances of one zone out to Standby, so the commit holds AZRebalance.
+      yield* webGroup({ minSize: 2, maxSize: 20, desiredCapacity: 6 })
+      const w = yield* FakeWorld
+      const before = ids(yield* group("web"))
+      let oldsGone = 0
+      const standbyAtLastTerminate = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          Effect.gen(function*() {
+            if (before.includes(id) && ++oldsGone === before.length) {
+              const [now] = yield* asg.describeGroups(["web"])
+              const serving = now!.instances.filter((i) => !before.includes(i.instanceId) && i.lifecycleState === "InService")
+              for (const i of serving.filter((i) => i.availabilityZone === serving[0]!.availabilityZone)) yield* w.enterStandby(i.instanceId, true)
+            }
+            return yield* asg.terminateInstance(id, decrement)
+          })
+      }))
+      const marked: KillPoint = Effect.map(group("web"), (g) => g.tags["aws-ha-updater:degraded"] !== undefined)
+      yield* killedAt(marked, Effect.void, standbyAtLastTerminate(runRollout({ maxSurge: units(3) })))
+      const killed = yield* group("web")
+      expect(killed.tags["aws-ha-updater:degraded"]).toMatch(/^AZRebalance left suspended: the zones are 2 instances apart/)
+      expect(killed.tags[PHASE_TAG]).toBe("restoring")
+      expect(killed.suspendedProcesses).toEqual(["AZRebalance"])
+
+      // The operator's work is done: the two come back, and the zones are even again.
+      yield* TestClock.adjust("30 seconds")
+      const inStandby = (yield* group("web")).instances.filter((i) => i.lifecycleState === "Standby")
+      expect(inStandby).toHaveLength(2)
+      for (const i of inStandby) yield* w.exitStandby(i.instanceId)
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW)))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded", leftSuspended: [] })
+      const after = yield* group("web")
+      expect(after.suspendedProcesses).toEqual([])
+      expect(after.tags["aws-ha-updater:degraded"]).toBeUndefined()
+      expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 })

@@ -83,9 +83,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         yield* step(name, "resume", `resuming ${toResume.join(", ")}`)
         yield* asg.resumeProcesses(name, toResume)
       }
-      const marker = clearMarker ? DEGRADED_TAGS.filter((k) => g.tags[k] !== undefined) : []
-      yield* asg.deleteTags(name, [...recordKeys(g.tags), ...marker])
-      yield* step(name, "restore", `rollout record removed${marker.length > 0 ? ", degraded marker cleared" : ""}`)
+      // The marker goes on before the record comes off: a recover that dies between the two leaves one of them.
       if (holdRebalance) {
         const why = `${REBALANCE_PROCESS} left suspended: the zones are ${spread} instances apart after the waves, and resuming it now would make AWS terminate a serving instance; resume it once they are even (update-asgs --replace-all evens them with balancing waves)`
         const prior = clearMarker ? undefined : readDegraded(g)
@@ -93,6 +91,10 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         yield* asg.setTags(name, degradedTags(prior === undefined ? why : `${prior.reason}; ${why}`, yield* Clock.currentTimeMillis, left))
         yield* emit({ type: "warning", group: name, message: why })
       }
+      // An earlier run's marker is cleared on completion, unless the one just written replaced it.
+      const marker = clearMarker && !holdRebalance ? DEGRADED_TAGS.filter((k) => g.tags[k] !== undefined) : []
+      yield* asg.deleteTags(name, [...recordKeys(g.tags), ...marker])
+      yield* step(name, "restore", `rollout record removed${marker.length > 0 ? ", degraded marker cleared" : ""}`)
       return { group: g, held: holdRebalance ? [REBALANCE_PROCESS] : [] }
     })
 

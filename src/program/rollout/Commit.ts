@@ -110,9 +110,7 @@ const finish = Effect.fn("Rollout.commit")(function*(plan: Plan, w: Wave) {
     yield* step(name, "resume", `resuming ${resume.join(", ")}`)
     yield* asg.resumeProcesses(name, resume).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
   }
-  yield* asg.deleteTags(name, [...progress.written, ...(plan.degraded === undefined || held.length > 0 ? [] : DEGRADED_TAGS)]).pipe(
-    Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
-  )
+  // The marker goes on before the record comes off: a run that dies between the two leaves one of them to go by.
   if (held.length > 0) {
     const why = `${REBALANCE_PROCESS} left suspended: the zones are ${spread} instances apart, and resuming it now would make AWS terminate a serving instance; resume it once they are even (aws-ha-updater resume ${stackName})`
     yield* asg.setTags(name, degradedTags(why, yield* Clock.currentTimeMillis, held)).pipe(
@@ -120,6 +118,10 @@ const finish = Effect.fn("Rollout.commit")(function*(plan: Plan, w: Wave) {
     )
     yield* emit({ type: "warning", group: name, message: why })
   }
+  // An earlier run's marker goes, unless the one just written replaced it.
+  yield* asg.deleteTags(name, [...progress.written, ...(plan.degraded === undefined || held.length > 0 ? [] : DEGRADED_TAGS)]).pipe(
+    Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
+  )
   progress.committed += 1
   const result: GroupResult = {
     name,
