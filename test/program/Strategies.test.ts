@@ -6,7 +6,7 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { DEGRADED_TAG } from "../../src/program/rollout/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { processesToSuspend } from "../../src/program/rollout/Rollout.js"
-import { hasRecord } from "../../src/program/rollout/RolloutRecord.js"
+import { decodeRecord, hasRecord, RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { percent, units } from "../../src/program/rollout/Waves.js"
 import { CLB, collecting, drive, group, LT, mutatingCalls, runRollout, STACK, templateFor, webGroup } from "../support/World.js"
@@ -205,6 +205,8 @@ describe("surge waves", () => {
       expect([...result.groups[0]!.terminated].sort()).toEqual([...before].sort())
       yield* TestClock.adjust("1 minute")
       const after = yield* group("web")
+      // The new release: every instance the group runs now, none of the old ones.
+      expect([...result.groups[0]!.waves!.newRelease].sort()).toEqual([...ids(after)].sort())
       expect(sizes(after)).toEqual([2, 30, 10])
       expect(ids(after).filter((id) => before.includes(id))).toEqual([])
       expect(hasRecord(after.tags)).toBe(false)
@@ -335,6 +337,25 @@ describe("surge waves", () => {
       expect(after.suspendedProcesses).toEqual(["AZRebalance"])
       expect(after.tags[DEGRADED_TAG]).toBe(why)
       expect(hasRecord(after.tags)).toBe(false)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a wave whose lists need fewer tags than the last wave's empties the chunks it no longer needs: the record stays whole", () =>
+    Effect.gen(function*() {
+      // Waves of 15 then 11: wave 1's 15 ids to retire take two tags of 256 characters, wave 2's 11 one.
+      yield* bigWeb(26)
+      let inWave2: ReturnType<typeof decodeRecord> | undefined
+      let retireTags: Readonly<Record<string, string>> = {}
+      const { result } = yield* rollWatching({ maxSurge: units(15) }, once(waiting(2), Effect.map(group("web"), (g) => {
+        inWave2 = decodeRecord(g.tags)
+        retireTags = Object.fromEntries(Object.entries(g.tags).filter(([k]) => k.startsWith(`${RECORD_PREFIX}:retire-`)))
+      })))
+      expect(result.status).toBe("succeeded")
+      expect(inWave2).toMatchObject({ _tag: "Record", record: { wave: { number: 2 } } })
+      const record = (inWave2 as Extract<typeof inWave2, { _tag: "Record" }>).record
+      expect(record.wave!.retire).toHaveLength(11)
+      expect(record.wave!.kept).toHaveLength(15)
+      expect(retireTags[`${RECORD_PREFIX}:retire-count`]).toBe("11")
+      expect(retireTags[`${RECORD_PREFIX}:retire-1`]).toBe("")
     }).pipe(Effect.provide(world)))
 
   it.effect("the old instances of a wave go ten at a time, not one by one", () =>
