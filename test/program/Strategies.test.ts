@@ -358,6 +358,18 @@ describe("surge waves", () => {
       expect(retireTags[`${RECORD_PREFIX}:retire-1`]).toBe("")
     }).pipe(Effect.provide(world)))
 
+  it.effect("--replace-all in waves, where every instance already runs the release: the last wave's leaving instances are not new ones", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 2, maxSize: 30, desiredCapacity: 4 }, { release: false })
+      const before = ids(yield* group("web"))
+      const { result, lowest, start } = yield* rollWatching({ replaceAll: true, maxSurge: units(2) })
+      const g = result.groups[0]!
+      expect(g.status).toBe("succeeded")
+      expect(g.waves?.committed).toBeGreaterThanOrEqual(2)
+      expect([...g.terminated].sort()).toEqual([...before].sort())
+      expect(lowest()).toBe(start)
+    }).pipe(Effect.provide(world)))
+
   it.effect("the old instances of a wave go ten at a time, not one by one", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 25 })

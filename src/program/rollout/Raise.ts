@@ -8,7 +8,7 @@ import { idsOf } from "./Assess.js"
 import { advance, label, type Plan, recordOf } from "./RolloutPlan.js"
 import { MAX_BALANCING_WAVES, spreadAfter, type Wave, waveOf } from "./RolloutWave.js"
 import { staleChunks } from "./RolloutRecord.js"
-import { describeGroup, LEAVING } from "./Terminations.js"
+import { describeGroup } from "./Terminations.js"
 
 /** Raises desired by the wave, min held at it so that nothing scales the group in, max keeping its headroom. */
 // Stryker disable next-line StringLiteral: a span's name, seen in traces only
@@ -32,7 +32,9 @@ export const nextWave: (plan: Plan, w: Wave, expected: number) => Effect.Effect<
   const asg = yield* AutoScaling
   const g = yield* describeGroup(plan.name, plan.stackName)
   plan.progress.othersDelta += g.desiredCapacity - expected
-  const next = waveOf(plan, w.number + 1, g, idsOf(g.instances.filter((i) => !LEAVING.test(i.lifecycleState))))
+  // Every instance listed is the wave's "before", those still leaving too: an old one of the last wave that has not
+  // gone yet is never this wave's new one (under --replace-all it may run the release itself).
+  const next = waveOf(plan, w.number + 1, g, idsOf(g.instances))
   yield* Ref.set(plan.current, next)
   const fresh = recordOf(plan, next, "scaling-out")
   // One write: chunks a shorter list no longer needs are emptied in it, so the record is whole at every moment.
