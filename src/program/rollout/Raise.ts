@@ -5,17 +5,19 @@ import type { AwsError } from "../../services/Errors.js"
 import { step } from "../Emit.js"
 import type { GroupNotFound } from "./RolloutErrors.js"
 import { idsOf } from "./Assess.js"
-import { advance, label, type Plan, recordOf } from "./RolloutPlan.js"
+import { label, type Plan, recordOf } from "./RolloutPlan.js"
 import { MAX_BALANCING_WAVES, spreadAfter, type Wave, waveOf } from "./RolloutWave.js"
 import { staleChunks } from "./RolloutRecord.js"
 import { describeGroup } from "./Terminations.js"
 
-/** Raises desired by the wave, min held at it so that nothing scales the group in, max keeping its headroom. */
+/**
+ * Raises desired by the wave, min held at it so that nothing scales the group in, max keeping its headroom. The record
+ * says "scaling-out" already: written before the first wave, and with each later wave's record.
+ */
 // Stryker disable next-line StringLiteral: a span's name, seen in traces only
 export const raise: (plan: Plan, w: Wave) => Effect.Effect<void, AwsError, AutoScaling> = Effect.fn("Rollout.raise")(
   function*(plan: Plan, w: Wave) {
     const asg = yield* AutoScaling
-    if (w.number === 1) yield* advance(plan, "scaling-out")
     yield* step(plan.name, "scale-out", `${label(plan, w)}min ${w.from.minSize}→${w.raised.minSize}, max ${w.from.maxSize}→${w.raised.maxSize}, desired ${w.from.desiredCapacity}→${w.raised.desiredCapacity}`)
     yield* asg.updateSizes(plan.name, w.raised)
   }

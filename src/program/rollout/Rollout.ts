@@ -15,7 +15,7 @@ import * as PollHub from "./PollHub.js"
 import { nextWave, raise, spreadAfterLast } from "./Raise.js"
 import { isWaitFailure, reasonOf, rollBack } from "./RollBack.js"
 import { type GroupNotFound, type RecordDoesNotFit, type RolloutHeld, type RolloutInProgress, RolloutInterrupted, WarmPoolPresent } from "./RolloutErrors.js"
-import { type Plan, planRollout, plural, SCALING_PROCESS } from "./RolloutPlan.js"
+import { advance, type Plan, planRollout, plural, SCALING_PROCESS } from "./RolloutPlan.js"
 import type { Wave } from "./RolloutWave.js"
 import { readHealth } from "./Terminations.js"
 import { hubSettings, waitHealthy } from "./WaitHealthy.js"
@@ -125,6 +125,8 @@ const waves = Effect.fn("Rollout.waves")(function*(plan: Plan, hub: PollHub.Poll
   let lastSpread = Number.POSITIVE_INFINITY
   yield* writeRecord(plan)
   yield* suspend(plan)
+  // From here the group may be raised at any moment: recover must look for new instances.
+  yield* advance(plan, "scaling-out")
   while (true) {
     yield* raise(plan, w)
     yield* waitHealthy(plan, hub, w, startHealth)
