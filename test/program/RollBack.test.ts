@@ -9,6 +9,8 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { DEGRADED_TAG } from "../../src/program/rollout/Degraded.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { TransientAwsError } from "../../src/services/Errors.js"
 import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -150,5 +152,28 @@ describe("the rollout's roll-back", () => {
       const after = yield* group("web")
       expect(recordTags(after.tags).length).toBeGreaterThan(0)
       expect(after.tags[DEGRADED_TAG]).toBeUndefined()
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a roll-back that fails after its terminations names the instances it terminated, and the sizes it cannot read", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: LT, version: "2" })
+      // Once the roll-back has terminated anything, AWS answers no tag write and no describe any more.
+      let terminatedAny = false
+      const down = (operation: string) => Effect.fail(new TransientAwsError({ operation, message: "internal error" }))
+      const failingAfterTerminations = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        terminateInstance: (id: string, decrement: boolean) =>
+          Effect.tap(asg.terminateInstance(id, decrement), () => Effect.sync(() => void (terminatedAny = true))),
+        setTags: (name: string, tags: Readonly<Record<string, string>>) => terminatedAny ? down("CreateOrUpdateTags") : asg.setTags(name, tags),
+        describeGroups: (names: ReadonlyArray<string>) => terminatedAny ? down("DescribeAutoScalingGroups") : asg.describeGroups(names)
+      }))
+      const result = yield* Effect.flatten(drive(failingAfterTerminations(runRollout({ healthyTimeout: "120 seconds" }))))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.terminated).toHaveLength(2)
+      expect([...g.terminated].sort()).toEqual([...g.launched].sort())
+      expect(g.reason).toMatch(/; the roll-back itself failed \(TransientAwsError: .+\) after terminating 2 new instance\(s\); its sizes could not be read: check the group, then run recover$/)
+      expect(g.cause).toMatchObject({ _tag: "RollBackFailed", terminated: g.terminated, error: { _tag: "TransientAwsError" } })
     }).pipe(Effect.provide(world)))
 })

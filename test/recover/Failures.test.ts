@@ -21,12 +21,16 @@ describe("recover when AWS keeps failing", () => {
   /** A rollout killed after its scale-out, then recover (a roll-back) while `operation` fails on every try. */
   const recoverWhileFailing = (operation: "DeleteTags" | "ResumeProcesses") =>
     Effect.gen(function*() {
-      yield* webGroup()
+      const before = (yield* webGroup().pipe(Effect.zipRight(group("web")))).instances.map((i) => i.instanceId)
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
       yield* (yield* FakeWorld).failNext(operation, 1_000, "transient")
       const events: Array<RolloutEvent> = []
       const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
-      expect(result.groups).toMatchObject([{ name: "web", status: "failed", launched: [], terminated: [], leftSuspended: [] }])
+      // The roll-back's terminations were done before the call that fails: the result names them.
+      const terminated = result.groups[0]!.terminated
+      expect(terminated).toHaveLength(2)
+      expect(terminated.filter((id) => before.includes(id))).toEqual([])
+      expect(result.groups).toMatchObject([{ name: "web", status: "failed", launched: [], leftSuspended: [] }])
       expect(result.status).toBe("failed")
       expect(events.filter((e) => e.type === "group-result")).toHaveLength(1)
       // The record stays for the next recover.
@@ -37,7 +41,7 @@ describe("recover when AWS keeps failing", () => {
   it.effect("a call that fails for good fails the group with the error and its message; the record stays", () =>
     Effect.gen(function*() {
       const { reason, decision } = yield* recoverWhileFailing("DeleteTags")
-      expect(reason).toMatch(/^recover failed \(TransientAwsError: .+\): the record stays; run recover again$/)
+      expect(reason).toMatch(/^recover failed \(TransientAwsError: .+\) after terminating 2 instance\(s\): i-\w+, i-\w+: the record stays; run recover again$/)
       expect(decision).toMatchObject({ group: "web", action: "none" })
       expect(decision.why).toMatch(/^TransientAwsError: ./)
     }).pipe(Effect.provide(world)))
@@ -45,7 +49,7 @@ describe("recover when AWS keeps failing", () => {
   it.effect("an error without a message of its own is told with the AWS error that caused it", () =>
     Effect.gen(function*() {
       const { reason, decision } = yield* recoverWhileFailing("ResumeProcesses")
-      expect(reason).toMatch(/^recover failed \(TerminationIncomplete: TransientAwsError: .+\): the record stays; run recover again$/)
+      expect(reason).toMatch(/^recover failed \(TerminationIncomplete: TransientAwsError: .+\) after terminating 2 instance\(s\): i-\w+, i-\w+: the record stays; run recover again$/)
       expect(decision).toMatchObject({ group: "web", action: "none" })
       expect(decision.why).toMatch(/^TerminationIncomplete: TransientAwsError: ./)
     }).pipe(Effect.provide(world)))

@@ -61,6 +61,8 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
   const name = initial.name
   const s = targetSizes(record)
   const reported = yield* Ref.make(false)
+  /** The instances this recover terminated so far: a failure later on still reports them. */
+  const gone = yield* Ref.make<ReadonlyArray<string>>([])
   const report = (result: GroupResult) =>
     Effect.as(Effect.zipRight(Ref.set(reported, true), emit({ type: "group-result", ...result })), result)
   const look = Effect.flatMap(describeGroup(name, stackName), (group) =>
@@ -111,6 +113,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         note: (suspendsLaunch) =>
           asg.setTags(name, { ...phaseTags("rolling-back"), ...(suspendsLaunch ? oursTags([...record.ours, "Launch"]) : {}) })
       })
+      yield* Ref.set(gone, fresh)
       yield* step(name, "roll-back", fresh.length === 0 ? "no new instance to terminate" : `terminated new instance(s): ${fresh.join(", ")}`)
       // What an earlier failed run left suspended was suspended before this rollout: rolling back keeps it so.
       const leftBefore = readDegraded(initial)?.leftSuspended ?? []
@@ -135,8 +138,10 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
         yield* setPhase("terminating-old")
         yield* step(name, "terminate-old", `terminating ${v.oldIds.length} old instance(s): ${v.oldIds.join(", ")}`)
         yield* terminateExactly(g, v.oldIds, s.minSize)
+        yield* Ref.set(gone, v.oldIds)
       }
       const { terminated: surplus } = yield* trimSurplus(name, stackName, (id) => !record.oldIds.includes(id), () => s.desiredCapacity, s.minSize, options.listingTimeout ?? "30 seconds")
+      yield* Ref.update(gone, (soFar) => [...soFar, ...surplus])
       if (surplus.length > 0) yield* step(name, "restore", `terminated ${surplus.length} new instance(s) beyond the capacity to restore, least proven first: ${surplus.join(", ")}`)
       const { held } = yield* restore(record.ours, true)
       const rest = record.wave === undefined ? [] : record.oldIds.filter((id) => !record.wave!.kept.includes(id) && !record.wave!.retire.includes(id) && g.instances.some((i) => i.instanceId === id && isRunning(i)))
@@ -228,10 +233,12 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
     return { result, decision: done }
   }).pipe(
     Effect.catchAll((e: AwsError | GroupNotFound | TerminationIncomplete) =>
-      Effect.map(
-        report({ name, status: "failed", launched: [], terminated: [], reason: `recover failed (${message(e)}): the record stays; run recover again`, leftSuspended: [] }),
-        (result) => ({ result, decision: { group: name, action: "none", why: message(e) } satisfies RecoverDecision })
-      )
+      Effect.gen(function*() {
+        const terminated = [...new Set([...(yield* Ref.get(gone)), ...(e._tag === "TerminationIncomplete" ? e.terminated : [])])]
+        const after = terminated.length === 0 ? "" : ` after terminating ${terminated.length} instance(s): ${terminated.join(", ")}`
+        const result = yield* report({ name, status: "failed", launched: [], terminated, reason: `recover failed (${message(e)})${after}: the record stays; run recover again`, leftSuspended: [] })
+        return { result, decision: { group: name, action: "none", why: message(e) } satisfies RecoverDecision }
+      })
     ),
     Effect.onInterrupt(() =>
       Effect.unlessEffect(

@@ -9,7 +9,7 @@ import { degradedTags } from "./Degraded.js"
 import { type GroupNotFound, type RollBackCause, RollBackFailed, type WaitFailure } from "./RolloutErrors.js"
 import { message, type Plan, plural, SCALING_PROCESS } from "./RolloutPlan.js"
 import { oursTags, phaseTags } from "./RolloutRecord.js"
-import { describeGroup, removeNewInstances, type TerminationIncomplete } from "./Terminations.js"
+import { describeGroup, removeNewInstances, TerminationIncomplete } from "./Terminations.js"
 
 /** The group as AWS has it now, in words, for a message that must not claim what is not so. */
 export const sizesNow = (plan: Plan): Effect.Effect<string, never, AutoScaling> => {
@@ -61,8 +61,11 @@ export const rollBack: (
     yield* step(name, "roll-back", terminated.length === 0 ? "no new instance to terminate" : `terminated new instance(s): ${terminated.join(", ")}`)
     const why = `${reason}${committedNote(plan)}`
     const at = yield* Clock.currentTimeMillis
-    yield* asg.setTags(name, degradedTags(why, at, progress.ours))
-    yield* asg.deleteTags(name, [...progress.written])
+    // A call failing from here on fails a roll-back whose terminations are done: the result must still name them.
+    const done = <A>(call: Effect.Effect<A, AwsError>) =>
+      Effect.mapError(call, (cause) => new TerminationIncomplete({ group: name, terminated, cause }))
+    yield* done(asg.setTags(name, degradedTags(why, at, progress.ours)))
+    yield* done(asg.deleteTags(name, [...progress.written]))
     yield* step(name, "degraded", `left suspended on purpose: ${progress.ours.join(", ") || "none"}; the group is tagged degraded`)
     const seen = yield* Ref.get(plan.launched)
     return { name, status, launched: [...new Set([...seen, ...terminated])], terminated, reason: why, cause, leftSuspended: progress.ours, standby: plan.standby, ...wavesOf(plan) } as GroupResult
