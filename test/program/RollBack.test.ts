@@ -176,4 +176,22 @@ describe("the rollout's roll-back", () => {
       expect(g.reason).toMatch(/; the roll-back itself failed \(TransientAwsError: .+\) after terminating 2 new instance\(s\); its sizes could not be read: check the group, then run recover$/)
       expect(g.cause).toMatchObject({ _tag: "RollBackFailed", terminated: g.terminated, error: { _tag: "TransientAwsError" } })
     }).pipe(Effect.provide(world)))
+
+  it.effect("a group deleted while its new instances are awaited: the run says the group disappeared, and what it could not do", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      // Deleted by someone else once the rollout raised it: from then on AWS no longer lists it.
+      let raised = false
+      const deletedAfterRaise = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        updateSizes: (name: string, sizes: Parameters<typeof asg.updateSizes>[1]) =>
+          Effect.tap(asg.updateSizes(name, sizes), () => Effect.sync(() => void (raised = true))),
+        describeGroups: (names: ReadonlyArray<string>) => Effect.map(asg.describeGroups(names), (groups) => raised ? [] : groups)
+      }))
+      const result = yield* Effect.flatten(drive(deletedAfterRaise(runRollout())))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.reason).toBe("the group web disappeared; the roll-back itself failed (GroupNotFound) after terminating 0 new instance(s); its sizes could not be read: check the group, then run recover")
+      expect(g.cause).toMatchObject({ _tag: "RollBackFailed", during: { _tag: "GroupNotFound", group: "web" }, error: { _tag: "GroupNotFound" } })
+    }).pipe(Effect.provide(world)))
 })

@@ -123,6 +123,25 @@ describe("a rollout killed in its own roll-back", () => {
     }).pipe(Effect.provide(world)))
 })
 
+describe("a rollout killed in its own roll-back, once that suspended Launch", () => {
+  it.effect("names Launch in its record, and recover leaves Launch running", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* (yield* FakeWorld).markNeverHealthy({ launchTemplateId: "lt-0123456789abcdef0", version: "2" })
+      // The rollout's SuspendProcesses, then its roll-back's (the scaling process and Launch): killed at the call after.
+      yield* rolloutKilledAt(afterCalls("SuspendProcesses", 2), Effect.void, { healthyTimeout: "120 seconds" })
+      const killed = yield* group("web")
+      expect(killed.tags[PHASE_TAG]).toBe("rolling-back")
+      expect(killed.suspendedProcesses).toContain("Launch")
+      expect(killed.tags[tag("ours")]?.split(",")).toContain("Launch")
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW)))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back" })
+      const after = yield* group("web")
+      expect(after.suspendedProcesses).not.toContain("Launch")
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
+
 describe("interrupting recover", () => {
   it.effect("while it waits leaves the record for the next recover, which then finishes the job", () =>
     Effect.gen(function*() {

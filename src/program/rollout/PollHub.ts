@@ -16,6 +16,8 @@ import type { LoadBalancerHealth } from "./Assess.js"
 /** What one poll round saw: every waiting group, and every CLB and target group any of them is behind. */
 export interface Round {
   readonly n: number
+  /** The groups the round asked for: one of them missing from `groups` no longer exists. */
+  readonly asked: ReadonlySet<string>
   readonly groups: ReadonlyMap<string, AutoScalingGroup>
   readonly health: LoadBalancerHealth
   /** The watched alarms as this round read them (one DescribeAlarms for all); empty when none is watched. */
@@ -128,6 +130,7 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
       inFlight = false
       const r: Round = {
         n,
+        asked: new Set(names),
         groups: new Map(groups.map((g) => [g.name, g])),
         health: { classic: Object.fromEntries(classic), targetGroups: Object.fromEntries(targetGroups) },
         alarms
@@ -173,7 +176,8 @@ export const make = (settings: PollSettings): Effect.Effect<PollHub, never, Auto
         if (joined) last = undefined
         // A group joining sees only rounds begun after it joined: an earlier failure was someone else's.
         const floor = joined ? Math.max(after, inFlight ? n + 1 : n) : after
-        const wants = (p: Published) => (p._tag === "Failed" ? p.n > floor : p.round.n > floor && p.round.groups.has(group))
+        // A round that asked for the group: AWS listing it or not (a deleted group), it is the group's answer.
+        const wants = (p: Published) => (p._tag === "Failed" ? p.n > floor : p.round.n > floor && p.round.asked.has(group))
         // The latest round when it will do, else the first one published from now on that does.
         const p = yield* Effect.flatMap(Deferred.make<Published>(), (deferred) => {
           if (died !== undefined) return Effect.failCause(died)
