@@ -11,14 +11,14 @@ import type { GroupResult } from "../Events.js"
 import { idsOf, isOutdated, isRunning, isStandby, type LaunchSpec, type LoadBalancerHealth } from "./Assess.js"
 import * as Claim from "./Claim.js"
 import { commit, type CommitError, commitFailed, commitWave } from "./Commit.js"
-import * as PollHub from "./PollHub.js"
+import type * as PollHub from "./PollHub.js"
 import { nextWave, raise, spreadAfterLast } from "./Raise.js"
 import { isWaitFailure, reasonOf, rollBack } from "./RollBack.js"
 import { type GroupNotFound, type RecordDoesNotFit, type RolloutHeld, type RolloutInProgress, RolloutInterrupted, WarmPoolPresent } from "./RolloutErrors.js"
 import { advance, type Plan, planRollout, plural, SCALING_PROCESS } from "./RolloutPlan.js"
 import type { Wave } from "./RolloutWave.js"
 import { readHealth } from "./Terminations.js"
-import { hubSettings, waitHealthy } from "./WaitHealthy.js"
+import { waitHealthy } from "./WaitHealthy.js"
 import { type Amount, waveCount } from "./Waves.js"
 
 export { keepOthersChange } from "./Commit.js"
@@ -60,7 +60,7 @@ export const rollGroup: (
   initial: AutoScalingGroup,
   stackName: string,
   options: RolloutOptions,
-  sharedHub?: PollHub.PollHub,
+  hub: PollHub.PollHub,
   claim?: Claim.ClaimSettings
 ) => Effect.Effect<
   GroupResult,
@@ -71,8 +71,8 @@ export const rollGroup: (
   initial: AutoScalingGroup,
   stackName: string,
   options: RolloutOptions,
-  /** The run's shared poll rounds; a private one when the group is rolled alone. */
-  sharedHub?: PollHub.PollHub,
+  /** The run's shared poll rounds (rollStack makes them, with the watched alarms). */
+  hub: PollHub.PollHub,
   /** The run's claim settings: the group is claimed before its first change and its record kept alive. */
   claim?: Claim.ClaimSettings
 ) {
@@ -91,12 +91,9 @@ export const rollGroup: (
   // What each load balancer serves from the old instances now: a wave's new instances must give each at least what the
   // old ones it retires gave it (all of them in one wave).
   const startHealth = yield* readHealth(initial)
-  const settings = yield* hubSettings(plan)
 
   // Record, suspend, and wave after wave raise, wait healthy, retire; an interruption rolls the current wave back.
-  const outcome = yield* (sharedHub === undefined
-    ? Effect.flatMap(PollHub.make(settings), (hub) => waves(plan, hub, startHealth))
-    : waves(plan, sharedHub, startHealth)).pipe(
+  const outcome = yield* waves(plan, hub, startHealth).pipe(
     // The heartbeat lives as long as the waves: it ends before the record is removed.
     Effect.scoped,
     Effect.onInterrupt(() => rollBack(plan, "interrupted", "interrupted", new RolloutInterrupted({ group: initial.name }))),

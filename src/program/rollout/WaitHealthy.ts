@@ -5,19 +5,13 @@ import * as Ref from "effect/Ref"
 import type { AutoScaling } from "../../services/AutoScaling.js"
 import type { AwsError } from "../../services/Errors.js"
 import { emit, step } from "../Emit.js"
-import { alarmReader, firing } from "./AlarmGate.js"
+import { firing } from "./AlarmGate.js"
 import { assess, baselineOf, idsOf, type LoadBalancerHealth } from "./Assess.js"
 import type * as PollHub from "./PollHub.js"
 import { AlarmFired, GroupNotFound, HealthTimeout, NewInstanceFailed, type WaitFailure } from "./RolloutErrors.js"
 import { advance, label, type Plan, plural } from "./RolloutPlan.js"
 import type { Wave } from "./RolloutWave.js"
 import { LEAVING } from "./Terminations.js"
-
-/** The settings of the group's own poll rounds, when it is rolled alone: its interval and its alarms. */
-export const hubSettings = (plan: Plan): Effect.Effect<PollHub.PollSettings> =>
-  plan.alarmNames.length === 0
-    ? Effect.succeed({ interval: plan.options.pollInterval })
-    : Effect.map(alarmReader(plan.alarmNames), (alarms) => ({ interval: plan.options.pollInterval, alarms: alarms! }))
 
 /**
  * Waits until the wave's new instances serve everywhere the old ones it retires served (`startHealth`: what each load
