@@ -8,6 +8,7 @@ import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { DEGRADED_TAG } from "../../src/program/rollout/Degraded.js"
 import { hasRecord } from "../../src/program/rollout/RolloutRecord.js"
+import { units } from "../../src/program/rollout/Waves.js"
 import { RetryPolicy } from "../../src/services/Retry.js"
 import { CLB, drive, group, LT, mutatingCalls, runRollout, TG, webGroup } from "../support/World.js"
 
@@ -147,6 +148,23 @@ describe("the rollout against AWS as it really is", () => {
       yield* TestClock.adjust("1 minute")
       const after = yield* group("web")
       expect(ids(after).some((id) => before.includes(id))).toBe(false)
+      expect(yield* w.healthyCount("web")).toBe(2)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("in waves of one, a load balancer never serves less than at the start, though some new instances land where it cannot route", () =>
+    Effect.gen(function*() {
+      const w = yield* FakeWorld
+      yield* w.addClassicLoadBalancer(CLB, { zones: ["eu-west-1a", "eu-west-1b"] })
+      yield* webGroup({ minSize: 3, maxSize: 6, desiredCapacity: 3 })
+      const start = yield* w.healthyCount("web")
+      expect(start).toBe(2)
+      let lowest = start
+      const result = yield* Effect.flatten(drive(runRollout({ maxSurge: units(1) }), {
+        onStep: () => Effect.map(w.healthyCount("web"), (n) => void (lowest = Math.min(lowest, n)))
+      }))
+      expect(result.groups[0]!.status).toBe("succeeded")
+      expect(lowest).toBe(start)
+      yield* TestClock.adjust("1 minute")
       expect(yield* w.healthyCount("web")).toBe(2)
     }).pipe(Effect.provide(world)))
 
