@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { collecting, drive, runRollout, webGroup } from "../support/World.js"
@@ -12,6 +13,8 @@ const progressOf = (events: ReadonlyArray<RolloutEvent>) => events.filter((e): e
 describe("progress while waiting", () => {
   it.effect("counts the old and new instances in the group, the healthy and needed capacity, and the time left", () =>
     Effect.gen(function*() {
+      // A clock well past its epoch: the time left is counted from the wait's start, not from zero.
+      yield* TestClock.adjust("1 hour")
       yield* webGroup()
       const events: Array<RolloutEvent> = []
       const result = yield* Effect.flatten(drive(collecting(runRollout({ healthyTimeout: "600 seconds" }), events)))

@@ -5,7 +5,7 @@ import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import type { StackRolloutOptions, StackRolloutResult } from "../../src/program/stack/StackRollout.js"
-import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
+import { collecting, drive, group, LT, runRollout, TG, webGroup } from "../support/World.js"
 import type { GroupSpec } from "../../src/layers/fake/FakeWorld.js"
 import { degradedTags } from "../../src/program/rollout/Degraded.js"
 import { units } from "../../src/program/rollout/Waves.js"
@@ -242,6 +242,13 @@ describe("the rollout's transcript", () => {
         "restore: min 2, max 4, desired 2"
       ])
       expect((yield* group("web")).suspendedProcesses).toEqual(owners)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a group behind a CLB and a target group: the wait names both", () =>
+    Effect.gen(function*() {
+      const { exit, steps } = yield* transcript({ targetGroupArns: [TG] }, {})
+      expect(result(exit).status).toBe("succeeded")
+      expect(steps.filter((s) => s.startsWith("wait: "))).toEqual(["wait: waiting up to 10m for 2 new healthy in the group and its 2 load balancer(s)"])
     }).pipe(Effect.provide(world)))
 
   it.effect("a commit that cannot terminate: nothing undone, the group tagged degraded", () =>
