@@ -61,7 +61,7 @@ describe("every --output json line matches the schema that aws-ha-updater schema
       const r = yield* runCommand(updateAsgs, "update-asgs", [...json, "--healthy-timeout", "120"])
       expect(r.code).toBe(3)
       const lines = expectValid(validate, r.out)
-      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120 }
+      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120, short: [] }
       expect(lines.find((l) => l["type"] === "group-result")).toMatchObject({ status: "rolled-back", cause })
       expect(lines.at(-1)).toMatchObject({ type: "summary", status: "rolled-back", exitCode: 3, groups: [{ cause, resumeCommand: expect.any(String) }] })
       // The same lines decode back to the typed errors.
@@ -90,7 +90,7 @@ describe("every --output json line matches the schema that aws-ha-updater schema
     Effect.gen(function*() {
       const validate = yield* printedValidator
       const result = { name: "web", status: "rolled-back", launched: [], terminated: [], leftSuspended: [] }
-      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120 }
+      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120, short: [] }
       const { group: _, ...causeWithoutGroup } = cause
       const good = { type: "group-result", at: 0, ...result, cause }
       expect(validate(good)).toBe(true)

@@ -50,7 +50,7 @@ describe("update-asgs CLI", () => {
       const r = yield* cli(["shop", "--healthy-timeout", "120", "--output", "json", "--region", "eu-west-1"])
       expect(r.code).toBe(3)
       const lines = r.out.map((l) => JSON.parse(l) as Record<string, any>)
-      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120 }
+      const cause = { _tag: "HealthTimeout", group: "web", healthy: 0, needed: 2, seconds: 120, short: [] }
       expect(lines.find((l) => l["type"] === "group-result")?.["cause"]).toEqual(cause)
       expect(lines.at(-1)?.["groups"][0]).toMatchObject({ status: "rolled-back", reason: "timed out after 120 s with 0 of 2 new healthy", cause })
     }).pipe(Effect.provide(world)))

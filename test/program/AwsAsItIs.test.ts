@@ -168,6 +168,26 @@ describe("the rollout against AWS as it really is", () => {
       expect(yield* w.healthyCount("web")).toBe(2)
     }).pipe(Effect.provide(world)))
 
+  it.effect("rolls back rather than leave a load balancer short, when a new instance lands in a zone it does not enable", () =>
+    Effect.gen(function*() {
+      const w = yield* FakeWorld
+      // The two old instances serve from zones a and b; of the two new ones, AWS puts one in the empty zone c.
+      yield* w.addClassicLoadBalancer(CLB, { zones: ["eu-west-1a", "eu-west-1b"] })
+      yield* webGroup({ minSize: 2, maxSize: 4, desiredCapacity: 2 })
+      expect((yield* group("web")).instances.map((i) => i.availabilityZone).sort()).toEqual(["eu-west-1a", "eu-west-1b"])
+      const start = yield* w.healthyCount("web")
+      let lowest = start
+      const result = yield* Effect.flatten(drive(runRollout({ healthyTimeout: "300 seconds" }), {
+        onStep: () => Effect.map(w.healthyCount("web"), (n) => void (lowest = Math.min(lowest, n)))
+      }))
+      const g = result.groups[0]!
+      expect(g.status).toBe("rolled-back")
+      expect(g.reason).toBe("timed out after 300 s with 2 of 2 new healthy, but serving less than the old instances did at the start in shop-elb")
+      expect(lowest).toBe(start)
+      yield* TestClock.adjust("1 minute")
+      expect(yield* w.healthyCount("web")).toBe(2)
+    }).pipe(Effect.provide(world)))
+
   it.effect("a scale-out someone makes while the rollout waits is kept when it succeeds, dropped when it rolls back", () =>
     Effect.gen(function*() {
       yield* webGroup({ maxSize: 6 })

@@ -34,7 +34,7 @@ export const AwsError = Schema.Union(
 const GroupNotFound = plain(E.GroupNotFound, "GroupNotFound", { group: Schema.String, stackName: Schema.String })
 
 export const RollBackCause = Schema.Union(
-  plain(E.HealthTimeout, "HealthTimeout", { group: Schema.String, healthy: Schema.Number, needed: Schema.Number, seconds: Schema.Number }),
+  plain(E.HealthTimeout, "HealthTimeout", { group: Schema.String, healthy: Schema.Number, needed: Schema.Number, seconds: Schema.Number, short: Schema.Array(Schema.String) }),
   plain(E.NewInstanceFailed, "NewInstanceFailed", { group: Schema.String, instanceId: Schema.String, reason: Schema.String }),
   plain(E.AlarmFired, "AlarmFired", { group: Schema.String, alarm: Schema.String, reason: Schema.String }),
   AwsError,

@@ -95,7 +95,7 @@ export const isWaitFailure = (e: { readonly _tag: string }): e is WaitFailure =>
 export const reasonOf = (e: WaitFailure | AwsError | GroupNotFound): string => {
   switch (e._tag) {
     case "HealthTimeout":
-      return `timed out after ${e.seconds} s with ${e.healthy} of ${e.needed} new healthy`
+      return `timed out after ${e.seconds} s with ${e.healthy} of ${e.needed} new healthy${e.short.length === 0 ? "" : `, but serving less than the old instances did at the start in ${e.short.join(", ")}`}`
     case "NewInstanceFailed":
       return `new instance ${e.instanceId} failed: ${e.reason}`
     case "AlarmFired":

@@ -31,6 +31,8 @@ export class HealthTimeout extends Data.TaggedError("HealthTimeout")<{
   readonly healthy: number
   readonly needed: number
   readonly seconds: number
+  /** Load balancers where enough new capacity was healthy, yet served less than the old instances did at the start. */
+  readonly short: ReadonlyArray<string>
 }> {}
 
 /** A new instance turned unhealthy or left the group while we waited. */

@@ -64,10 +64,12 @@ export const waitHealthy: (
       Effect.repeat({ until: (ready) => ready }),
       Effect.timeoutFail({
         duration: timeout,
-        onTimeout: () => new HealthTimeout({ group: name, healthy: 0, needed: w.size, seconds: Duration.toSeconds(timeout) })
+        onTimeout: () => new HealthTimeout({ group: name, healthy: 0, needed: w.size, seconds: Duration.toSeconds(timeout), short: [] })
       }),
       Effect.catchTag("HealthTimeout", (e) =>
-        Effect.flatMap(Ref.get(plan.last), (a) => Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0 }))))
+        // Enough new capacity healthy, yet some load balancer short of what the old instances gave it: that is why.
+        Effect.flatMap(Ref.get(plan.last), (a) =>
+          Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0, short: a === undefined || a.healthyCapacity < e.needed ? [] : a.short }))))
     )
     if (Duration.toMillis(bake) > 0) {
       yield* advance(plan, "baking")
