@@ -11,6 +11,7 @@ import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { percent, units } from "../../src/program/rollout/Waves.js"
 import { CLB, collecting, drive, group, LT, mutatingCalls, runRollout, STACK, templateFor, webGroup } from "../support/World.js"
 import type { StackRolloutOptions } from "../../src/program/stack/StackRollout.js"
+import { standbyOneZoneAtLastTerminate } from "../support/Operator.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -311,21 +312,7 @@ describe("surge waves", () => {
       yield* webGroup({ minSize: 2, maxSize: 20, desiredCapacity: 6 })
       const w = yield* FakeWorld
       const before = ids(yield* group("web"))
-      // As the last old instance is terminated, the operator takes both instances of one zone out to Standby.
-      let oldsGone = 0
-      const standbyAtLastTerminate = Effect.updateService(AutoScaling, (asg) => ({
-        ...asg,
-        terminateInstance: (id: string, decrement: boolean) =>
-          Effect.gen(function*() {
-            if (before.includes(id) && ++oldsGone === before.length) {
-              const [now] = yield* asg.describeGroups(["web"])
-              const serving = now!.instances.filter((i) => !before.includes(i.instanceId) && i.lifecycleState === "InService")
-              const zone = serving[0]!.availabilityZone
-              for (const i of serving.filter((i) => i.availabilityZone === zone)) yield* w.enterStandby(i.instanceId, true)
-            }
-            return yield* asg.terminateInstance(id, decrement)
-          })
-      }))
+      const standbyAtLastTerminate = standbyOneZoneAtLastTerminate(w, before)
       const events: Array<RolloutEvent> = []
       const result = yield* Effect.flatten(drive(collecting(standbyAtLastTerminate(runRollout({ maxSurge: units(3) })), events)))
       const g = result.groups[0]!

@@ -14,6 +14,7 @@ import { units } from "../../src/program/rollout/Waves.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, runRollout, STACK, webGroup } from "../support/World.js"
 import { afterCalls, haWatch, type KillPoint, KILLED_JUST_NOW, killedAt, logLine, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { standbyOneZoneAtLastTerminate } from "../support/Operator.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -282,19 +283,7 @@ describe("kill -9 as the last wave's commit holds AZRebalance", () => {
       yield* webGroup({ minSize: 2, maxSize: 20, desiredCapacity: 6 })
       const w = yield* FakeWorld
       const before = ids(yield* group("web"))
-      let oldsGone = 0
-      const standbyAtLastTerminate = Effect.updateService(AutoScaling, (asg) => ({
-        ...asg,
-        terminateInstance: (id: string, decrement: boolean) =>
-          Effect.gen(function*() {
-            if (before.includes(id) && ++oldsGone === before.length) {
-              const [now] = yield* asg.describeGroups(["web"])
-              const serving = now!.instances.filter((i) => !before.includes(i.instanceId) && i.lifecycleState === "InService")
-              for (const i of serving.filter((i) => i.availabilityZone === serving[0]!.availabilityZone)) yield* w.enterStandby(i.instanceId, true)
-            }
-            return yield* asg.terminateInstance(id, decrement)
-          })
-      }))
+      const standbyAtLastTerminate = standbyOneZoneAtLastTerminate(w, before)
       const marked: KillPoint = Effect.map(group("web"), (g) => g.tags["aws-ha-updater:degraded"] !== undefined)
       yield* killedAt(marked, Effect.void, standbyAtLastTerminate(runRollout({ maxSurge: units(3) })))
       const killed = yield* group("web")
