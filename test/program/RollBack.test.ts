@@ -12,6 +12,7 @@ import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { TransientAwsError } from "../../src/services/Errors.js"
 import { collecting, drive, group, LT, runRollout, webGroup } from "../support/World.js"
+import { groupDeletedAfter } from "../support/Operator.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -180,15 +181,8 @@ describe("the rollout's roll-back", () => {
   it.effect("a group deleted while its new instances are awaited: the run says the group disappeared, and what it could not do", () =>
     Effect.gen(function*() {
       yield* webGroup()
-      // Deleted by someone else once the rollout raised it: from then on AWS no longer lists it.
-      let raised = false
-      const deletedAfterRaise = Effect.updateService(AutoScaling, (asg) => ({
-        ...asg,
-        updateSizes: (name: string, sizes: Parameters<typeof asg.updateSizes>[1]) =>
-          Effect.tap(asg.updateSizes(name, sizes), () => Effect.sync(() => void (raised = true))),
-        describeGroups: (names: ReadonlyArray<string>) => Effect.map(asg.describeGroups(names), (groups) => raised ? [] : groups)
-      }))
-      const result = yield* Effect.flatten(drive(deletedAfterRaise(runRollout())))
+      // Deleted by someone else once the rollout raised it.
+      const result = yield* Effect.flatten(drive(groupDeletedAfter("updateSizes")(runRollout())))
       const g = result.groups[0]!
       expect(g.status).toBe("failed")
       expect(g.reason).toBe("the group web disappeared; the roll-back itself failed (GroupNotFound) after terminating 0 new instance(s); its sizes could not be read: check the group, then run recover")

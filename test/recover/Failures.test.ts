@@ -14,6 +14,7 @@ import { CloudFormation } from "../../src/services/CloudFormation.js"
 import { addShop, SHOP } from "../support/Stacks.js"
 import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
 import { afterCalls, KILLED_JUST_NOW, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { groupDeletedAfter } from "../support/Operator.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -57,15 +58,8 @@ describe("recover when AWS keeps failing", () => {
     Effect.gen(function*() {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
-      const asg = yield* AutoScaling
-      // Deleted by someone else once recover made its first change: from then on AWS no longer lists it.
-      let gone = false
-      const vanishing = AutoScaling.of({
-        ...asg,
-        setTags: (name, tags) => Effect.zipRight(asg.setTags(name, tags), Effect.sync(() => { gone = true })),
-        describeGroups: (names) => Effect.map(asg.describeGroups(names), (groups) => gone ? [] : groups)
-      })
-      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW).pipe(Effect.provideService(AutoScaling, vanishing))))
+      // Deleted by someone else once recover made its first change.
+      const result = yield* Effect.flatten(drive(groupDeletedAfter("setTags")(recoverStack(STACK, KILLED_JUST_NOW))))
       expect(result.groups).toMatchObject([{ name: "web", status: "failed" }])
       expect(result.groups[0]!.reason).toBe("recover failed (GroupNotFound): the record stays; run recover again")
       expect(result.decisions[0]).toEqual({ group: "web", action: "none", why: "GroupNotFound" })

@@ -21,3 +21,16 @@ export const standbyOneZoneAtLastTerminate = (w: FakeWorld["Type"], olds: Readon
       })
   }))
 }
+
+/** Someone deletes group "web" once the program's first `method` call went through: from then on AWS no longer lists it. */
+export const groupDeletedAfter = (method: "setTags" | "updateSizes") =>
+  Effect.updateService(AutoScaling, (asg) => {
+    let deleted = false
+    const then = <A, E>(call: Effect.Effect<A, E>) => Effect.tap(call, () => Effect.sync(() => void (deleted = true)))
+    return {
+      ...asg,
+      setTags: (name, tags) => method === "setTags" ? then(asg.setTags(name, tags)) : asg.setTags(name, tags),
+      updateSizes: (name, sizes) => method === "updateSizes" ? then(asg.updateSizes(name, sizes)) : asg.updateSizes(name, sizes),
+      describeGroups: (names) => Effect.map(asg.describeGroups(names), (groups) => deleted ? [] : groups)
+    }
+  })

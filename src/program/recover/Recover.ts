@@ -137,8 +137,7 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       if (v.oldIds.length > 0) {
         yield* setPhase("terminating-old")
         yield* step(name, "terminate-old", `terminating ${v.oldIds.length} old instance(s): ${v.oldIds.join(", ")}`)
-        yield* terminateExactly(g, v.oldIds, s.minSize)
-        yield* Ref.set(gone, v.oldIds)
+        yield* Ref.set(gone, yield* terminateExactly(g, v.oldIds, s.minSize))
       }
       const { terminated: surplus } = yield* trimSurplus(name, stackName, (id) => !record.oldIds.includes(id), () => s.desiredCapacity, s.minSize, options.listingTimeout ?? "30 seconds")
       yield* Ref.update(gone, (soFar) => [...soFar, ...surplus])

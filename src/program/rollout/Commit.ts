@@ -13,7 +13,7 @@ import { CommitFailed, type GroupNotFound } from "./RolloutErrors.js"
 import { advance, label, message, type Plan } from "./RolloutPlan.js"
 import type { Wave } from "./RolloutWave.js"
 import { committedNote, sizesNow, wavesOf } from "./RollBack.js"
-import { describeGroup, LEAVING, TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
+import { afterTerminating, alsoTerminated, describeGroup, LEAVING, type TerminationIncomplete, terminateExactly, trimSurplus } from "./Terminations.js"
 import { REBALANCE_PROCESS, zoneSpread } from "./Waves.js"
 
 /** What stops a commit part-way: the old instances it terminated so far are in a `TerminationIncomplete`. */
@@ -46,9 +46,7 @@ export const commitWave: (plan: Plan, w: Wave) => Effect.Effect<number, CommitEr
     const olds = idsOf(g.instances.filter((i) => w.retire.includes(i.instanceId) && isRunning(i)))
     yield* advance(plan, "terminating-old")
     yield* terminating(plan, w, olds)
-    const retired = yield* terminateExactly(g, olds, Number.POSITIVE_INFINITY).pipe(
-      Effect.mapError((e) => new TerminationIncomplete({ group: e.group, terminated: [...progress.retiredSoFar, ...e.terminated], cause: e.cause }))
-    )
+    const retired = yield* terminateExactly(g, olds, Number.POSITIVE_INFINITY).pipe(alsoTerminated(progress.retiredSoFar))
     progress.retiredSoFar = [...progress.retiredSoFar, ...retired]
     const retiredIds = new Set(retired)
     progress.kept = idsOf(g.instances.filter((i) => !plan.toReplace.has(i.instanceId) && !retiredIds.has(i.instanceId) && !LEAVING.test(i.lifecycleState) && !isStandby(i)))
@@ -84,23 +82,20 @@ const finish = Effect.fn("Rollout.commit")(function*(plan: Plan, w: Wave) {
   const olds = idsOf(g.instances.filter((i) => (toReplace.has(i.instanceId) || w.retire.includes(i.instanceId)) && isRunning(i)))
   yield* advance(plan, "terminating-old")
   yield* terminating(plan, w, olds)
-  const retiredNow = yield* terminateExactly(g, olds, original.minSize).pipe(
-    Effect.mapError((e) => new TerminationIncomplete({ group: e.group, terminated: [...progress.retiredSoFar, ...e.terminated], cause: e.cause }))
-  )
+  const retiredNow = yield* terminateExactly(g, olds, original.minSize).pipe(alsoTerminated(progress.retiredSoFar))
   const retired = [...progress.retiredSoFar, ...retiredNow]
   const retiredCapacity = capacityOf(g.instances.filter((i) => retiredNow.includes(i.instanceId)))
-  yield* advance(plan, "restoring").pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated: retired, cause })))
+  yield* afterTerminating(name, retired)(advance(plan, "restoring"))
   // What desired would be had nobody else changed it: the raise, less what our terminations took off.
   const othersChange = (now: AutoScalingGroup) => progress.othersDelta + now.desiredCapacity - (w.raised.desiredCapacity - retiredCapacity)
-  const trimmed = yield* trimSurplus(name, stackName, (id) => !w.present.has(id), (now) => keepOthersChange(original, othersChange(now)).desiredCapacity, original.minSize, plan.listingTimeout).pipe(
-    Effect.mapError((e) => new TerminationIncomplete({ group: name, terminated: [...retired, ...e.terminated], cause: e.cause }))
-  )
+  const trimmed = yield* trimSurplus(name, stackName, (id) => !w.present.has(id), (now) => keepOthersChange(original, othersChange(now)).desiredCapacity, original.minSize, plan.listingTimeout).pipe(alsoTerminated(retired))
   const surplus = trimmed.terminated
   const restored = keepOthersChange(original, othersChange(trimmed.group))
   if (surplus.length > 0) yield* step(name, "restore", `terminated ${surplus.length} new instance(s) beyond the capacity to restore, least proven first: ${surplus.join(", ")}`)
   const terminated = [...retired, ...surplus]
+  const done = afterTerminating(name, terminated)
   yield* step(name, "restore", `min ${restored.minSize}, max ${restored.maxSize}, desired ${restored.desiredCapacity}${restored.desiredCapacity === original.desiredCapacity ? "" : ` (${original.desiredCapacity} before the rollout, changed meanwhile by a scaling policy or a person)`}`)
-  yield* asg.updateSizes(name, restored).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
+  yield* done(asg.updateSizes(name, restored))
   // Something moved the zones apart since the last look (an operator's Standby, a replacement): AZRebalance resumed
   // now would terminate a serving instance, so it stays suspended, and the marker says why.
   const spread = zoneSpread(trimmed.group.instances, new Set([...zonesSeen, ...trimmed.group.instances.map((i) => i.availabilityZone)]))
@@ -108,20 +103,16 @@ const finish = Effect.fn("Rollout.commit")(function*(plan: Plan, w: Wave) {
   const resume = progress.ours.filter((p) => !held.includes(p))
   if (resume.length > 0) {
     yield* step(name, "resume", `resuming ${resume.join(", ")}`)
-    yield* asg.resumeProcesses(name, resume).pipe(Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause })))
+    yield* done(asg.resumeProcesses(name, resume))
   }
   // The marker goes on before the record comes off: a run that dies between the two leaves one of them to go by.
   if (held.length > 0) {
     const why = `${REBALANCE_PROCESS} left suspended: the zones are ${spread} instances apart, and resuming it now would make AWS terminate a serving instance; resume it once they are even (aws-ha-updater resume ${stackName})`
-    yield* asg.setTags(name, degradedTags(why, yield* Clock.currentTimeMillis, held)).pipe(
-      Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
-    )
+    yield* done(asg.setTags(name, degradedTags(why, yield* Clock.currentTimeMillis, held)))
     yield* emit({ type: "warning", group: name, message: why })
   }
   // An earlier run's marker goes, unless the one just written replaced it.
-  yield* asg.deleteTags(name, [...progress.written, ...(plan.degraded === undefined || held.length > 0 ? [] : DEGRADED_TAGS)]).pipe(
-    Effect.mapError((cause) => new TerminationIncomplete({ group: name, terminated, cause }))
-  )
+  yield* done(asg.deleteTags(name, [...progress.written, ...(plan.degraded === undefined || held.length > 0 ? [] : DEGRADED_TAGS)]))
   progress.committed += 1
   const result: GroupResult = {
     name,

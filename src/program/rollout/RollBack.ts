@@ -9,7 +9,7 @@ import { degradedTags } from "./Degraded.js"
 import { type GroupNotFound, type RollBackCause, RollBackFailed, type WaitFailure } from "./RolloutErrors.js"
 import { message, type Plan, plural, SCALING_PROCESS } from "./RolloutPlan.js"
 import { oursTags, phaseTags } from "./RolloutRecord.js"
-import { describeGroup, removeNewInstances, TerminationIncomplete } from "./Terminations.js"
+import { afterTerminating, describeGroup, removeNewInstances, type TerminationIncomplete } from "./Terminations.js"
 
 /** The group as AWS has it now, in words, for a message that must not claim what is not so. */
 export const sizesNow = (plan: Plan): Effect.Effect<string, never, AutoScaling> => {
@@ -62,8 +62,7 @@ export const rollBack: (
     const why = `${reason}${committedNote(plan)}`
     const at = yield* Clock.currentTimeMillis
     // A call failing from here on fails a roll-back whose terminations are done: the result must still name them.
-    const done = <A>(call: Effect.Effect<A, AwsError>) =>
-      Effect.mapError(call, (cause) => new TerminationIncomplete({ group: name, terminated, cause }))
+    const done = afterTerminating(name, terminated)
     yield* done(asg.setTags(name, degradedTags(why, at, progress.ours)))
     yield* done(asg.deleteTags(name, [...progress.written]))
     yield* step(name, "degraded", `left suspended on purpose: ${progress.ours.join(", ") || "none"}; the group is tagged degraded`)

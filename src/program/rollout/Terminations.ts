@@ -17,6 +17,16 @@ export class TerminationIncomplete extends Data.TaggedError("TerminationIncomple
   readonly cause: AwsError | GroupNotFound
 }> {}
 
+/** A call made once `terminated` have left the group: its failure still names them. */
+export const afterTerminating = (group: string, terminated: ReadonlyArray<string>) =>
+  <A, R>(call: Effect.Effect<A, AwsError | GroupNotFound, R>): Effect.Effect<A, TerminationIncomplete, R> =>
+    Effect.mapError(call, (cause) => new TerminationIncomplete({ group, terminated, cause }))
+
+/** Terminations that stopped part-way after `earlier` had already left: the failure names those too. */
+export const alsoTerminated = (earlier: ReadonlyArray<string>) =>
+  <A, R>(effect: Effect.Effect<A, TerminationIncomplete, R>): Effect.Effect<A, TerminationIncomplete, R> =>
+    Effect.mapError(effect, (e) => new TerminationIncomplete({ group: e.group, terminated: [...earlier, ...e.terminated], cause: e.cause }))
+
 /** One DescribeInstanceHealth per CLB and one DescribeTargetHealth per target group of the group. */
 export const readHealth = Effect.fn("Rollout.readHealth")(function*(group: AutoScalingGroup) {
   const lb = yield* LoadBalancing
@@ -131,14 +141,9 @@ export const removeNewInstances = Effect.fn("Rollout.removeNewInstances")(functi
   const listed = yield* settledGroup(o.name, o.stackName, o.listingTimeout, first)
   const fresh = listed.instances.filter((i) => !o.isOld(i.instanceId) && !LEAVING.test(i.lifecycleState)).map((i) => i.instanceId)
   const terminated = yield* terminateExactly(listed, fresh, o.sizes.minSize)
-  yield* asg.updateSizes(o.name, o.sizes).pipe(
-    Effect.mapError((cause) => new TerminationIncomplete({ group: o.name, terminated, cause }))
-  )
-  if (ownLaunch) {
-    yield* asg.resumeProcesses(o.name, ["Launch"]).pipe(
-      Effect.mapError((cause) => new TerminationIncomplete({ group: o.name, terminated, cause }))
-    )
-  }
+  const done = afterTerminating(o.name, terminated)
+  yield* done(asg.updateSizes(o.name, o.sizes))
+  if (ownLaunch) yield* done(asg.resumeProcesses(o.name, ["Launch"]))
   return terminated
 })
 
