@@ -168,4 +168,28 @@ describe("fake Auto Scaling: capacity", () => {
       expect([...(yield* zones())].sort()).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"])
       expect((yield* group()).desiredCapacity).toBe(3)
     }).pipe(Effect.provide(world)))
+
+  it.effect("a zone short of capacity: launches go to the other zones, and AZRebalance evens them out once it has capacity again", () =>
+    Effect.gen(function*() {
+      yield* addWeb({ desiredCapacity: 3 })
+      const asg = yield* AutoScaling
+      const w = yield* FakeWorld
+      const zones = () => Effect.map(group(), (g) => g.instances.filter((i) => i.lifecycleState !== "Terminating").map((i) => i.availabilityZone).sort())
+      yield* w.zoneShortOfCapacity("eu-west-1a")
+      yield* asg.updateSizes("web", { maxSize: 10, desiredCapacity: 6 })
+      expect(yield* zones()).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1b", "eu-west-1b", "eu-west-1c", "eu-west-1c"])
+      // AZRebalance cannot bring 1a up while it is short: nothing moves.
+      expect((yield* group()).instances.every((i) => i.lifecycleState !== "Terminating")).toBe(true)
+      yield* w.zoneShortOfCapacity("eu-west-1a", false)
+      expect(yield* zones()).toEqual(["eu-west-1a", "eu-west-1a", "eu-west-1b", "eu-west-1b", "eu-west-1c", "eu-west-1c"])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a shortage in every zone at once is refused as a set-up mistake, as is a zone the region does not have", () =>
+    Effect.gen(function*() {
+      const w = yield* FakeWorld
+      yield* w.zoneShortOfCapacity("eu-west-1a")
+      yield* w.zoneShortOfCapacity("eu-west-1b")
+      expect(String(yield* Effect.flip(Effect.sandbox(w.zoneShortOfCapacity("eu-west-1c"))))).toContain("eu-west-1c is the last zone with capacity")
+      expect(String(yield* Effect.flip(Effect.sandbox(w.zoneShortOfCapacity("eu-west-1d"))))).toContain("no zone eu-west-1d (the zones are eu-west-1a, eu-west-1b, eu-west-1c)")
+    }).pipe(Effect.provide(world)))
 })

@@ -306,6 +306,57 @@ describe("surge waves", () => {
       expect(after.suspendedProcesses).toEqual([])
     }).pipe(Effect.provide(world)))
 
+  /** Running instances per zone of group "web", in the order of the zones' names. */
+  const perZone = (g: { readonly instances: ReadonlyArray<{ readonly availabilityZone: string; readonly lifecycleState: string }> }) => {
+    const counts = new Map(["eu-west-1a", "eu-west-1b", "eu-west-1c"].map((z) => [z, 0]))
+    for (const i of g.instances) if (i.lifecycleState === "InService") counts.set(i.availabilityZone, counts.get(i.availabilityZone)! + 1)
+    return [...counts.values()]
+  }
+  const balancingWaves = (events: ReadonlyArray<RolloutEvent>) => stepsOf(events, "scale-out").filter((m) => m.includes("balancing zones")).length
+
+  /**
+   * Twelve, four in each zone, in six waves of two while eu-west-1a is short of capacity: every new instance lands in
+   * 1b or 1c and the old ones of 1a go last, so the zones end 0-6-6. `recovers`: 1a has capacity again from the last
+   * replacing wave's wait on.
+   */
+  const shortZone = (recovers: boolean) =>
+    Effect.gen(function*() {
+      yield* bigWeb(12)
+      const w = yield* FakeWorld
+      yield* w.zoneShortOfCapacity("eu-west-1a")
+      const { result, events, lowest, start } = yield* rollWatching(
+        { maxSurge: units(2) },
+        recovers ? once(waiting(6), w.zoneShortOfCapacity("eu-west-1a", false)) : () => Effect.void
+      )
+      const g = result.groups[0]!
+      expect(g.status).toBe("succeeded")
+      expect(lowest()).toBe(start)
+      return { g, events, after: yield* group("web") }
+    })
+
+  it.effect("a zone short of capacity through the waves, then back: balancing waves move one instance each into it, three at most", () =>
+    Effect.gen(function*() {
+      const { after, events, g } = yield* shortZone(true)
+      // 0-6-6 after the replacing waves; each balancing wave brings one into 1a: 1-5-6, 2-5-5, 3-4-5, and there it stops.
+      expect(balancingWaves(events)).toBe(3)
+      expect(perZone(after)).toEqual([3, 4, 5])
+      expect(g.leftSuspended).toEqual(["AZRebalance"])
+      expect(after.suspendedProcesses).toEqual(["AZRebalance"])
+      expect(after.tags[DEGRADED_TAG]).toContain("AZRebalance left suspended: the zones are 2 instances apart")
+      expect(after.desiredCapacity).toBe(12)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a zone short of capacity for the whole rollout: one balancing wave tries, brings the zones no closer, and the run ends there", () =>
+    Effect.gen(function*() {
+      const { after, events, g } = yield* shortZone(false)
+      // The balancing wave's launch lands in 1b or 1c as well: another would only replace a serving instance again.
+      expect(balancingWaves(events)).toBe(1)
+      expect(perZone(after)).toEqual([0, 6, 6])
+      expect(g.leftSuspended).toEqual(["AZRebalance"])
+      expect(after.tags[DEGRADED_TAG]).toContain("AZRebalance left suspended: the zones are 6 instances apart")
+      expect(after.desiredCapacity).toBe(12)
+    }).pipe(Effect.provide(world)))
+
   /** Six in three zones, two each, in two waves of three; the operator empties a zone as the last old one goes. */
   const standbyEmptiesAZone = (earlier?: string) =>
     Effect.gen(function*() {

@@ -13,7 +13,7 @@ import {
   setupError
 } from "./FakeGroups.js"
 import { isServing } from "./FakeHealth.js"
-import { isSuspended } from "./FakeScaling.js"
+import { isSuspended, zonesOf } from "./FakeScaling.js"
 import { addStackToWorld } from "./FakeStacks.js"
 import { type InstanceState, scheduleAt, updateGroup, updateInstance, type World } from "./FakeState.js"
 import { snapshotOf } from "./FakeViews.js"
@@ -77,6 +77,17 @@ export const makeControl = (runner: Runner): typeof FakeWorld.Service => {
         updateGroup(w, g.name, { desiredCapacity: g.desiredCapacity + i.weight })
         updateInstance(w, instanceId, { lifecycleState: "Pending" })
         scheduleAt(w, w.now + settings.launchDelay, "InService", instanceId)
+      }),
+    zoneShortOfCapacity: (zone, short = true) =>
+      control((w) => {
+        const all = zonesOf(settings)
+        if (!all.includes(zone)) setupError(`zoneShortOfCapacity: no zone ${zone} (the zones are ${all.join(", ")})`)
+        if (!short) w.zonesShort.delete(zone)
+        else if (all.every((z) => z === zone || w.zonesShort.has(z))) {
+          setupError(`zoneShortOfCapacity: ${zone} is the last zone with capacity (launches failing everywhere are not modelled)`)
+        } else w.zonesShort.set(zone, true)
+        // Capacity back in a zone lets AZRebalance even the groups out: every group looks again.
+        for (const name of w.groups.keys()) w.changes.dirty.add(name)
       }),
     protectFromScaleIn: (instanceId, protect = true) =>
       control((w) => {

@@ -83,18 +83,22 @@ const activeCapacityAndZones = (w: World, g: GroupState, s: Settings): [number, 
   return [capacity, counts]
 }
 
-/** New instances go to the zone with the fewest, as AWS balances zones. */
-const zoneForLaunch = (w: World, g: GroupState, s: Settings, counts = countActiveByZone(w, g, s)): string => {
+/** The zone with the fewest instances among those with capacity to launch in, and that count. */
+const emptiestWithCapacity = (w: World, s: Settings, counts: Map<string, number>): [string, number] => {
   let best = zones(s)[0] ?? s.region
   let fewest = Number.POSITIVE_INFINITY
   for (const [zone, n] of counts) {
-    if (n < fewest) {
+    if (n < fewest && !w.zonesShort.has(zone)) {
       best = zone
       fewest = n
     }
   }
-  return best
+  return [best, fewest]
 }
+
+/** New instances go to the zone with the fewest, as AWS balances zones; a zone short of capacity is passed over. */
+const zoneForLaunch = (w: World, g: GroupState, s: Settings, counts = countActiveByZone(w, g, s)): string =>
+  emptiestWithCapacity(w, s, counts)[0]
 
 /**
  * Adds one Pending instance to the group; it goes InService after launchDelay. `counts`: the group's active instances
@@ -295,7 +299,8 @@ const rebalances = (g: GroupState): boolean =>
   !isSuspended(g, "AZRebalance") && !isSuspended(g, "Launch") && !isSuspended(g, "Terminate")
 
 /**
- * AZRebalance: after explicit terminations leave zones two or more apart, launch in the emptiest, retire from the fullest.
+ * AZRebalance: after explicit terminations leave zones two or more apart, launch in the emptiest that has capacity, retire
+ * from the fullest.
  * `counts`: the group's active instances by zone, when the caller counted them on the group as it is now.
  */
 const rebalanceZones = (w: World, name: string, s: Settings, counted?: Map<string, number>): void => {
@@ -303,7 +308,8 @@ const rebalanceZones = (w: World, name: string, s: Settings, counted?: Map<strin
     const g = w.groups.get(name)
     if (g === undefined || !rebalances(g)) return
     counts ??= countActiveByZone(w, g, s)
-    const fewest = Math.min(...counts.values())
+    // The launch goes to the emptiest zone that has capacity: only that one can be brought up.
+    const fewest = emptiestWithCapacity(w, s, counts)[1]
     // Balanced zones need no victim: ranking the instances is the costly part.
     if (Math.max(...counts.values()) - fewest < 2) return
     const victim = chooseVictim(w, activeInstances(w, g), g, s)

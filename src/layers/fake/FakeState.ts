@@ -276,6 +276,8 @@ export interface World {
   targetGroups: Map<string, ReadonlyArray<string>>
   /** CLB name or target group ARN → the Availability Zones its load balancer routes to; absent: every zone. */
   loadBalancerZones: Map<string, ReadonlyArray<string>>
+  /** Availability Zones short of capacity (`zoneShortOfCapacity`): AWS launches a group's instances in its other zones. */
+  zonesShort: Map<string, true>
   launchTemplates: Map<string, LaunchTemplateState>
   /** Alarm name → its state and why CloudWatch put it there. */
   alarms: Map<string, AlarmRecord>
@@ -319,6 +321,7 @@ export const emptyWorld = (now: number): World => {
     classicLoadBalancers: new JournaledMap(changes),
     targetGroups: new JournaledMap(changes),
     loadBalancerZones: new JournaledMap(changes),
+    zonesShort: new JournaledMap(changes),
     launchTemplates: new JournaledMap(changes),
     alarms: new JournaledMap(changes),
     neverHealthy: [],

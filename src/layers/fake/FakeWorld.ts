@@ -214,6 +214,11 @@ export class FakeWorld extends Context.Tag("aws-ha-updater/FakeWorld")<
     readonly enterStandby: (instanceId: string, decrement?: boolean) => Effect.Effect<void>
     /** ExitStandby: desired grows by its weight, and it comes back through Pending as a launch does. */
     readonly exitStandby: (instanceId: string) => Effect.Effect<void>
+    /**
+     * An Availability Zone runs short of capacity (`short` false: it has capacity again). As AWS does, a group then
+     * launches in its other zones, emptiest first, and AZRebalance cannot launch there. At least one zone keeps capacity.
+     */
+    readonly zoneShortOfCapacity: (zone: string, short?: boolean) => Effect.Effect<void>
     /** Sets ProtectedFromScaleIn: the group then skips the instance when it picks whom to terminate on scale-in. */
     readonly protectFromScaleIn: (instanceId: string, protect?: boolean) => Effect.Effect<void>
     /**

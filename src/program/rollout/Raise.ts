@@ -6,7 +6,8 @@ import { step } from "../Emit.js"
 import type { GroupNotFound } from "./RolloutErrors.js"
 import { idsOf } from "./Assess.js"
 import { label, type Plan, recordOf } from "./RolloutPlan.js"
-import { MAX_BALANCING_WAVES, spreadAfter, type Wave, waveOf } from "./RolloutWave.js"
+import { MAX_BALANCING_WAVES, type Wave, waveOf } from "./RolloutWave.js"
+import { zoneSpread } from "./Waves.js"
 import { staleChunks } from "./RolloutRecord.js"
 import { describeGroup } from "./Terminations.js"
 
@@ -47,10 +48,10 @@ export const nextWave: (plan: Plan, w: Wave, expected: number) => Effect.Effect<
 })
 
 /**
- * How far apart the zones end once the last wave `w` retires its instances, while another balancing wave may still
- * follow; 0 otherwise (nothing to balance).
+ * How far apart the zones end once `w` (the last replacing wave, or a balancing one) retires its instances, while
+ * another balancing wave may still follow; 0 otherwise (nothing to balance).
  */
 export const spreadAfterLast = (plan: Plan, w: Wave): Effect.Effect<number, AwsError | GroupNotFound, AutoScaling> =>
   plan.balances && plan.progress.balancing < MAX_BALANCING_WAVES
-    ? Effect.map(describeGroup(plan.name, plan.stackName), (g) => spreadAfter(plan, g, new Set(w.retire), 0))
+    ? Effect.map(describeGroup(plan.name, plan.stackName), (g) => zoneSpread(g.instances.filter((i) => !w.retire.includes(i.instanceId)), plan.zonesSeen))
     : Effect.succeed(0)

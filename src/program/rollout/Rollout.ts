@@ -127,11 +127,14 @@ const waves = Effect.fn("Rollout.waves")(function*(plan: Plan, hub: PollHub.Poll
   while (true) {
     yield* raise(plan, w)
     yield* waitHealthy(plan, hub, w, startHealth)
-    // Another balancing wave only while the last one brought the zones closer: AWS may not launch where expected.
-    const spread = w.last ? yield* spreadAfterLast(plan, w) : 0
-    const unbalanced = spread >= 2 && spread < lastSpread
-    if (w.last) lastSpread = spread
-    if (w.last && !unbalanced) return { _tag: "Ready", wave: w } as WaveEnd
+    // After the last replacing wave, and after each balancing one: another balancing wave only while the zones are two
+    // or more apart and this wave brought them closer. AWS may not launch where expected (a zone short of capacity).
+    if (w.last) {
+      const spread = yield* spreadAfterLast(plan, w)
+      const closer = spread >= 2 && spread < lastSpread
+      lastSpread = spread
+      if (!closer) return { _tag: "Ready", wave: w } as WaveEnd
+    }
     const done = yield* Effect.either(commitWave(plan, w))
     if (Either.isLeft(done)) return { _tag: "CommitFailed", error: done.left } as WaveEnd
     w = yield* nextWave(plan, w, done.right)

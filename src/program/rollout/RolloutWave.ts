@@ -1,6 +1,6 @@
 import type { AutoScalingGroup, GroupSizes } from "../../services/AutoScaling.js"
 import { capacityOf, idsOf, isRunning } from "./Assess.js"
-import { pickRetirees, runningCapacityOf, type WavePlan, waveSize, waveSizes, zoneSpread } from "./Waves.js"
+import { pickRetirees, runningCapacityOf, type WavePlan, waveSize, waveSizes } from "./Waves.js"
 
 /** At most this many waves follow the last replacing one to even out the zones. */
 export const MAX_BALANCING_WAVES = 3
@@ -17,7 +17,7 @@ export interface Wave {
   /** Capacity units the wave launches, and then retires. */
   readonly size: number
   readonly raised: GroupSizes
-  /** No old instance is left to replace after it. */
+  /** No old instance is left to replace after it: a balancing wave follows only if the zones are still apart. */
   readonly last: boolean
   /** It moves an instance out of the fullest zone rather than replacing an old one. */
   readonly balance?: boolean
@@ -38,10 +38,6 @@ export interface WaveBasis {
   readonly progress: { balancing: number }
 }
 
-/** How far apart the zones are once `leaving` is gone and `launching` more went where AWS puts them (the emptiest). */
-export const spreadAfter = (basis: WaveBasis, g: AutoScalingGroup, leaving: ReadonlySet<string>, launching: number): number =>
-  zoneSpread(g.instances.filter((i) => !leaving.has(i.instanceId)), basis.zonesSeen, launching)
-
 /**
  * Wave `number`, planned from the group `g` as it is now, with `present` the instances there before it: the old
  * instances it retires (or, once none is left, one instance of the fullest zone) and the sizes it raises the group to.
@@ -52,7 +48,7 @@ export const waveOf = (basis: WaveBasis, number: number, g: AutoScalingGroup, pr
   const balance = left.size === 0
   if (balance) basis.progress.balancing += 1
   const retire = balance
-    ? idsOf(pickRetirees(g, new Set(idsOf(g.instances.filter(isRunning))), 1))
+    ? idsOf(pickRetirees(g, new Set(idsOf(g.instances)), 1))
     : basis.waved ? idsOf(pickRetirees(g, left, waveSize(basis.waves, number, runningCapacityOf(g, left)))) : [...left]
   const size = runningCapacityOf(g, new Set(retire))
   const from: GroupSizes = { minSize: g.minSize, maxSize: g.maxSize, desiredCapacity: g.desiredCapacity }
@@ -63,7 +59,8 @@ export const waveOf = (basis: WaveBasis, number: number, g: AutoScalingGroup, pr
     retire,
     size,
     raised: waveSizes(from, capacityOf(g.instances.filter(isRunning)), size, basis.headroom),
-    last: balance ? basis.progress.balancing >= MAX_BALANCING_WAVES || spreadAfter(basis, g, new Set(retire), 1) < 2 : retire.length >= left.size,
+    // A balancing wave too: whether another follows is decided once it has launched, by where AWS put the launch.
+    last: retire.length >= left.size,
     balance
   }
 }

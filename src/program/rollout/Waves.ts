@@ -100,18 +100,11 @@ export const waveSizes = (now: GroupSizes, runningCapacity: number, wave: number
 export const runningCapacityOf = (group: AutoScalingGroup, ids: ReadonlySet<string>): number =>
   capacityOf(group.instances.filter((i) => isRunning(i) && ids.has(i.instanceId)))
 
-/**
- * How many more running instances the fullest of `zones` has than the emptiest, once `launching` more went where AWS
- * puts a launch (the emptiest zone).
- */
-export const zoneSpread = (instances: ReadonlyArray<AsgInstance>, zones: Iterable<string>, launching = 0): number => {
+/** How many more running instances the fullest of `zones` has than the emptiest. */
+export const zoneSpread = (instances: ReadonlyArray<AsgInstance>, zones: Iterable<string>): number => {
   const counts = new Map([...zones].map((z) => [z, 0]))
   for (const i of instances) if (isRunning(i)) counts.set(i.availabilityZone, (counts.get(i.availabilityZone) ?? 0) + 1)
   if (counts.size === 0) return 0
-  for (let k = 0; k < launching; k++) {
-    const emptiest = [...counts].reduce((a, b) => (b[1] < a[1] ? b : a))
-    counts.set(emptiest[0], emptiest[1] + 1)
-  }
   return Math.max(...counts.values()) - Math.min(...counts.values())
 }
 
