@@ -7,7 +7,11 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { TransientAwsError } from "../../src/services/Errors.js"
+import { phaseTags } from "../../src/program/rollout/RolloutRecord.js"
 import { collecting, drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
+
+/** The record's phase tag. */
+const PHASE_KEY = Object.keys(phaseTags("terminating-old"))[0]!
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -112,6 +116,28 @@ describe("the commit", () => {
       expect(ids(after).sort()).toEqual([...before, ...g.launched].sort())
       expect(after.suspendedProcesses.length).toBeGreaterThan(0)
       expect(after.tags["aws-ha-updater:degraded"]).toContain("committing failed")
+    }).pipe(Effect.provide(world)))
+
+  it.effect("when it fails before its first termination, on a call that is not a terminate: it names no instance as terminated", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
+      // The record's move to "terminating-old", the commit's first change, fails for good.
+      const phaseFails = Effect.updateService(AutoScaling, (asg) => ({
+        ...asg,
+        setTags: (name: string, tags: Readonly<Record<string, string>>) =>
+          tags[PHASE_KEY] === "terminating-old"
+            ? Effect.fail(new TransientAwsError({ operation: "CreateOrUpdateTags", message: "internal error" }))
+            : asg.setTags(name, tags)
+      }))
+      const result = yield* Effect.flatten(drive(phaseFails(runRollout())))
+      const g = result.groups[0]!
+      expect(g.status).toBe("failed")
+      expect(g.terminated).toEqual([])
+      expect(g.cause).toMatchObject({ _tag: "CommitFailed", terminated: [], error: { _tag: "TransientAwsError", operation: "CreateOrUpdateTags" } })
+      expect(g.reason).toContain("the new instances are healthy and no old instance is terminated yet")
+      expect(yield* terminateCalls).toBe(0)
+      yield* TestClock.adjust("1 minute")
+      expect(ids(yield* group("web")).sort()).toEqual([...before, ...g.launched].sort())
     }).pipe(Effect.provide(world)))
 })
 
