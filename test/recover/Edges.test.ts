@@ -276,3 +276,24 @@ describe("recover killed in its own roll-back", () => {
       expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 })
+
+describe("zones apart after a rollout without waves", () => {
+  it.effect("an operator's Standby leaves the zones 2-1-0: recover resumes AZRebalance, as the commit of a rollout without waves does (only waves hold it)", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 1, maxSize: 10, desiredCapacity: 4 })
+      const w = yield* FakeWorld
+      const inC = (yield* group("web")).instances.find((i) => i.availabilityZone === "eu-west-1c")!
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      // The operator takes the old instance of eu-west-1c out to Standby: once the new ones go, the zones run 2-1-0.
+      yield* w.enterStandby(inC.instanceId, false)
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...KILLED_JUST_NOW, mode: "rollback" }), events)))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", leftSuspended: [] })
+      expect(events.filter((e) => e.type === "warning")).toEqual([])
+      const after = yield* group("web")
+      expect(after.instances.filter((i) => i.lifecycleState === "InService").map((i) => i.availabilityZone).sort()).toEqual(["eu-west-1a", "eu-west-1a", "eu-west-1b"])
+      expect(after.suspendedProcesses).toEqual([])
+      expect(DEGRADED_TAGS.filter((k) => after.tags[k] !== undefined)).toEqual([])
+      expect(recordTags(after.tags)).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
