@@ -72,6 +72,17 @@ describe("local parameter checks", () => {
         .toBe(`parameter Bucket: "B" does not match its AllowedPattern [a-z]+ — lower-case letters only`)
     }))
 
+  it.effect("a key or a value read from a parameter file names the file; one given as KEY=VALUE does not", () =>
+    Effect.gen(function*() {
+      const origins = new Map([["Colour", "/etc/shop/params.yaml"], ["Name", "/etc/shop/params.yaml"]])
+      expect(yield* message(checkParameters(specs(), given({ Name: "web", Colour: "red", Shade: "dark" }), new Set(), origins)))
+        .toBe("the template has no parameter Colour (from /etc/shop/params.yaml), Shade (its parameters: Env, Name, Size, Secret, Zones, Bucket)")
+      expect(yield* message(checkParameters(specs(), given({ Name: "Web" }), new Set(), origins)))
+        .toBe(`parameter Name (from /etc/shop/params.yaml): "Web" does not match its AllowedPattern [a-z][a-z0-9-]*`)
+      expect(yield* message(checkParameters(specs(), given({ Name: "web", Size: "11" }), new Set(), origins)))
+        .toBe(`parameter Size: "11" is above its MaxValue 10`)
+    }))
+
   it.effect("AllowedValues, lengths and numeric bounds, list items one by one", () =>
     Effect.gen(function*() {
       const check = (pairs: Record<string, string>) => message(checkParameters(specs(), given({ Name: "web", ...pairs }), new Set()))
