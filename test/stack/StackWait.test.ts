@@ -6,7 +6,7 @@ import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { DEFAULT_CAPABILITIES } from "../../src/program/stack/StackPlan.js"
 import { deployStack } from "../../src/program/stack/StackUpdate.js"
-import { defaultWaitOptions, failureReasons, isFinalEvent, isSuccessStatus, STACK_TYPE } from "../../src/program/stack/StackWait.js"
+import { belongsTo, defaultWaitOptions, failureReasons, isFinalEvent, isSuccessStatus, STACK_TYPE } from "../../src/program/stack/StackWait.js"
 import type { StackEvent } from "../../src/services/CloudFormation.js"
 import { addShop, SHOP, shopTemplate } from "../support/Stacks.js"
 import { collecting, drive } from "../support/World.js"
@@ -24,6 +24,30 @@ const event = (fields: Partial<StackEvent>): StackEvent => ({
   resourceType: STACK_TYPE,
   status: "UPDATE_COMPLETE",
   ...fields
+})
+
+describe("which events are the action's own", () => {
+  const action = { stackName: NAME, clientRequestToken: "ours", startedAt: 100_000, earlier: new Set(["before"]) }
+  const ours = belongsTo(action, 5_000)
+
+  it("by its token when the event has one, whatever its time", () => {
+    expect(ours(event({ clientRequestToken: "ours", timestamp: 1 }))).toBe(true)
+    expect(ours(event({ clientRequestToken: "someone-else", timestamp: 100_000 }))).toBe(false)
+  })
+
+  it("by its time when the event has no token, or an empty one: from the look-back before the start on", () => {
+    for (const token of [undefined, ""]) {
+      const at = (timestamp: number) => ours(event(token === undefined ? { timestamp } : { timestamp, clientRequestToken: token }))
+      expect(at(95_000)).toBe(true)
+      expect(at(94_999)).toBe(false)
+      expect(at(200_000)).toBe(true)
+    }
+  })
+
+  it("never one the stack had before the action, token or not", () => {
+    expect(ours(event({ eventId: "before", clientRequestToken: "ours", timestamp: 100_000 }))).toBe(false)
+    expect(ours(event({ eventId: "before", timestamp: 100_000 }))).toBe(false)
+  })
 })
 
 describe("the end of a stack action, in a stack with a resource whose logical id is the stack's name", () => {
