@@ -55,6 +55,20 @@ describe("nested stacks of the action", () => {
       expect(r.reads.filter((x) => x.stack === NESTED).map((x) => x.at / 1000)).toEqual([5, 5, 10, 10, 15, 15, 20, 25, 30])
     }))
 
+  it.effect("its events are the action's from the look-back before the action's start on (5 s): one a millisecond older is not", () =>
+    Effect.gen(function*() {
+      const r = yield* follow({
+        events: {
+          shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(25, "UPDATE_COMPLETE"), ev(26, "UPDATE_COMPLETE")],
+          // The nested stack's clock runs behind: its first event of this action says 5 s before the action began.
+          [NESTED]: [nestedOwn(-5.001, "UPDATE_COMPLETE"), nestedOwn(-5, "UPDATE_IN_PROGRESS"), nestedOwn(18, "UPDATE_COMPLETE")]
+        },
+        stack: described("UPDATE_COMPLETE")
+      })
+      yield* r.exit
+      expect(r.shown.filter((s) => s.startsWith("shop/Web "))).toEqual(["shop/Web shop-Web-1A2B UPDATE_IN_PROGRESS", "shop/Web shop-Web-1A2B UPDATE_COMPLETE"])
+    }))
+
   it.effect("a nested stack resource with no id yet is not read", () =>
     Effect.gen(function*() {
       const r = yield* follow({
