@@ -21,6 +21,18 @@ describe("fake Auto Scaling: processes, tags, launch templates", () => {
       expect(yield* asg.instanceRefreshInProgress("web")).toBe(false)
     }).pipe(Effect.provide(world)))
 
+  it.effect("no process to suspend or resume asks AWS nothing, as the live layer does: to AWS an empty list means every one", () =>
+    Effect.gen(function*() {
+      yield* addWeb({ suspendedProcesses: ["ScheduledActions"] })
+      const asg = yield* AutoScaling
+      yield* asg.suspendProcesses("web", [])
+      expect((yield* group()).suspendedProcesses).toEqual(["ScheduledActions"])
+      yield* asg.resumeProcesses("web", [])
+      expect((yield* group()).suspendedProcesses).toEqual(["ScheduledActions"])
+      const calls = (yield* (yield* FakeWorld).calls).map((c) => c.operation)
+      expect(calls.filter((o) => o === "SuspendProcesses" || o === "ResumeProcesses")).toEqual([])
+    }).pipe(Effect.provide(world)))
+
   it.effect("sets and deletes tags within AWS's limits: key 128, value 256, 50 a group", () =>
     Effect.gen(function*() {
       yield* addWeb({ tags: { team: "shop" } })

@@ -52,8 +52,7 @@ const processList = (operation: string, processes: ReadonlyArray<string>) => {
   if (unknown.length > 0) {
     return invalid(operation, `Process name(s) ${unknown.join(", ")} are not valid; valid processes are ${PROCESSES.join(", ")}`)
   }
-  // An empty list means every process to AWS.
-  return Either.right(processes.length === 0 ? PROCESSES : processes)
+  return Either.right(processes)
 }
 
 const sizes = (g: GroupState, given: Partial<GroupSizes>) => {
@@ -108,15 +107,16 @@ export const makeAutoScaling = (runner: Runner): typeof AutoScaling.Service => {
         unique.slice(i * DESCRIBE_BATCH, (i + 1) * DESCRIBE_BATCH))
       return Effect.map(Effect.forEach(batches, describeBatch), (pages): ReadonlyArray<AutoScalingGroup> => pages.flat())
     },
+    // As the live layer: no call for no process (to AWS an empty list means every one).
     suspendProcesses: (group, processes) =>
-      call("SuspendProcesses", (w) =>
+      processes.length === 0 ? Effect.void : call("SuspendProcesses", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "SuspendProcesses", group)
           const list = yield* processList("SuspendProcesses", processes)
           updateGroup(w, group, { suspendedProcesses: [...g.suspendedProcesses, ...list.filter((p) => !g.suspendedProcesses.includes(p))] })
         }), { AutoScalingGroupName: group, ScalingProcesses: processes }),
     resumeProcesses: (group, processes) =>
-      call("ResumeProcesses", (w) =>
+      processes.length === 0 ? Effect.void : call("ResumeProcesses", (w) =>
         Either.gen(function*() {
           const g = yield* findGroup(w, "ResumeProcesses", group)
           const list = yield* processList("ResumeProcesses", processes)
