@@ -184,6 +184,50 @@ describe("what the rollout replaces", () => {
       expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "up-to-date" })
     }).pipe(Effect.provide(world)))
 
+  it.effect("resolves $Latest to the highest version, not the default one", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ launchTemplate: { id: LT, name: "web", version: "$Latest" } }, { release: false })
+      const w = yield* FakeWorld
+      yield* w.setDefaultLaunchTemplateVersion(LT, "3")
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "succeeded" })
+      yield* TestClock.adjust("1 minute")
+      expect((yield* group("web")).instances.map((i) => i.launchTemplate?.version)).toEqual(["3", "3"])
+      // Version 4 is published, the default stays 3: the instances run the default, not $Latest.
+      yield* w.setDefaultLaunchTemplateVersion(LT, "4")
+      yield* w.setDefaultLaunchTemplateVersion(LT, "3")
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "succeeded" })
+      yield* TestClock.adjust("1 minute")
+      expect((yield* group("web")).instances.map((i) => i.launchTemplate?.version)).toEqual(["4", "4"])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("leaves a group whose instances are all in Standby alone: no running instance to replace, no mutating call", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 0 })
+      const w = yield* FakeWorld
+      for (const i of (yield* group("web")).instances) yield* w.enterStandby(i.instanceId)
+      yield* TestClock.adjust("30 seconds")
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout(), events)))
+      expect(result.groups[0]).toMatchObject({ status: "up-to-date" })
+      expect(events.some((e) => e.type === "step" && e.step === "skip" && e.message === "no running instance to replace")).toBe(true)
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("a Standby instance on the old release does not make a group whose running ones are up to date roll", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 1, desiredCapacity: 3, maxSize: 6 }, { release: false })
+      const w = yield* FakeWorld
+      const [parked] = ids(yield* group("web"))
+      yield* w.enterStandby(parked!)
+      yield* w.setLaunchTemplateVersion("web", "2")
+      expect(yield* Effect.flatten(drive(runRollout()))).toMatchObject({ status: "succeeded" })
+      yield* TestClock.adjust("1 minute")
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(runRollout(), events)))
+      expect(result.groups[0]).toMatchObject({ status: "up-to-date", standby: [parked] })
+      expect(events.some((e) => e.type === "step" && e.step === "skip" && e.message === "all instances run the group's launch spec")).toBe(true)
+    }).pipe(Effect.provide(world)))
+
   it.effect("leaves a group with no running instance alone, even with --replace-all, without a mutating call", () =>
     Effect.gen(function*() {
       yield* webGroup({ minSize: 0, desiredCapacity: 0 })
