@@ -144,6 +144,23 @@ describe("the rollout's transcript", () => {
       ])
     }).pipe(Effect.provide(world)))
 
+  it.effect("after a failed run whose processes someone resumed by hand since: nothing is revived, all is suspended anew", () =>
+    Effect.gen(function*() {
+      // The marker still names what the failed run left suspended; only ScheduledActions still is.
+      const left = ["AlarmNotification", "AZRebalance", "ScheduledActions"]
+      const { exit, steps } = yield* transcript({ suspendedProcesses: ["ScheduledActions"], tags: degradedTags("an earlier run failed", 0, left) }, {})
+      expect(result(exit).status).toBe("succeeded")
+      expect(steps).toEqual([
+        INSPECT_TWO,
+        "suspend: suspending AZRebalance, InstanceRefresh, ReplaceUnhealthy (AlarmNotification stays on: scaling policies keep working)",
+        RAISE_TWO,
+        "wait: waiting up to 10m for 2 new healthy in the group and its 1 load balancer(s)",
+        "terminate-old: terminating 2 old instance(s): i1, i2",
+        "restore: min 2, max 4, desired 2",
+        "resume: resuming AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions"
+      ])
+    }).pipe(Effect.provide(world)))
+
   it.effect("an alarm fires during the bake", () =>
     Effect.gen(function*() {
       const { exit, steps } = yield* transcript({}, { bake: "120 seconds", alarms: ["shop-5xx"] }, (w) => w.putAlarm("shop-5xx"), {
