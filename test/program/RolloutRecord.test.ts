@@ -10,6 +10,7 @@ import { decodeRecord, encodeRecord, hasRecord, phaseTags, RECORD_PREFIX, record
 import { stackStatus } from "../../src/program/recover/Status.js"
 import { drive, group, mutatingCalls, runRollout, STACK, webGroup } from "../support/World.js"
 import { afterCalls, rolloutKilledAt } from "../recover/Kill.js"
+import { units } from "../../src/program/rollout/Waves.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -161,6 +162,24 @@ describe("the 50-tag limit", () => {
       const error = yield* Effect.flip(runRollout())
       expect({ ...error }).toMatchObject({ _tag: "RecordDoesNotFit", group: "web", tags: 37, needed: 14 })
       expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("in waves, the largest record a later wave writes must fit too, or the group is refused before any change", () =>
+    Effect.gen(function*() {
+      // 26 old instances in waves of 5: a later wave lists them all as kept, three tags of 256 characters more than
+      // the first record needs. 24 tags in all: 27 of the owner's are refused, 26 fit.
+      yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 26, tags: ownTags(27) })
+      const error = yield* Effect.flip(Effect.flatten(drive(runRollout({ maxSurge: units(5) }), { maxSteps: 5000 })))
+      expect({ ...error }).toMatchObject({ _tag: "RecordDoesNotFit", group: "web", tags: 27, needed: 24 })
+      expect(yield* mutatingCalls).toEqual([])
+    }).pipe(Effect.provide(world)))
+
+  it.effect("the same group with 26 of the owner's tags rolls every wave without AWS refusing a tag", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ minSize: 2, maxSize: 60, desiredCapacity: 26, tags: ownTags(26) })
+      const result = yield* Effect.flatten(drive(runRollout({ maxSurge: units(5) }), { maxSteps: 5000 }))
+      expect(result.status).toBe("succeeded")
+      expect(yield* Effect.map((yield* FakeWorld).calls, (calls) => calls.filter((c) => c.failed))).toEqual([])
     }).pipe(Effect.provide(world)))
 
   it.effect("a group with room for exactly 50 rolls out", () =>
