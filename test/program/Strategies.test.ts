@@ -389,13 +389,18 @@ describe("surge waves", () => {
     Effect.gen(function*() {
       // Waves of 15 then 11: wave 1's 15 ids to retire take two tags of 256 characters, wave 2's 11 one.
       yield* bigWeb(26)
+      let inWave1: ReturnType<typeof decodeRecord> | undefined
       let inWave2: ReturnType<typeof decodeRecord> | undefined
       let retireTags: Readonly<Record<string, string>> = {}
-      const { result } = yield* rollWatching({ maxSurge: units(15) }, once(waiting(2), Effect.map(group("web"), (g) => {
+      const wave1 = once(waiting(1), Effect.map(group("web"), (g) => void (inWave1 = decodeRecord(g.tags))))
+      const wave2 = once(waiting(2), Effect.map(group("web"), (g) => {
         inWave2 = decodeRecord(g.tags)
         retireTags = Object.fromEntries(Object.entries(g.tags).filter(([k]) => k.startsWith(`${RECORD_PREFIX}:retire-`)))
-      })))
+      }))
+      const { result } = yield* rollWatching({ maxSurge: units(15) }, (events) => Effect.zipRight(wave1(events), wave2(events)))
       expect(result.status).toBe("succeeded")
+      // Nothing is kept whatever happens before a wave has committed.
+      expect(inWave1).toMatchObject({ _tag: "Record", record: { wave: { number: 1, kept: [] } } })
       expect(inWave2).toMatchObject({ _tag: "Record", record: { wave: { number: 2 } } })
       const record = (inWave2 as Extract<typeof inWave2, { _tag: "Record" }>).record
       expect(record.wave!.retire).toHaveLength(11)
