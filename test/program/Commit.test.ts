@@ -62,6 +62,8 @@ describe("the commit", () => {
       const { result, events, start, lowest } = yield* rollWatchingCapacity
       expect(start).toBe(4)
       expect(result.status).toBe("succeeded")
+      // Two of the four are outdated; the inspect step says so, and that all four are replaced.
+      expect(events.some((e) => e.type === "step" && e.step === "inspect" && e.message === "2 of 4 running instances outdated; replacing 4 (capacity units)")).toBe(true)
       expect(events.some((e) => e.type === "step" && e.step === "scale-out" && e.message.includes("desired 4→8"))).toBe(true)
       expect(lowest).toBeGreaterThanOrEqual(start)
       yield* TestClock.adjust("1 minute")
