@@ -60,7 +60,11 @@ describe("reading the record for recover", () => {
 
   it("refuses what would have to be guessed: the old ids, or the sizes once the scale-out may have run", () => {
     expect(readRecord(groupOf([], without("old-0")))).toMatchObject({ _tag: "Unreadable", what: expect.stringContaining("old instance ids") })
-    expect(readRecord(groupOf([], without("sizes")))).toMatchObject({ _tag: "Unreadable", what: expect.stringContaining("original sizes") })
+    expect(readRecord(groupOf([], without("sizes")))).toEqual({
+      _tag: "Unreadable",
+      what: "the original sizes (tag aws-ha-updater:rollout:sizes) are unreadable",
+      check: "check the group's min, max and desired capacity against what it had before the rollout, then delete the group's aws-ha-updater:rollout:* tags"
+    })
   })
 })
 
