@@ -168,12 +168,16 @@ describe("the rollout against AWS as it really is", () => {
       expect(yield* w.healthyCount("web")).toBe(2)
     }).pipe(Effect.provide(world)))
 
-  it.effect("rolls back rather than leave a load balancer short, when a new instance lands in a zone it does not enable", () =>
+  /**
+   * The two old instances serve from zones a and b; of the two new ones, AWS puts one in the empty zone c, which the
+   * CLB (and, with `tg`, the target group) does not enable: the rollout rolls back, naming every one left short.
+   */
+  const shortInZoneC = (tg: boolean) =>
     Effect.gen(function*() {
       const w = yield* FakeWorld
-      // The two old instances serve from zones a and b; of the two new ones, AWS puts one in the empty zone c.
       yield* w.addClassicLoadBalancer(CLB, { zones: ["eu-west-1a", "eu-west-1b"] })
-      yield* webGroup({ minSize: 2, maxSize: 4, desiredCapacity: 2 })
+      if (tg) yield* w.addTargetGroup(TG, { zones: ["eu-west-1a", "eu-west-1b"] })
+      yield* webGroup({ minSize: 2, maxSize: 4, desiredCapacity: 2, ...(tg ? { targetGroupArns: [TG] } : {}) })
       expect((yield* group("web")).instances.map((i) => i.availabilityZone).sort()).toEqual(["eu-west-1a", "eu-west-1b"])
       const start = yield* w.healthyCount("web")
       let lowest = start
@@ -182,11 +186,17 @@ describe("the rollout against AWS as it really is", () => {
       }))
       const g = result.groups[0]!
       expect(g.status).toBe("rolled-back")
-      expect(g.reason).toBe("timed out after 300 s with 2 of 2 new healthy, but serving less than the old instances did at the start in shop-elb")
+      expect(g.reason).toBe(`timed out after 300 s with 2 of 2 new healthy, but serving less than the old instances did at the start in ${tg ? `shop-elb, ${TG}` : "shop-elb"}`)
       expect(lowest).toBe(start)
       yield* TestClock.adjust("1 minute")
       expect(yield* w.healthyCount("web")).toBe(2)
-    }).pipe(Effect.provide(world)))
+    })
+
+  it.effect("rolls back rather than leave a load balancer short, when a new instance lands in a zone it does not enable", () =>
+    shortInZoneC(false).pipe(Effect.provide(world)))
+
+  it.effect("the same behind a CLB and a target group: the reason names both", () =>
+    shortInZoneC(true).pipe(Effect.provide(world)))
 
   it.effect("a scale-out someone makes while the rollout waits is kept when it succeeds, dropped when it rolls back", () =>
     Effect.gen(function*() {
