@@ -62,14 +62,19 @@ export const waitHealthy: (
     yield* round.pipe(
       // Pacing comes from the hub's Schedule: each repetition waits for the next shared poll round.
       Effect.repeat({ until: (ready) => ready }),
-      Effect.timeoutFail({
-        duration: timeout,
-        onTimeout: () => new HealthTimeout({ group: name, healthy: 0, needed: w.size, seconds: Duration.toSeconds(timeout), short: [] })
-      }),
-      Effect.catchTag("HealthTimeout", (e) =>
+      Effect.timeout(timeout),
+      Effect.catchTag("TimeoutException", () =>
         // Enough new capacity healthy, yet some load balancer short of what the old instances gave it: that is why.
         Effect.flatMap(Ref.get(plan.last), (a) =>
-          Effect.fail(new HealthTimeout({ ...e, healthy: a?.healthyCapacity ?? 0, short: a === undefined || a.healthyCapacity < e.needed ? [] : a.short }))))
+          Effect.fail(
+            new HealthTimeout({
+              group: name,
+              healthy: a?.healthyCapacity ?? 0,
+              needed: w.size,
+              seconds: Duration.toSeconds(timeout),
+              short: a === undefined || a.healthyCapacity < w.size ? [] : a.short
+            })
+          )))
     )
     if (Duration.toMillis(bake) > 0) {
       yield* advance(plan, "baking")
