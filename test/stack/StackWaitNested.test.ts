@@ -69,28 +69,6 @@ describe("nested stacks of the action", () => {
       expect(r.shown.filter((s) => s.startsWith("shop/Web "))).toEqual(["shop/Web shop-Web-1A2B UPDATE_IN_PROGRESS", "shop/Web shop-Web-1A2B UPDATE_COMPLETE"])
     }))
 
-  it.effect("its events are read page by page down to the first one shown already or older than the action, never further", () =>
-    Effect.gen(function*() {
-      const history = [-7200, -7100, -7000, -3600].map((at) => nestedOwn(at, "UPDATE_COMPLETE"))
-      const r = yield* follow({
-        events: {
-          shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(25, "UPDATE_COMPLETE"), ev(26, "UPDATE_COMPLETE")],
-          // Three events of the action by the first round at 5 s: two pages of two, the second ending in the history.
-          [NESTED]: [...history, nestedOwn(3, "UPDATE_IN_PROGRESS"), nestedResource(4, "UPDATE_IN_PROGRESS"), nestedResource(4, "UPDATE_COMPLETE"), nestedOwn(18, "UPDATE_COMPLETE")]
-        },
-        stack: described("UPDATE_COMPLETE"),
-        pageSize: 2
-      })
-      yield* r.exit
-      expect(r.shown.filter((s) => s.startsWith("shop/Web "))).toEqual([
-        "shop/Web shop-Web-1A2B UPDATE_IN_PROGRESS",
-        "shop/Web Group UPDATE_IN_PROGRESS",
-        "shop/Web Group UPDATE_COMPLETE",
-        "shop/Web shop-Web-1A2B UPDATE_COMPLETE"
-      ])
-      expect(r.reads.filter((x) => x.stack === NESTED && x.at === 5_000)).toHaveLength(3)
-    }))
-
   it.effect("a nested stack resource with no id yet is not read", () =>
     Effect.gen(function*() {
       const r = yield* follow({
