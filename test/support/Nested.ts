@@ -1,4 +1,5 @@
 import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 
 /**
@@ -90,6 +91,9 @@ export const putMallTemplates = Effect.all([putTemplate(WEB_URL, webTemplate), p
 export const addMall = Effect.gen(function*() {
   yield* putMallTemplates
   yield* (yield* FakeWorld).addStack({ name: MALL, templateBody: mallTemplate, parameters: { AmiId: "ami-1" } })
+  // Created a minute ago: the update's events never share the look-back with the creation's, however little
+  // simulated time the command spends before its first call (none once its modules are loaded).
+  yield* TestClock.adjust("1 minute")
 })
 
 /** The nested stack named `parent-Logical-SUFFIX`. */
