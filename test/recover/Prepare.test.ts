@@ -1,14 +1,16 @@
 import { defaultRecoverOptions } from "../../src/program/recover/RecoverView.js"
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { recoverStack } from "../../src/program/recover/Recover.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
-import { drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
-import { afterCalls, rolloutKilledAt } from "./Kill.js"
+import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
+import { afterCalls, logLine, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -21,9 +23,17 @@ describe("recover does not redo what the rollout already did", () => {
       yield* rolloutKilledAt(afterCalls("ResumeProcesses", 1), Effect.void)
       expect((yield* group("web")).suspendedProcesses).toEqual([])
       const before = (yield* mutatingCalls).length
-      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...defaultRecoverOptions, force: true })))
+      const events: Array<RolloutEvent> = []
+      const t0 = yield* Clock.currentTimeMillis
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: [] })
       expect((yield* mutatingCalls).slice(before)).toEqual(["CreateOrUpdateTags", "DeleteTags"])
+      // Nothing left to resume: no resume step either.
+      expect(events.map(logLine(t0)).filter((l) => l !== undefined)).toEqual([
+        "t+0s inspect: recover: completing the rollout (phase restoring): enough new instances are already healthy (2 of 2 new capacity healthy, 0 old capacity still running)",
+        "t+0s restore: rollout record removed",
+        "t+0s result: succeeded; terminated none; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 0 old capacity still running)"
+      ])
       expect((yield* group("web")).suspendedProcesses).toEqual([])
     }).pipe(Effect.provide(world)))
 
