@@ -10,6 +10,22 @@ import { AwsCallFailed } from "../../src/services/Errors.js"
 import { aboutWeb, ACTION, described, ev, follow, NESTED, nestedOwn, nestedResource, scripted } from "../support/ScriptedStack.js"
 import { collecting } from "../support/World.js"
 
+/** Web, a nested stack of shop, has its own nested stack Jobs. */
+const JOBS = "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop-Web-1A2B-Jobs-3C4D/0a0b"
+const twoDeep = {
+  shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(30, "UPDATE_COMPLETE"), ev(31, "UPDATE_COMPLETE")],
+  [NESTED]: [
+    nestedOwn(3, "UPDATE_IN_PROGRESS"),
+    ev(3, "UPDATE_IN_PROGRESS", { stackName: "shop-Web-1A2B", logicalId: "Jobs", physicalId: JOBS, clientRequestToken: "" }),
+    ev(25, "UPDATE_COMPLETE", { stackName: "shop-Web-1A2B", logicalId: "Jobs", physicalId: JOBS, clientRequestToken: "" }),
+    nestedOwn(26, "UPDATE_COMPLETE")
+  ],
+  [JOBS]: [
+    ev(4, "UPDATE_IN_PROGRESS", { stackName: "shop-Web-1A2B-Jobs-3C4D", logicalId: "shop-Web-1A2B-Jobs-3C4D", physicalId: JOBS, clientRequestToken: "" }),
+    ev(24, "UPDATE_COMPLETE", { stackName: "shop-Web-1A2B-Jobs-3C4D", logicalId: "shop-Web-1A2B-Jobs-3C4D", physicalId: JOBS, clientRequestToken: "" })
+  ]
+}
+
 describe("nested stacks of the action", () => {
   const nestedUpdate = {
     // The round at 5 s reads Orders' event (4 s) in the parent before Web's own (3 s) in the nested stack.
@@ -102,28 +118,20 @@ describe("nested stacks of the action", () => {
 
   it.effect("nested at any depth: a stack named by a nested stack's event is read in the same round", () =>
     Effect.gen(function*() {
-      const JOBS = "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop-Web-1A2B-Jobs-3C4D/0a0b"
-      const r = yield* follow({
-        events: {
-          shop: [ev(1, "UPDATE_IN_PROGRESS"), aboutWeb(2, "UPDATE_IN_PROGRESS"), aboutWeb(30, "UPDATE_COMPLETE"), ev(31, "UPDATE_COMPLETE")],
-          [NESTED]: [
-            nestedOwn(3, "UPDATE_IN_PROGRESS"),
-            ev(3, "UPDATE_IN_PROGRESS", { stackName: "shop-Web-1A2B", logicalId: "Jobs", physicalId: JOBS, clientRequestToken: "" }),
-            ev(25, "UPDATE_COMPLETE", { stackName: "shop-Web-1A2B", logicalId: "Jobs", physicalId: JOBS, clientRequestToken: "" }),
-            nestedOwn(26, "UPDATE_COMPLETE")
-          ],
-          [JOBS]: [
-            ev(4, "UPDATE_IN_PROGRESS", { stackName: "shop-Web-1A2B-Jobs-3C4D", logicalId: "shop-Web-1A2B-Jobs-3C4D", physicalId: JOBS, clientRequestToken: "" }),
-            ev(24, "UPDATE_COMPLETE", { stackName: "shop-Web-1A2B-Jobs-3C4D", logicalId: "shop-Web-1A2B-Jobs-3C4D", physicalId: JOBS, clientRequestToken: "" })
-          ]
-        },
-        stack: described("UPDATE_COMPLETE")
-      })
+      const r = yield* follow({ events: twoDeep, stack: described("UPDATE_COMPLETE") })
       yield* r.exit
       const jobs = r.events.flatMap((e) => (e.type === "stack-event" && e.stack === "shop/Web/Jobs" ? [e] : []))
       expect(jobs.map((e) => e.status)).toEqual(["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"])
       // The round at 5 s reads the parent, then Web, then Jobs that Web's event names.
       expect(jobs[0]!.at).toBe(5_000)
+    }))
+
+  it.effect("a stack two levels down that cannot be read is named by its path in the warning", () =>
+    Effect.gen(function*() {
+      const r = yield* follow({ events: twoDeep, stack: described("UPDATE_COMPLETE"), failing: { [JOBS]: 1 } })
+      yield* r.exit
+      expect(r.warnings).toEqual([`could not read the events of nested stack Web/Jobs (Stack [${JOBS}] does not exist); going on`])
+      expect(r.shown.filter((line) => line.startsWith("shop/Web/Jobs "))).toHaveLength(2)
     }))
 
   it.effect("the nested stacks a round reads are read four at a time", () =>
