@@ -1,5 +1,6 @@
 import { defaultRecoverOptions } from "../../src/program/recover/RecoverView.js"
 import { describe, expect, it } from "@effect/vitest"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -10,7 +11,7 @@ import type { RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/recover/Recover.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { collecting, drive, group, LT, STACK, webGroup } from "../support/World.js"
-import { afterCalls, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, logLine, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -79,5 +80,36 @@ describe("interrupting recover's roll-back", () => {
       expect(ids(after)).toEqual(before)
       expect(recordTags(after.tags)).toEqual([])
       expect(after.suspendedProcesses).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
+
+describe("recover's commit with more new instances than the capacity to restore", () => {
+  it.effect("an old instance lost after the kill got a replacement: the surplus new one goes too, and the result names it", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      yield* rolloutKilledAt(healthyNew, Effect.void)
+      // Launch is not suspended: AWS replaces the lost old instance, on the new release, to keep desired at 4.
+      yield* w.terminateInstance("i-00000000000000001")
+      yield* TestClock.adjust("15 seconds")
+      expect(yield* everLaunched).toBe(5)
+      const events: Array<RolloutEvent> = []
+      const t0 = yield* Clock.currentTimeMillis
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      expect(events.map(logLine(t0)).filter((l) => l !== undefined)).toEqual([
+        "t+0s inspect: recover: completing the rollout (phase waiting): enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)",
+        "t+0s terminate-old: terminating 1 old instance(s): i-00000000000000002",
+        "t+0s restore: terminated 1 new instance(s) beyond the capacity to restore, least proven first: i-00000000000000005",
+        "t+0s restore: min 2→2, max 6→4, desired 2→2",
+        "t+0s resume: resuming AZRebalance, InstanceRefresh, ReplaceUnhealthy, ScheduledActions",
+        "t+0s restore: rollout record removed",
+        "t+0s result: succeeded; terminated i-00000000000000002, i-00000000000000005; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)"
+      ])
+      expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: ["i-00000000000000002", "i-00000000000000005"] })
+      yield* TestClock.adjust("1 minute")
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+      expect(ids(after)).toEqual(["i-00000000000000003", "i-00000000000000004"])
+      expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 })

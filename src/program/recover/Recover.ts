@@ -147,7 +147,10 @@ const recoverGroup = Effect.fn("Recover.group")(function*(
       const waveNote = record.wave === undefined
         ? ""
         : `; wave ${record.wave.number} finished, ${rest.length} old instance(s) still run the previous release: run update-asgs again to replace them`
-      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated: v.oldIds, reason: `completed: ${why}${waveNote}`, leftSuspended: held, ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number, newRelease: [...record.wave.kept, ...v.newIds] } }) })
+      // What was really terminated: the old instances, and new ones beyond the capacity to restore.
+      const terminated = yield* Ref.get(gone)
+      const serving = v.newIds.filter((id) => !surplus.includes(id))
+      return yield* report({ name, status: "succeeded", launched: v.newIds, terminated, reason: `completed: ${why}${waveNote}`, leftSuspended: held, ...(record.wave === undefined ? {} : { waves: { committed: record.wave.number, newRelease: [...record.wave.kept, ...serving] } }) })
     }).pipe(Effect.uninterruptible)
 
   /** Puts the group back where the wait can succeed: our processes suspended, and scaled out if it never was. */
