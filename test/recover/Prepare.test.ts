@@ -53,3 +53,31 @@ describe("recover does not redo what the rollout already did", () => {
       expect(after.instances.map((i) => i.launchTemplate?.version)).toEqual(["2", "2"])
     }).pipe(Effect.provide(world)))
 })
+
+describe("recover puts the group back where the wait can succeed", () => {
+  it.effect("processes resumed by hand after the kill are suspended again before --mode complete waits, then resumed", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      const ours = ["AZRebalance", "InstanceRefresh", "ReplaceUnhealthy", "ScheduledActions"]
+      expect((yield* group("web")).suspendedProcesses).toEqual(ours)
+      yield* Effect.flatMap(AutoScaling, (asg) => asg.resumeProcesses("web", ["ReplaceUnhealthy", "ScheduledActions"]))
+      const events: Array<RolloutEvent> = []
+      const t0 = yield* Clock.currentTimeMillis
+      const suspendedWhileWaiting: Array<ReadonlyArray<string>> = []
+      const result = yield* Effect.flatten(drive(
+        collecting(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events),
+        { onStep: () => Effect.map(group("web"), (g) => void suspendedWhileWaiting.push(g.suspendedProcesses)) }
+      ))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded" })
+      expect(events.map(logLine(t0)).filter((l) => l !== undefined).slice(0, 3)).toEqual([
+        "t+0s inspect: recover: completing the rollout (phase scaling-out): --mode complete (0 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s suspend: suspending ReplaceUnhealthy, ScheduledActions",
+        "t+0s wait: waiting up to 10m for 2 new capacity healthy in the group and its load balancers"
+      ])
+      // ReplaceUnhealthy stays suspended for the whole wait; everything is resumed at the end.
+      expect(suspendedWhileWaiting.length).toBeGreaterThan(10)
+      expect(suspendedWhileWaiting.slice(0, -1).every((p) => p.includes("ReplaceUnhealthy"))).toBe(true)
+      expect((yield* group("web")).suspendedProcesses).toEqual([])
+    }).pipe(Effect.provide(world)))
+})
