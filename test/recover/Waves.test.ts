@@ -203,6 +203,19 @@ describe("kill -9 in a first wave, then recover", () => {
       ])
       expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
+
+  it.effect("rolls wave 1 back: no wave was committed, so the reason names no new instance that stays", () =>
+    Effect.gen(function*() {
+      const before = ids(yield* webGroup({ minSize: 2, maxSize: 10, desiredCapacity: 4 }).pipe(Effect.zipRight(group("web"))))
+      yield* rolloutKilledAt(inWave(1, "waiting"), Effect.void, WAVES)
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { force: true, mode: "rollback", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      const r = result.groups[0]!
+      expect(r.status).toBe("rolled-back")
+      expect(r.reason).toBe("rolled back: --mode rollback (0 of 2 new capacity healthy, 2 old capacity still running)")
+      expect(r.waves).toEqual({ committed: 0, newRelease: [] })
+      yield* TestClock.adjust("30 seconds")
+      expect(ids(yield* group("web"))).toEqual(before)
+    }).pipe(Effect.provide(world)))
 })
 
 describe("interrupting a rollout in a middle wave", () => {
