@@ -297,3 +297,17 @@ describe("zones apart after a rollout without waves", () => {
       expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
 })
+
+describe("processes an earlier failed run left suspended", () => {
+  it.effect("one resumed by hand after the kill is not reported as left suspended; the others still are", () =>
+    Effect.gen(function*() {
+      yield* webGroup({ suspendedProcesses: ["ReplaceUnhealthy", "ScheduledActions"] })
+      const asg = yield* AutoScaling
+      yield* asg.setTags("web", degradedTags("rolled back: the release never became healthy", 0, ["ReplaceUnhealthy", "ScheduledActions"]))
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      yield* asg.resumeProcesses("web", ["ReplaceUnhealthy"])
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...KILLED_JUST_NOW, mode: "rollback" })))
+      expect(result.groups[0]).toMatchObject({ status: "rolled-back", leftSuspended: ["ScheduledActions"] })
+      expect((yield* group("web")).suspendedProcesses).toEqual(["ScheduledActions"])
+    }).pipe(Effect.provide(world)))
+})
