@@ -55,6 +55,21 @@ describe("recover does not redo what the rollout already did", () => {
 })
 
 describe("recover puts the group back where the wait can succeed", () => {
+  it.effect("a record without its phase, killed before its scale-out: --mode complete scales out itself", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("SuspendProcesses", 1), Effect.void)
+      yield* Effect.flatMap(AutoScaling, (asg) => asg.deleteTags("web", [`${RECORD_PREFIX}:phase`]))
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events)))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: ["i-00000000000000001", "i-00000000000000002"] })
+      expect(events.flatMap((e) => (e.type === "step" && e.step === "scale-out" ? [e.message] : []))).toEqual(["min 2→4, max 4→6, desired 2→4"])
+      yield* TestClock.adjust("1 minute")
+      expect(yield* everLaunched).toBe(4)
+      const after = yield* group("web")
+      expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
+    }).pipe(Effect.provide(world)))
+
   it.effect("processes resumed by hand after the kill are suspended again before --mode complete waits, then resumed", () =>
     Effect.gen(function*() {
       yield* webGroup()
