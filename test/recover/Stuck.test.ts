@@ -5,7 +5,9 @@ import * as FakeAws from "../../src/layers/fake/FakeAws.js"
 import { FakeWorld } from "../../src/layers/fake/FakeWorld.js"
 import { recoverStack } from "../../src/program/recover/Recover.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
-import { drive, group, STACK, webGroup } from "../support/World.js"
+import type { RolloutEvent } from "../../src/program/Events.js"
+import { AutoScaling } from "../../src/services/AutoScaling.js"
+import { collecting, drive, group, STACK, webGroup } from "../support/World.js"
 import { afterCalls, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -36,5 +38,23 @@ describe("recover that can neither complete nor safely roll back", () => {
       expect(ids(after)).toEqual(ids(killed))
       expect(recordTags(after.tags).length).toBeGreaterThan(0)
       expect(after.desiredCapacity).toBe(killed.desiredCapacity)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("with every old instance gone, processes resumed by hand are suspended again before the wait", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      // Killed after retiring both old instances: only the two new ones are left.
+      yield* rolloutKilledAt(afterCalls("TerminateInstanceInAutoScalingGroup", 2), Effect.void)
+      yield* TestClock.adjust("30 seconds")
+      const fresh = (yield* group("web")).instances.map((i) => i.instanceId)
+      expect(fresh).toHaveLength(2)
+      yield* Effect.flatMap(AutoScaling, (asg) => asg.resumeProcesses("web", ["ReplaceUnhealthy"]))
+      yield* w.makeUnhealthy(fresh[0]!)
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { force: true, mode: "auto", healthyTimeout: "120 seconds", pollInterval: "5 seconds" }), events)))
+      expect(result.groups[0]).toMatchObject({ status: "failed", terminated: [] })
+      expect(events.flatMap((e) => (e.type === "step" && e.step === "suspend" ? [e.message] : []))).toEqual(["suspending ReplaceUnhealthy"])
+      expect((yield* group("web")).suspendedProcesses).toContain("ReplaceUnhealthy")
     }).pipe(Effect.provide(world)))
 })
