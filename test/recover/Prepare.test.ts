@@ -55,6 +55,22 @@ describe("recover does not redo what the rollout already did", () => {
 })
 
 describe("recover puts the group back where the wait can succeed", () => {
+  it.effect("new instances healthy, old ones left, AZRebalance resumed by hand: suspended again before the old ones go", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4), Effect.void)
+      yield* Effect.flatMap(AutoScaling, (asg) => asg.resumeProcesses("web", ["AZRebalance"]))
+      const events: Array<RolloutEvent> = []
+      const t0 = yield* Clock.currentTimeMillis
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded" })
+      expect(events.map(logLine(t0)).filter((l) => l !== undefined).slice(0, 3)).toEqual([
+        "t+0s inspect: recover: completing the rollout (phase waiting): enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running)",
+        "t+0s suspend: suspending AZRebalance",
+        "t+0s terminate-old: terminating 2 old instance(s): i-00000000000000001, i-00000000000000002"
+      ])
+    }).pipe(Effect.provide(world)))
+
   it.effect("a record without its phase, killed before its scale-out: --mode complete scales out itself", () =>
     Effect.gen(function*() {
       yield* webGroup()
