@@ -66,6 +66,46 @@ describe("recover when AWS keeps failing", () => {
     }).pipe(Effect.provide(world)))
 })
 
+describe("recover's wait", () => {
+  const completing = { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" } as const
+
+  it.effect("a health read that fails for good ends the wait at once with the error, not at the healthy timeout", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      const events: Array<RolloutEvent> = []
+      const t0 = yield* Clock.currentTimeMillis
+      // From the wait's second round on, every health read fails.
+      let armed = false
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, completing), events), {
+        onStep: () =>
+          armed || !events.some((e) => e.type === "progress")
+            ? Effect.void
+            : Effect.zipRight(w.failNext("DescribeInstanceHealth", 1_000, "transient"), Effect.sync(() => void (armed = true)))
+      }))
+      expect(armed).toBe(true)
+      const r = result.groups[0]!
+      expect(r).toMatchObject({ status: "failed", terminated: [] })
+      expect(r.reason).toMatch(/^recover failed \(TransientAwsError: .+\): the record stays; run recover again$/)
+      const ended = events.find((e) => e.type === "group-result")!.at
+      expect(ended - t0).toBeLessThan(120_000)
+    }).pipe(Effect.provide(world)))
+
+  it.effect("each progress line counts down the time left from --healthy-timeout", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, completing), events)))
+      expect(result.groups[0]).toMatchObject({ status: "succeeded" })
+      const progress = events.flatMap((e) => (e.type === "progress" ? [e] : []))
+      expect(progress.length).toBeGreaterThan(5)
+      expect(progress[0]!.timeLeft).toBe(600_000)
+      expect(progress.map((p) => p.timeLeft + (p.at - progress[0]!.at))).toEqual(progress.map(() => 600_000))
+    }).pipe(Effect.provide(world)))
+})
+
 describe("recover refuses before any change", () => {
   it.effect("a stack with an action in progress", () =>
     Effect.gen(function*() {
