@@ -112,4 +112,23 @@ describe("recover's commit with more new instances than the capacity to restore"
       expect(ids(after)).toEqual(["i-00000000000000003", "i-00000000000000004"])
       expect(recordTags(after.tags)).toEqual([])
     }).pipe(Effect.provide(world)))
+
+  it.effect("both old instances lost after the kill: no old one left to retire, the two surplus new ones are named, least proven first", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      const w = yield* FakeWorld
+      yield* rolloutKilledAt(healthyNew, Effect.void)
+      yield* w.terminateInstance("i-00000000000000001")
+      yield* w.terminateInstance("i-00000000000000002")
+      yield* TestClock.adjust("15 seconds")
+      expect(yield* everLaunched).toBe(6)
+      const events: Array<RolloutEvent> = []
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      expect(events.flatMap((e) => (e.type === "step" && e.step === "restore" && e.message.startsWith("terminated") ? [e.message] : []))).toEqual([
+        "terminated 2 new instance(s) beyond the capacity to restore, least proven first: i-00000000000000006, i-00000000000000005"
+      ])
+      expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: ["i-00000000000000006", "i-00000000000000005"] })
+      yield* TestClock.adjust("1 minute")
+      expect(ids(yield* group("web"))).toEqual(["i-00000000000000003", "i-00000000000000004"])
+    }).pipe(Effect.provide(world)))
 })
