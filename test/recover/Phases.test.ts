@@ -294,5 +294,11 @@ describe("recover modes", () => {
         neverHealthy: true
       })
       expect(result.groups[0]?.reason).toContain("falling back to a roll-back")
+      // The decision says what was done: a roll-back, after the complete it tried.
+      expect(result.decisions[0]).toEqual({
+        group: "web",
+        action: "rollback",
+        why: "--mode complete (0 of 2 new capacity healthy, 2 old capacity still running); then the new instances did not provide 2 healthy capacity within 2m (0 healthy); falling back to a roll-back"
+      })
     }).pipe(Effect.provide(world)))
 })

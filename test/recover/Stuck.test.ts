@@ -33,6 +33,8 @@ describe("recover that can neither complete nor safely roll back", () => {
       expect(g.status).toBe("failed")
       expect(g.reason).toContain("rolling back would drop serving capacity (1 old capacity left)")
       expect(g.terminated).toEqual([])
+      // The record stays, and with it the processes to resume: the next recover resumes them, not the operator.
+      expect(g.leftSuspended).toEqual([])
       yield* TestClock.adjust("1 minute")
       const after = yield* group("web")
       expect(ids(after)).toEqual(ids(killed))

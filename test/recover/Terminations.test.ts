@@ -106,6 +106,7 @@ describe("recover's commit with more new instances than the capacity to restore"
         "t+0s result: succeeded; terminated i-00000000000000002, i-00000000000000005; completed: enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)"
       ])
       expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: ["i-00000000000000002", "i-00000000000000005"] })
+      expect(result.decisions[0]).toEqual({ group: "web", action: "complete", why: "enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)" })
       yield* TestClock.adjust("1 minute")
       const after = yield* group("web")
       expect([after.minSize, after.maxSize, after.desiredCapacity]).toEqual([2, 4, 2])
