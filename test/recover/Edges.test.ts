@@ -16,7 +16,7 @@ const PROCESSES_TO_SUSPEND = processesToSuspend(true)
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { stackStatus } from "../../src/program/recover/Status.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
-import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
+import { collecting, drive, group, mutatingCalls, STACK, twoGroups, webGroup } from "../support/World.js"
 import { cli } from "./Cli.js"
 import { afterCalls, KILLED_JUST_NOW, killedAt, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
@@ -318,5 +318,24 @@ describe("processes an earlier failed run left suspended", () => {
       const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...KILLED_JUST_NOW, mode: "rollback" })))
       expect(result.groups[0]).toMatchObject({ status: "rolled-back", leftSuspended: ["ScheduledActions"] })
       expect((yield* group("web")).suspendedProcesses).toEqual(["ScheduledActions"])
+    }).pipe(Effect.provide(world)))
+})
+
+describe("a group the stack names but Auto Scaling does not list", () => {
+  it.effect("is named in a warning, and recover goes on with the others", () =>
+    Effect.gen(function*() {
+      yield* twoGroups({ minSize: 1, maxSize: 2, desiredCapacity: 1 })
+      const events: Array<RolloutEvent> = []
+      const result = yield* collecting(recoverStack(STACK, KILLED_JUST_NOW), events).pipe(
+        Effect.updateService(AutoScaling, (asg) => ({
+          ...asg,
+          describeGroups: (names) => Effect.map(asg.describeGroups(names), (groups) => groups.filter((g) => g.name !== "api"))
+        }))
+      )
+      expect(events.flatMap((e) => (e.type === "warning" ? [e.message] : []))).toEqual([
+        "the stack names group api (Api) but Auto Scaling does not know it: nothing to recover there"
+      ])
+      expect(result).toMatchObject({ status: "up-to-date", groups: [{ name: "web", status: "up-to-date", reason: "clean: no rollout record" }] })
+      expect(yield* mutatingCalls).toEqual([])
     }).pipe(Effect.provide(world)))
 })
