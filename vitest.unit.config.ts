@@ -25,8 +25,8 @@ export default defineProject({
     hookTimeout: 60_000,
     pool: "forks",
     // Under Stryker a mutant is switched on at run time, so a test file need not load the modules afresh: one module
-    // graph for every file and mutant saves seconds per mutant. (test/stack/Nested.test.ts then depends on what ran
-    // before it: leave it out of a --tests list that has a CLI test before it.)
+    // graph for every file and mutant saves seconds per mutant. A test must then not depend on the command's modules
+    // loading slowly: the simulated clock runs on while they load the first time only.
     ...(process.env["MUTATING"] === undefined ? {} : { sequence: { sequencer: QuickestFirst }, isolate: false })
   }
 })
