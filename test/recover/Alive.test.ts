@@ -35,7 +35,11 @@ describe("recover and a rollout that may still be alive", () => {
       expect(shown?.state === "in-rollout" && shown.heartbeatAgeSeconds).toBe(10)
       const before = (yield* mutatingCalls).length
       const refused = yield* Effect.flip(recoverStack(STACK))
-      expect(refused).toMatchObject({ _tag: "RolloutHeld", group: "web" })
+      expect(refused).toMatchObject({
+        _tag: "RolloutHeld",
+        group: "web",
+        reason: "its rollout record's heartbeat is 10 s old (renewed every 30 s), so its run looks alive: recover takes over only with --force"
+      })
       expect(describeFailure(refused)).toMatchObject({ code: 2 })
       expect(describeFailure(refused).line).toContain("another rollout holds group web")
       expect((yield* mutatingCalls).length).toBe(before)

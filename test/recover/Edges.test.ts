@@ -335,7 +335,12 @@ describe("a group the stack names but Auto Scaling does not list", () => {
       expect(events.flatMap((e) => (e.type === "warning" ? [e.message] : []))).toEqual([
         "the stack names group api (Api) but Auto Scaling does not know it: nothing to recover there"
       ])
-      expect(result).toMatchObject({ status: "up-to-date", groups: [{ name: "web", status: "up-to-date", reason: "clean: no rollout record" }] })
+      expect(result).toEqual({
+        stack: STACK,
+        status: "up-to-date",
+        groups: [{ name: "web", status: "up-to-date", launched: [], terminated: [], reason: "clean: no rollout record", leftSuspended: [] }],
+        decisions: [{ group: "web", action: "none", why: "no rollout record" }]
+      })
       expect(yield* mutatingCalls).toEqual([])
     }).pipe(Effect.provide(world)))
 })

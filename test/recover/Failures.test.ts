@@ -125,9 +125,13 @@ describe("recover refuses before any change", () => {
   it.effect("a fresh claim without a record: a run between its claim and its record, named, with the claim's age", () =>
     Effect.gen(function*() {
       yield* webGroup()
-      // A stale leftover claim, listed and sorted first, and the live one: recover names the live one.
+      // An hour in: the claims' times are far from zero, as on a real clock.
+      yield* TestClock.adjust("1 hour")
+      // A stale leftover claim, listed and sorted first, one whose stamp cannot be read, and the live one: recover
+      // names the live one.
       yield* (yield* AutoScaling).setTags("web", {
         [claimKey("run-a")]: encodeStamp({ at: (yield* Clock.currentTimeMillis) - 600_000, everySeconds: 30 }),
+        [claimKey("run-b")]: "not a stamp",
         [claimKey("run-c")]: encodeStamp({ at: yield* Clock.currentTimeMillis, everySeconds: 30 })
       })
       yield* TestClock.adjust("12 seconds")
