@@ -162,5 +162,7 @@ describe("why an action failed", () => {
     expect(failureReasons([failed("Queue", "Resource update cancelled"), failed("Db", "Resource update canceled")]))
       .toEqual(["Queue: Resource update cancelled", "Db: Resource update canceled"])
     expect(failureReasons([event({ status: "UPDATE_IN_PROGRESS", reason: "User Initiated" })])).toEqual([])
+    // A failed event without any reason field says nothing either.
+    expect(failureReasons([event({ logicalId: "Queue", status: "UPDATE_FAILED" }), failed("Web", "bad AMI")])).toEqual(["Web: bad AMI"])
   })
 })
