@@ -122,16 +122,27 @@ describe("recover refuses before any change", () => {
       expect(yield* mutatingCalls).toEqual(["UpdateStack"])
     }).pipe(Effect.provide(world)))
 
+  it.effect("a claim whose stamp cannot be read is never named as the holder, listed before the live claim or after it", () =>
+    Effect.gen(function*() {
+      yield* webGroup()
+      yield* TestClock.adjust("1 hour")
+      const live = encodeStamp({ at: yield* Clock.currentTimeMillis, everySeconds: 30 })
+      for (const [unreadable, run] of [["run-b", "run-c"], ["run-d", "run-c"]] as const) {
+        yield* (yield* AutoScaling).setTags("web", { [claimKey(unreadable)]: "not a stamp", [claimKey(run)]: live })
+        const e = yield* Effect.flip(recoverStack(STACK, defaultRecoverOptions))
+        expect(e).toMatchObject({ _tag: "RolloutHeld", holder: run })
+        yield* (yield* AutoScaling).deleteTags("web", [claimKey(unreadable)])
+      }
+    }).pipe(Effect.provide(world)))
+
   it.effect("a fresh claim without a record: a run between its claim and its record, named, with the claim's age", () =>
     Effect.gen(function*() {
       yield* webGroup()
       // An hour in: the claims' times are far from zero, as on a real clock.
       yield* TestClock.adjust("1 hour")
-      // A stale leftover claim, listed and sorted first, one whose stamp cannot be read, and the live one: recover
-      // names the live one.
+      // A stale leftover claim, listed and sorted first, and the live one: recover names the live one.
       yield* (yield* AutoScaling).setTags("web", {
         [claimKey("run-a")]: encodeStamp({ at: (yield* Clock.currentTimeMillis) - 600_000, everySeconds: 30 }),
-        [claimKey("run-b")]: "not a stamp",
         [claimKey("run-c")]: encodeStamp({ at: yield* Clock.currentTimeMillis, everySeconds: 30 })
       })
       yield* TestClock.adjust("12 seconds")
