@@ -84,15 +84,23 @@ describe("interrupting recover's roll-back", () => {
 })
 
 describe("recover's commit with more new instances than the capacity to restore", () => {
-  it.effect("an old instance lost after the kill got a replacement: the surplus new one goes too, and the result names it", () =>
+  /**
+   * The rollout dies once its new instances serve; then `lost` old instances go. Launch is not suspended: AWS replaces
+   * each, on the new release, to keep desired at 4.
+   */
+  const oldLostAfterKill = (lost: ReadonlyArray<string>) =>
     Effect.gen(function*() {
       yield* webGroup()
       const w = yield* FakeWorld
       yield* rolloutKilledAt(healthyNew, Effect.void)
-      // Launch is not suspended: AWS replaces the lost old instance, on the new release, to keep desired at 4.
-      yield* w.terminateInstance("i-00000000000000001")
+      for (const id of lost) yield* w.terminateInstance(id)
       yield* TestClock.adjust("15 seconds")
-      expect(yield* everLaunched).toBe(5)
+      expect(yield* everLaunched).toBe(4 + lost.length)
+    })
+
+  it.effect("an old instance lost after the kill got a replacement: the surplus new one goes too, and the result names it", () =>
+    Effect.gen(function*() {
+      yield* oldLostAfterKill(["i-00000000000000001"])
       const events: Array<RolloutEvent> = []
       const t0 = yield* Clock.currentTimeMillis
       const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
@@ -116,13 +124,7 @@ describe("recover's commit with more new instances than the capacity to restore"
 
   it.effect("both old instances lost after the kill: no old one left to retire, the two surplus new ones are named, least proven first", () =>
     Effect.gen(function*() {
-      yield* webGroup()
-      const w = yield* FakeWorld
-      yield* rolloutKilledAt(healthyNew, Effect.void)
-      yield* w.terminateInstance("i-00000000000000001")
-      yield* w.terminateInstance("i-00000000000000002")
-      yield* TestClock.adjust("15 seconds")
-      expect(yield* everLaunched).toBe(6)
+      yield* oldLostAfterKill(["i-00000000000000001", "i-00000000000000002"])
       const events: Array<RolloutEvent> = []
       const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
       expect(events.flatMap((e) => (e.type === "step" && e.step === "restore" && e.message.startsWith("terminated") ? [e.message] : []))).toEqual([
