@@ -7,11 +7,10 @@ import { DEGRADED_TAG, DEGRADED_TAGS } from "../../src/program/rollout/Degraded.
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { drive, group, LT, mutatingCalls, runRollout, webGroup } from "../support/World.js"
 import { cli } from "./Cli.js"
-import { afterCalls, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, healthyNew, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
-const healthyNew = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
 const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
 const lastJson = (out: ReadonlyArray<string>) => JSON.parse(out.at(-1) ?? "{}") as Record<string, any>
 

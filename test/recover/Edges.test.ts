@@ -18,14 +18,13 @@ import { stackStatus } from "../../src/program/recover/Status.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, mutatingCalls, STACK, twoGroups, webGroup } from "../support/World.js"
 import { cli } from "./Cli.js"
-import { afterCalls, KILLED_JUST_NOW, killedAt, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, COMPLETING, healthyNew, KILLED_JUST_NOW, killedAt, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
 const tag = (name: string) => `${RECORD_PREFIX}:${name}`
 const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
 const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId)
-const healthyNew = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
 const damage = (keys: ReadonlyArray<string>) => Effect.flatMap(AutoScaling, (asg) => asg.deleteTags("web", keys))
 
 describe("a damaged record", () => {
@@ -151,7 +150,7 @@ describe("interrupting recover", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("SuspendProcesses", 1), Effect.void)
       const events: Array<RolloutEvent> = []
-      const fiber = yield* Effect.fork(collecting(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events))
+      const fiber = yield* Effect.fork(collecting(recoverStack(STACK, COMPLETING), events))
       for (let i = 0; i < 100 && !events.some((e) => e.type === "step" && e.step === "wait"); i++) yield* TestClock.adjust("1 second")
       yield* TestClock.adjust("20 seconds")
       yield* Fiber.interrupt(fiber)
@@ -164,7 +163,7 @@ describe("interrupting recover", () => {
       })
       expect((yield* group("web")).tags[PHASE_TAG]).toBe("waiting")
 
-      const again = yield* Effect.flatten(drive(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      const again = yield* Effect.flatten(drive(recoverStack(STACK, COMPLETING)))
       expect(again.groups[0]?.status).toBe("succeeded")
       yield* TestClock.adjust("30 seconds")
       const after = yield* group("web")

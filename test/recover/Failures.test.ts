@@ -13,7 +13,7 @@ import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { CloudFormation } from "../../src/services/CloudFormation.js"
 import { addShop, SHOP } from "../support/Stacks.js"
 import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
-import { afterCalls, KILLED_JUST_NOW, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, COMPLETING, KILLED_JUST_NOW, PHASE_TAG, rolloutKilledAt } from "./Kill.js"
 import { groupDeletedAfter } from "../support/Operator.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
@@ -67,8 +67,6 @@ describe("recover when AWS keeps failing", () => {
 })
 
 describe("recover's wait", () => {
-  const completing = { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" } as const
-
   it.effect("a health read that fails for good ends the wait at once with the error, not at the healthy timeout", () =>
     Effect.gen(function*() {
       yield* webGroup()
@@ -78,7 +76,7 @@ describe("recover's wait", () => {
       const t0 = yield* Clock.currentTimeMillis
       // From the wait's second round on, every health read fails.
       let armed = false
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, completing), events), {
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, COMPLETING), events), {
         onStep: () =>
           armed || !events.some((e) => e.type === "progress")
             ? Effect.void
@@ -97,7 +95,7 @@ describe("recover's wait", () => {
       yield* webGroup()
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
       const events: Array<RolloutEvent> = []
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, completing), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, COMPLETING), events)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded" })
       const progress = events.flatMap((e) => (e.type === "progress" ? [e] : []))
       expect(progress.length).toBeGreaterThan(5)

@@ -21,6 +21,9 @@ export const PHASE_TAG = `${RECORD_PREFIX}:phase`
 /** The runs these tests kill died a moment ago, so their heartbeat is still fresh: recover must be told (--force). */
 export const KILLED_JUST_NOW = { ...defaultRecoverOptions, force: true }
 
+/** `recover --force --mode complete`, waiting up to 10 minutes, polling every 5 s. */
+export const COMPLETING = { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" } as const
+
 export const count = (calls: ReadonlyArray<CallRecord>, operation: string): number =>
   calls.filter((c) => c.operation === operation).length
 
@@ -94,6 +97,9 @@ export const killable = (when: KillPoint) =>
       )
     return { killed, provide }
   })
+
+/** Both new instances of "web" serve beside the two old ones. */
+export const healthyNew: KillPoint = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
 
 /** Healthy instances of "web" at every simulated step, the lowest one seen kept. */
 export const haWatch = Effect.gen(function*() {

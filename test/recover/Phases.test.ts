@@ -11,7 +11,7 @@ import type { RecoverOptions } from "../../src/program/recover/RecoverView.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { stackStatus } from "../../src/program/recover/Status.js"
 import { collecting, drive, group, LT, STACK, webGroup } from "../support/World.js"
-import { afterCalls, haWatch, type KillPoint, logLine, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, haWatch, healthyNew, type KillPoint, logLine, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -85,7 +85,6 @@ const killThenRecover = (opts: {
     return { result, events }
   })
 
-const healthyNew: KillPoint = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
 
 describe("recover after a kill -9 at each phase", () => {
   it.effect("after suspending: nothing was scaled, auto rolls back and resumes only what the rollout suspended", () =>

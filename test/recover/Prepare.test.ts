@@ -1,4 +1,3 @@
-import { defaultRecoverOptions } from "../../src/program/recover/RecoverView.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -10,7 +9,7 @@ import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import type { RolloutEvent } from "../../src/program/Events.js"
 import { AutoScaling } from "../../src/services/AutoScaling.js"
 import { collecting, drive, group, mutatingCalls, STACK, webGroup } from "../support/World.js"
-import { afterCalls, logLine, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, COMPLETING, healthyNew, KILLED_JUST_NOW, logLine, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
@@ -25,7 +24,7 @@ describe("recover does not redo what the rollout already did", () => {
       const before = (yield* mutatingCalls).length
       const events: Array<RolloutEvent> = []
       const t0 = yield* Clock.currentTimeMillis
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: [] })
       expect((yield* mutatingCalls).slice(before)).toEqual(["CreateOrUpdateTags", "DeleteTags"])
       // Nothing left to resume: no resume step either.
@@ -44,7 +43,7 @@ describe("recover does not redo what the rollout already did", () => {
       // The phase tag is lost: recover must tell from the instances that the scale-out happened.
       yield* Effect.flatMap(AutoScaling, (asg) => asg.deleteTags("web", [`${RECORD_PREFIX}:phase`]))
       expect(yield* everLaunched).toBe(4)
-      const result = yield* Effect.flatten(drive(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" })))
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, COMPLETING)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded" })
       yield* TestClock.adjust("1 minute")
       expect(yield* everLaunched).toBe(4)
@@ -58,11 +57,11 @@ describe("recover puts the group back where the wait can succeed", () => {
   it.effect("new instances healthy, old ones left, AZRebalance resumed by hand: suspended again before the old ones go", () =>
     Effect.gen(function*() {
       yield* webGroup()
-      yield* rolloutKilledAt(Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4), Effect.void)
+      yield* rolloutKilledAt(healthyNew, Effect.void)
       yield* Effect.flatMap(AutoScaling, (asg) => asg.resumeProcesses("web", ["AZRebalance"]))
       const events: Array<RolloutEvent> = []
       const t0 = yield* Clock.currentTimeMillis
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded" })
       expect(events.map(logLine(t0)).filter((l) => l !== undefined).slice(0, 3)).toEqual([
         "t+0s inspect: recover: completing the rollout (phase waiting): enough new instances are already healthy (2 of 2 new capacity healthy, 2 old capacity still running)",
@@ -77,7 +76,7 @@ describe("recover puts the group back where the wait can succeed", () => {
       yield* rolloutKilledAt(afterCalls("SuspendProcesses", 1), Effect.void)
       yield* Effect.flatMap(AutoScaling, (asg) => asg.deleteTags("web", [`${RECORD_PREFIX}:phase`]))
       const events: Array<RolloutEvent> = []
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, COMPLETING), events)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded", terminated: ["i-00000000000000001", "i-00000000000000002"] })
       expect(events.flatMap((e) => (e.type === "step" && e.step === "scale-out" ? [e.message] : []))).toEqual(["min 2→4, max 4→6, desired 2→4"])
       yield* TestClock.adjust("1 minute")
@@ -97,7 +96,7 @@ describe("recover puts the group back where the wait can succeed", () => {
       const t0 = yield* Clock.currentTimeMillis
       const suspendedWhileWaiting: Array<ReadonlyArray<string>> = []
       const result = yield* Effect.flatten(drive(
-        collecting(recoverStack(STACK, { force: true, mode: "complete", healthyTimeout: "600 seconds", pollInterval: "5 seconds" }), events),
+        collecting(recoverStack(STACK, COMPLETING), events),
         { onStep: () => Effect.map(group("web"), (g) => void suspendedWhileWaiting.push(g.suspendedProcesses)) }
       ))
       expect(result.groups[0]).toMatchObject({ status: "succeeded" })

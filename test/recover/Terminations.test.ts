@@ -1,4 +1,3 @@
-import { defaultRecoverOptions } from "../../src/program/recover/RecoverView.js"
 import { describe, expect, it } from "@effect/vitest"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -11,14 +10,13 @@ import type { RolloutEvent } from "../../src/program/Events.js"
 import { recoverStack } from "../../src/program/recover/Recover.js"
 import { RECORD_PREFIX } from "../../src/program/rollout/RolloutRecord.js"
 import { collecting, drive, group, LT, STACK, webGroup } from "../support/World.js"
-import { afterCalls, logLine, rolloutKilledAt } from "./Kill.js"
+import { afterCalls, healthyNew, KILLED_JUST_NOW, logLine, rolloutKilledAt } from "./Kill.js"
 
 const world = FakeAws.layer({ launchDelay: "60 seconds", healthDelay: "30 seconds", drainDelay: "10 seconds" })
 
 const ids = (g: { readonly instances: ReadonlyArray<{ readonly instanceId: string }> }) => g.instances.map((i) => i.instanceId).sort()
 const recordTags = (tags: Readonly<Record<string, string>>) => Object.keys(tags).filter((k) => k.startsWith(RECORD_PREFIX))
 const everLaunched = Effect.map(Effect.flatMap(FakeWorld, (w) => w.snapshot), (s) => s.instances.filter((i) => i.group === "web").length)
-const healthyNew = Effect.map(Effect.flatMap(FakeWorld, (w) => w.healthyCount("web")), (n) => n >= 4)
 
 describe("recover terminates with decrement: the group never launches a replacement", () => {
   it.effect("for a new instance it rolls back", () =>
@@ -26,7 +24,7 @@ describe("recover terminates with decrement: the group never launches a replacem
       const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
       yield* rolloutKilledAt(afterCalls("UpdateAutoScalingGroup", 1), Effect.void)
       expect(yield* everLaunched).toBe(4)
-      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...defaultRecoverOptions, force: true })))
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW)))
       expect(result.groups[0]).toMatchObject({ status: "rolled-back" })
       yield* TestClock.adjust("1 minute")
       expect(yield* everLaunched).toBe(4)
@@ -39,7 +37,7 @@ describe("recover terminates with decrement: the group never launches a replacem
     Effect.gen(function*() {
       const before = ids(yield* webGroup().pipe(Effect.zipRight(group("web"))))
       yield* rolloutKilledAt(healthyNew, Effect.void)
-      const result = yield* Effect.flatten(drive(recoverStack(STACK, { ...defaultRecoverOptions, force: true })))
+      const result = yield* Effect.flatten(drive(recoverStack(STACK, KILLED_JUST_NOW)))
       expect(result.groups[0]).toMatchObject({ status: "succeeded" })
       yield* TestClock.adjust("1 minute")
       expect(yield* everLaunched).toBe(4)
@@ -103,7 +101,7 @@ describe("recover's commit with more new instances than the capacity to restore"
       yield* oldLostAfterKill(["i-00000000000000001"])
       const events: Array<RolloutEvent> = []
       const t0 = yield* Clock.currentTimeMillis
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
       expect(events.map(logLine(t0)).filter((l) => l !== undefined)).toEqual([
         "t+0s inspect: recover: completing the rollout (phase waiting): enough new instances are already healthy (2 of 2 new capacity healthy, 1 old capacity still running)",
         "t+0s terminate-old: terminating 1 old instance(s): i-00000000000000002",
@@ -126,7 +124,7 @@ describe("recover's commit with more new instances than the capacity to restore"
     Effect.gen(function*() {
       yield* oldLostAfterKill(["i-00000000000000001", "i-00000000000000002"])
       const events: Array<RolloutEvent> = []
-      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, { ...defaultRecoverOptions, force: true }), events)))
+      const result = yield* Effect.flatten(drive(collecting(recoverStack(STACK, KILLED_JUST_NOW), events)))
       expect(events.flatMap((e) => (e.type === "step" && e.step === "restore" && e.message.startsWith("terminated") ? [e.message] : []))).toEqual([
         "terminated 2 new instance(s) beyond the capacity to restore, least proven first: i-00000000000000006, i-00000000000000005"
       ])
